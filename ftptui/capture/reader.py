@@ -1,0 +1,299 @@
+"""Read pcap and pcapng files as batches of record positions.
+
+Readers never build per-packet objects: each batch holds numpy arrays (data offset, captured
+length, original length, timestamp in ns, link type) and the raw bytes they point into, so the
+index can pull header fields out of a whole batch at once.  Gzip input is unpacked to a spool
+file first, so everything afterwards reads a plain, seekable file.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import struct
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import CaptureError
+
+PCAP_MAGICS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 6),
+    b"\xa1\xb2\xc3\xd4": (">", 6),
+    b"\x4d\x3c\xb2\xa1": ("<", 9),
+    b"\xa1\xb2\x3c\x4d": (">", 9),
+}
+PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_RECORD = 262144 * 4  # larger "records" mean we are reading garbage
+CHUNK = 16 << 20
+
+
+@dataclass
+class Batch:
+    """Records found in one chunk of the file; offsets are absolute file offsets of packet data."""
+    buf: bytes            # the chunk's bytes
+    base: int             # file offset of buf[0]
+    offset: np.ndarray    # int64, absolute offset of each packet's data
+    caplen: np.ndarray    # uint32
+    origlen: np.ndarray   # uint32
+    ts_ns: np.ndarray     # int64, nanoseconds since the epoch
+    link: np.ndarray      # uint16 link-layer type per packet
+    end: int = 0          # file offset just past the last complete record
+
+    def __len__(self) -> int:
+        return len(self.offset)
+
+
+@dataclass
+class CaptureFile:
+    """A capture file opened for reading; `scan()` walks it, `read()` fetches one packet."""
+    path: str
+    display_name: str
+    format: str = "pcap"
+    ts_digits: int = 6
+    warnings: list[str] = field(default_factory=list)
+    gzipped: bool = False
+    _fd: int = -1
+    _spool: str | None = None
+
+    def read(self, offset: int, length: int) -> bytes:
+        return os.pread(self._fd, length, offset)
+
+    def size(self) -> int:
+        return os.fstat(self._fd).st_size
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if self._spool:
+            try:
+                os.unlink(self._spool)
+            except OSError:
+                pass
+            self._spool = None
+
+    def scan(self, chunk: int = CHUNK):
+        """Yield Batches until the end of the file; sets warnings for truncation or garbage."""
+        walker = PcapWalker(self) if self.format == "pcap" else PcapngWalker(self)
+        yield from walker.batches(chunk)
+
+
+def open_capture(path: str) -> CaptureFile:
+    """Open a pcap/pcapng file (optionally gzipped). Raises CaptureError with a one-line message."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as e:
+        raise CaptureError(f"{path}: {e.strerror}") from None
+    if os.path.isdir(path):
+        os.close(fd)
+        raise CaptureError(f"{path}: is a directory, not a capture file")
+    head = os.pread(fd, 4, 0)
+    cap = CaptureFile(path=path, display_name=path, _fd=fd)
+    if head[:2] == GZIP_MAGIC:
+        os.close(fd)
+        cap._fd, cap._spool = _gunzip_to_spool(path)
+        cap.gzipped = True
+        head = os.pread(cap._fd, 4, 0)
+    if head in PCAP_MAGICS:
+        cap.format = "pcap"
+        cap.ts_digits = PCAP_MAGICS[head][1]
+    elif head == PCAPNG_SHB:
+        cap.format = "pcapng"
+    else:
+        cap.close()
+        if not head:
+            raise CaptureError(f"{path}: the file is empty, not a capture file")
+        raise CaptureError(f"{path}: not a pcap or pcapng capture file (unknown format)")
+    if cap.format == "pcap":
+        PcapWalker(cap)  # validates the global header now, so errors surface at open time
+    else:
+        PcapngWalker(cap).check_header()
+    return cap
+
+
+def _gunzip_to_spool(path: str) -> tuple[int, str]:
+    fd, spool = tempfile.mkstemp(prefix="ftptui-", suffix=".pcap")
+    try:
+        with gzip.open(path, "rb") as src, os.fdopen(os.dup(fd), "wb") as dst:
+            try:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            except (EOFError, zlib.error, OSError):
+                pass  # truncated gzip: keep what was decompressed, the walker warns
+    except OSError as e:
+        os.close(fd)
+        os.unlink(spool)
+        raise CaptureError(f"{path}: cannot decompress: {e}") from None
+    return fd, spool
+
+
+class PcapWalker:
+    def __init__(self, cap: CaptureFile):
+        self.cap = cap
+        hdr = cap.read(0, 24)
+        if len(hdr) < 24:
+            raise CaptureError(f"{cap.display_name}: truncated pcap file header")
+        self.endian, self.digits = PCAP_MAGICS[hdr[:4]]
+        self.link = struct.unpack(self.endian + "I", hdr[20:24])[0] & 0x0FFFFFFF
+
+    def batches(self, chunk: int):
+        cap, endian = self.cap, self.endian
+        size = cap.size()
+        pos = 24
+        unpack_len = struct.Struct(endian + "I").unpack_from
+        rec = np.dtype([("sec", endian + "u4"), ("frac", endian + "u4"),
+                        ("cap", endian + "u4"), ("orig", endian + "u4")])
+        mult = 1000 if self.digits == 6 else 1
+        while pos < size:
+            buf = cap.read(pos, min(chunk, size - pos))
+            end = len(buf)
+            starts = []
+            add = starts.append
+            p = 0
+            bad = False
+            while p + 16 <= end:
+                (cl,) = unpack_len(buf, p + 8)
+                if cl > MAX_RECORD:
+                    bad = True
+                    break
+                nxt = p + 16 + cl
+                if nxt > end:
+                    break
+                add(p)
+                p = nxt
+            if starts:
+                idx = np.asarray(starts, dtype=np.int64)
+                raw = np.frombuffer(buf, dtype=np.uint8)
+                hdrs = raw[idx[:, None] + np.arange(16)].copy().view(rec).ravel()
+                ts = hdrs["sec"].astype(np.int64) * 1_000_000_000 + hdrs["frac"].astype(np.int64) * mult
+                yield Batch(buf=buf, base=pos, offset=idx + pos + 16,
+                            caplen=hdrs["cap"].astype(np.uint32), origlen=hdrs["orig"].astype(np.uint32),
+                            ts_ns=ts, link=np.full(len(idx), self.link, dtype=np.uint16), end=pos + p)
+            if bad:
+                cap.warnings.append(
+                    f"{cap.display_name}: garbage after the last complete packet "
+                    f"(at byte {pos + p}); the packets before it are shown")
+                return
+            if not starts and p == 0:
+                if pos + p < size:
+                    cap.warnings.append(
+                        f"{cap.display_name}: the capture appears to have been cut short in the middle "
+                        f"of a packet (at byte {pos}); every complete packet is shown")
+                return
+            pos += p
+
+
+class PcapngWalker:
+    """Walks pcapng blocks: SHB (byte order), IDB (link type, ts resolution), EPB, SPB, PB."""
+
+    def __init__(self, cap: CaptureFile):
+        self.cap = cap
+        self.endian = "<"
+        self.ifaces: list[tuple[int, int, int, int]] = []  # (link, snaplen, ns_per_unit_num, units_per_s)
+
+    def check_header(self) -> None:
+        hdr = self.cap.read(0, 12)
+        if len(hdr) < 12:
+            raise CaptureError(f"{self.cap.display_name}: truncated pcapng section header")
+        if hdr[8:12] not in (b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d"):
+            raise CaptureError(f"{self.cap.display_name}: not a pcapng file (bad byte-order magic)")
+
+    @staticmethod
+    def _tsresol(options: bytes, e: str) -> tuple[int, int]:
+        """Return (units per second, ts offset in seconds) from IDB options."""
+        units, offset = 1_000_000, 0
+        p = 0
+        while p + 4 <= len(options):
+            code, olen = struct.unpack_from(e + "HH", options, p)
+            val = options[p + 4:p + 4 + olen]
+            if code == 0:
+                break
+            if code == 9 and olen >= 1:
+                r = val[0]
+                units = 2 ** (r & 0x7F) if r & 0x80 else 10 ** r
+            elif code == 14 and olen >= 8:
+                offset = struct.unpack(e + "q", val[:8])[0]
+            p += 4 + olen + (-olen % 4)
+        return units, offset
+
+    def batches(self, chunk: int):
+        cap = self.cap
+        size = cap.size()
+        pos = 0
+        e = self.endian
+        digits = 6
+        while pos < size:
+            buf = cap.read(pos, min(chunk, size - pos))
+            end = len(buf)
+            offs, caps, origs, tss, ifs = [], [], [], [], []
+            p = 0
+            bad = False
+            while p + 12 <= end:
+                btype, blen = struct.unpack_from(e + "II", buf, p)
+                if btype == 0x0A0D0D0A:
+                    bom = buf[p + 8:p + 12]
+                    e = self.endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+                    btype, blen = struct.unpack_from(e + "II", buf, p)
+                    self.ifaces = []
+                if blen < 12 or blen % 4 or blen > MAX_RECORD + 64:
+                    bad = True
+                    break
+                if p + blen > end:
+                    break
+                if btype == 6:  # Enhanced Packet Block
+                    iface, hi, lo, cl, ol = struct.unpack_from(e + "IIIII", buf, p + 8)
+                    offs.append(p + 28); caps.append(cl); origs.append(ol)
+                    tss.append((hi << 32) | lo); ifs.append(iface)
+                elif btype == 3:  # Simple Packet Block: no timestamp, snaplen-limited
+                    (ol,) = struct.unpack_from(e + "I", buf, p + 8)
+                    snap = self.ifaces[0][1] if self.ifaces else 0
+                    cl = min(ol, blen - 16, snap or ol)
+                    offs.append(p + 12); caps.append(cl); origs.append(ol); tss.append(0); ifs.append(0)
+                elif btype == 2:  # obsolete Packet Block
+                    iface, _drops, hi, lo, cl, ol = struct.unpack_from(e + "HHIIII", buf, p + 8)
+                    offs.append(p + 28); caps.append(cl); origs.append(ol)
+                    tss.append((hi << 32) | lo); ifs.append(iface)
+                elif btype == 1:  # Interface Description Block
+                    link, _res, snap = struct.unpack_from(e + "HHI", buf, p + 8)
+                    units, tsoff = self._tsresol(buf[p + 16:p + blen - 4], e)
+                    self.ifaces.append((link, snap, units, tsoff))
+                    if units >= 1_000_000_000 or (units > 1_000_000 and digits == 6):
+                        digits = 9
+                p += blen
+            cap.ts_digits = digits
+            if offs:
+                n = len(offs)
+                iface_arr = np.asarray(ifs, dtype=np.int64)
+                if self.ifaces and int(iface_arr.max()) >= len(self.ifaces):
+                    raise CaptureError(f"{cap.display_name}: packet refers to an undeclared interface")
+                if not self.ifaces:
+                    raise CaptureError(f"{cap.display_name}: packet before any interface description")
+                links = np.asarray([i[0] for i in self.ifaces], dtype=np.uint16)[iface_arr]
+                raw_ts = np.asarray(tss, dtype=np.uint64)
+                ts = np.empty(n, dtype=np.int64)
+                for i, (_l, _s, units, tsoff) in enumerate(self.ifaces):
+                    sel = iface_arr == i
+                    if not sel.any():
+                        continue
+                    t = raw_ts[sel]
+                    secs = (t // np.uint64(units)).astype(np.int64)
+                    frac = (t % np.uint64(units)).astype(np.int64)
+                    ts[sel] = (secs + tsoff) * 1_000_000_000 + frac * 1_000_000_000 // units
+                yield Batch(buf=buf, base=pos, offset=np.asarray(offs, dtype=np.int64) + pos,
+                            caplen=np.asarray(caps, dtype=np.uint32), origlen=np.asarray(origs, dtype=np.uint32),
+                            ts_ns=ts, link=links, end=pos + p)
+            if bad:
+                cap.warnings.append(
+                    f"{cap.display_name}: garbage after the last complete block (at byte {pos + p}); "
+                    "the packets before it are shown")
+                return
+            if p == 0:
+                if pos < size:
+                    cap.warnings.append(
+                        f"{cap.display_name}: the capture appears to have been cut short in the middle "
+                        f"of a block (at byte {pos}); every complete packet is shown")
+                return
+            pos += p

@@ -1,0 +1,78 @@
+"""Command line: tshark/termshark-style flags; the UI is imported only when it is needed."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from importlib import resources
+
+from .errors import FtptuiError
+
+SAMPLE = "sample-ftp-active.pcap"
+
+
+def sample_path() -> str:
+    return str(resources.files("ftptui") / "data" / SAMPLE)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="ftptui", description="Keyboard-driven terminal packet browser "
+                                "with an FTP session follower.")
+    p.add_argument("-r", "--read", metavar="FILE", help="read packets from a pcap/pcapng file (gzip ok)")
+    p.add_argument("--print", "-P", dest="print_list", action="store_true",
+                   help="print the packet list as tshark does and exit")
+    p.add_argument("--demo", action="store_true", help="open the bundled sample capture (an active FTP session)")
+    p.add_argument("file", nargs="?", help="capture file (same as -r)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    path = args.read or args.file
+    if args.demo:
+        path = sample_path()
+    try:
+        if args.print_list:
+            if not path:
+                print("ftptui: --print needs a capture file (-r FILE)", file=sys.stderr)
+                return 2
+            return print_list(path)
+        return run_ui(path)
+    except FtptuiError as e:
+        print(f"ftptui: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def print_list(path: str) -> int:
+    from .capture import open_capture
+    from .dissect.packet import dissect
+    from .render.tshark import tshark_line
+    from .store.index import PacketIndex
+
+    cap = open_capture(path)
+    index = PacketIndex(cap)
+    out = sys.stdout
+    done = 0
+    for batch in cap.scan():
+        index.add_batch(batch)
+        for i in range(done, len(index)):
+            out.write(tshark_line(dissect(index, i)) + "\n")
+        done = len(index)
+    out.flush()
+    for w in cap.warnings:
+        print(f"ftptui: {w}", file=sys.stderr)
+    cap.close()
+    return 2 if cap.warnings else 0
+
+
+def run_ui(path: str | None) -> int:
+    from .ui.app import FtptuiApp
+
+    app = FtptuiApp(path)
+    app.run()
+    return app.return_code or 0

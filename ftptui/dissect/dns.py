@@ -1,0 +1,137 @@
+"""DNS (and mDNS / LLMNR) messages with tshark's Info summary."""
+from __future__ import annotations
+
+import struct
+
+from .text import format_text, ipv4, ipv6
+
+TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 13: "HINFO", 15: "MX", 16: "TXT", 28: "AAAA",
+         33: "SRV", 35: "NAPTR", 41: "OPT", 43: "DS", 46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 50: "NSEC3",
+         65: "HTTPS", 64: "SVCB", 99: "SPF", 250: "TSIG", 251: "IXFR", 252: "AXFR", 255: "ANY", 257: "CAA"}
+RCODES = {1: "Format error", 2: "Server failure", 3: "No such name", 4: "Not implemented", 5: "Refused",
+          6: "Name exists", 7: "RRset exists", 8: "RRset does not exist", 9: "Not authoritative",
+          10: "Name out of zone"}
+OPCODES = {0: "Standard query", 1: "Inverse query", 2: "Server status request", 4: "Zone change notification",
+           5: "Dynamic update"}
+
+
+class _Bad(Exception):
+    pass
+
+
+def _name(msg: bytes, off: int) -> tuple[str, int]:
+    """Decode a possibly compressed name; returns (name, offset after it in place)."""
+    labels, end, jumps = [], None, 0
+    while True:
+        if off >= len(msg):
+            raise _Bad()
+        n = msg[off]
+        if n & 0xC0 == 0xC0:
+            if off + 1 >= len(msg) or jumps > 20:
+                raise _Bad()
+            if end is None:
+                end = off + 2
+            off = ((n & 0x3F) << 8) | msg[off + 1]
+            jumps += 1
+            continue
+        if n == 0:
+            off += 1
+            break
+        labels.append(format_text(msg[off + 1:off + 1 + n]))
+        off += 1 + n
+    return (".".join(labels) if labels else "<Root>"), (end if end is not None else off)
+
+
+def dissect(ctx, p: int, end: int, proto: str) -> None:
+    d = ctx.d
+    msg = ctx.pkt.data[p:end]
+    d.protocol = proto
+    layer = d.layer({"DNS": "Domain Name System", "MDNS": "Multicast Domain Name System",
+                     "LLMNR": "Link-local Multicast Name Resolution"}[proto] + (" (query)"), "dns", p, end - p)
+    try:
+        ident, flags, qd, an, ns, ar = struct.unpack_from(">HHHHHH", msg, 0)
+    except struct.error:
+        d.info = "[Malformed Packet]"
+        d.malformed = True
+        return
+    response = bool(flags & 0x8000)
+    if response:
+        layer.label = layer.label.replace("(query)", "(response)")
+    layer.add(f"Transaction ID: 0x{ident:04x}", "dns.id", p, 2, ident)
+    layer.add(f"Flags: 0x{flags:04x}", "dns.flags", p + 2, 2, flags)
+    layer.children[-1].add(f"Response: {'Message is a response' if response else 'Message is a query'}",
+                           "dns.flags.response", p + 2, 2, response)
+    layer.add(f"Questions: {qd}", "dns.count.queries", p + 4, 2, qd)
+    layer.add(f"Answer RRs: {an}", "dns.count.answers", p + 6, 2, an)
+    layer.add(f"Authority RRs: {ns}", "dns.count.auth_rr", p + 8, 2, ns)
+    layer.add(f"Additional RRs: {ar}", "dns.count.add_rr", p + 10, 2, ar)
+    opcode = (flags >> 11) & 0xF
+    rcode = flags & 0xF
+    info = OPCODES.get(opcode, f"Unknown operation ({opcode})") + (" response" if response else "")
+    info += f" 0x{ident:04x}"
+    if response and rcode:
+        info += " " + RCODES.get(rcode, f"Unknown error ({rcode})")
+    off = 12
+    try:
+        queries = layer.add("Queries", "", p + off, 0)
+        for _ in range(qd):
+            start = off
+            name, off = _name(msg, off)
+            qtype, qclass = struct.unpack_from(">HH", msg, off)
+            off += 4
+            tname = TYPES.get(qtype, f"Unknown ({qtype})")
+            q = queries.add(f"{name}: type {tname}, class", "", p + start, off - start)
+            q.add(f"Name: {name}", "dns.qry.name", p + start, off - start - 4, name)
+            q.add(f"Type: {tname} ({qtype})", "dns.qry.type", p + off - 4, 2, qtype)
+            info += f" {tname} {name}"
+            if proto == "MDNS" and qclass & 0x8000:
+                info += ', "QU" question'
+            elif proto == "MDNS":
+                info += ', "QM" question'
+        queries.length = off - 12
+        for section, count in (("Answers", an), ("Authoritative nameservers", ns), ("Additional records", ar)):
+            sec = layer.add(section, "", p + off, 0)
+            sec_start = off
+            for _ in range(count):
+                start = off
+                name, off = _name(msg, off)
+                rtype, rclass, ttl, rdlen = struct.unpack_from(">HHIH", msg, off)
+                off += 10
+                rdata = off
+                off += rdlen
+                if off > len(msg):
+                    raise _Bad()
+                tname = TYPES.get(rtype, f"Unknown ({rtype})")
+                text = _rdata_text(msg, rtype, rdata, rdlen)
+                rr = sec.add(f"{name}: type {tname}", "", p + start, off - start)
+                rr.add(f"Name: {name}", "dns.resp.name", p + start, rdata - 10 - start, name)
+                rr.add(f"Type: {tname} ({rtype})", "dns.resp.type", p + rdata - 10, 2, rtype)
+                if rtype == 1 and rdlen == 4:
+                    rr.add(f"Address: {text}", "dns.a", p + rdata, 4, text)
+                elif rtype == 28 and rdlen == 16:
+                    rr.add(f"AAAA Address: {text}", "dns.aaaa", p + rdata, 16, text)
+                flush = ", cache flush" if proto == "MDNS" and rclass & 0x8000 and rtype != 41 else ""
+                info += f" {tname}{flush}" + (f" {text}" if text else "")
+            sec.length = off - sec_start
+    except (_Bad, struct.error):
+        d.info = info + " [Malformed Packet]"
+        d.malformed = True
+        return
+    d.info = info
+
+
+def _rdata_text(msg: bytes, rtype: int, off: int, rdlen: int) -> str:
+    if rtype == 1 and rdlen == 4:
+        return ipv4(msg[off:off + 4])
+    if rtype == 28 and rdlen == 16:
+        return ipv6(msg[off:off + 16])
+    if rtype in (2, 5, 12, 6, 47):
+        return _name(msg, off)[0]
+    if rtype == 15:
+        return f"{struct.unpack_from('>H', msg, off)[0]} {_name(msg, off + 2)[0]}"
+    if rtype == 33:
+        prio, weight, port = struct.unpack_from(">HHH", msg, off)
+        return f"{prio} {weight} {port} {_name(msg, off + 6)[0]}"
+    if rtype == 16:
+        return format_text(msg[off + 1:off + 1 + msg[off]]) if rdlen else ""
+    return ""

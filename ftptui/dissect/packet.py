@@ -1,0 +1,328 @@
+"""Dissect one packet into list columns and a field tree, as tshark 4.0 shows them.
+
+The link and network layers live here; transport and application decoders are in their own
+modules.  Every decoder reads from `pkt` (the captured bytes) with explicit bounds, so a short
+or corrupt packet ends as "[Malformed Packet]" instead of an exception.
+"""
+from __future__ import annotations
+
+import struct
+
+from . import app, transport
+from .macnames import resolve_mac
+from .text import ipv4, ipv6, mac
+from .tree import Dissection, Field
+
+ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8035: "RARP", 0x8100: "802.1Q Virtual LAN",
+              0x88A8: "802.1ad Provider Bridge (Q-in-Q)", 0x88CC: "802.1 Link Layer Discovery Protocol (LLDP)"}
+IP_PROTOS = {1: "ICMP", 2: "IGMP", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE", 50: "ESP", 58: "ICMPv6",
+             0: "IPv6 Hop-by-Hop Option", 43: "Routing Header for IPv6", 44: "Fragment Header for IPv6",
+             60: "Destination Options for IPv6", 59: "No Next Header for IPv6", 132: "SCTP"}
+LINK_NAMES = {0: "NULL/Loopback", 1: "Ethernet", 101: "Raw IP", 12: "Raw IP", 14: "Raw IP", 108: "OpenBSD loopback",
+              113: "Linux cooked-mode capture v1", 228: "Raw IPv4", 229: "Raw IPv6", 276: "Linux cooked-mode capture v2"}
+
+
+class Malformed(Exception):
+    """A field reached past the captured bytes."""
+
+
+class Packet:
+    """Captured bytes plus bounds-checked big-endian readers."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def need(self, off: int, size: int) -> None:
+        if off < 0 or off + size > len(self.data):
+            raise Malformed()
+
+    def u8(self, off):
+        self.need(off, 1)
+        return self.data[off]
+
+    def u16(self, off):
+        self.need(off, 2)
+        return struct.unpack_from(">H", self.data, off)[0]
+
+    def u32(self, off):
+        self.need(off, 4)
+        return struct.unpack_from(">I", self.data, off)[0]
+
+    def bytes(self, off, size):
+        self.need(off, size)
+        return self.data[off:off + size]
+
+
+def dissect(index, i: int) -> Dissection:
+    """Full dissection of packet i (0-based) of a PacketIndex."""
+    cols = index.cols
+    data = index.packet_bytes(i)
+    ts = int(cols.raw("ts")[i])
+    rel = ts - (index.first_ts or ts)
+    digits = index.cap.ts_digits
+    d = Dissection(number=i + 1, time=format_time(rel, digits), length=int(cols.raw("origlen")[i]))
+    link = int(cols.raw("link")[i])
+    pkt = Packet(data)
+    frame = d.layer(f"Frame {i + 1}: {d.length} bytes on wire ({d.length * 8} bits), "
+                    f"{len(data)} bytes captured ({len(data) * 8} bits)", "frame", 0, len(data))
+    frame.add(f"Encapsulation type: {LINK_NAMES.get(link, link)} ({link})", "frame.encap_type", value=link)
+    frame.add(f"Epoch Time: {ts // 1_000_000_000}.{ts % 1_000_000_000:09d} seconds", "frame.time_epoch", value=ts)
+    frame.add(f"Time since reference or first frame: {d.time} seconds", "frame.time_relative", value=rel)
+    frame.add(f"Frame Number: {i + 1}", "frame.number", value=i + 1)
+    frame.add(f"Frame Length: {d.length} bytes ({d.length * 8} bits)", "frame.len", value=d.length)
+    frame.add(f"Capture Length: {len(data)} bytes ({len(data) * 8} bits)", "frame.cap_len", value=len(data))
+    ctx = Context(index, i, d, pkt)
+    try:
+        link_layer(ctx, link)
+    except Malformed:
+        d.malformed = True
+        d.protocol = d.protocol or "Frame"
+        d.info = (d.info + " " if d.info else "") + "[Malformed Packet]"
+        d.layers.append(Field("[Malformed Packet: " + (d.protocol or "Frame") + "]", "_ws.malformed",
+                              0, 0))
+        d.color = "error"
+    return d
+
+
+def format_time(ns: int, digits: int) -> str:
+    sign = "-" if ns < 0 else ""
+    ns = abs(ns)
+    if digits == 9:
+        return f"{sign}{ns // 1_000_000_000}.{ns % 1_000_000_000:09d}"
+    us = (ns + 500) // 1000
+    return f"{sign}{us // 1_000_000}.{us % 1_000_000:06d}"
+
+
+class Context:
+    """What decoders share while dissecting one packet."""
+
+    def __init__(self, index, i, d: Dissection, pkt: Packet):
+        self.index, self.i, self.d, self.pkt = index, i, d, pkt
+        self.net_src = self.net_dst = None  # raw address bytes of the network layer
+        self.ttl = 0
+        self.proto_end = len(pkt.data)  # where the network payload ends (IP total length)
+
+
+def link_layer(ctx: Context, link: int) -> None:
+    pkt, d = ctx.pkt, ctx.d
+    if link == 1:
+        dst, src = pkt.bytes(0, 6), pkt.bytes(6, 6)
+        et = pkt.u16(12)
+        d.source, d.destination = resolve_mac(src), resolve_mac(dst)
+        d.protocol = "Ethernet"
+        eth = d.layer(f"Ethernet II, Src: {_mac_label(src)}, Dst: {_mac_label(dst)}", "eth", 0, 14)
+        eth.add(f"Destination: {_mac_label(dst)}", "eth.dst", 0, 6, dst)
+        eth.add(f"Source: {_mac_label(src)}", "eth.src", 6, 6, src)
+        if et <= 1500:
+            eth.label = f"IEEE 802.3 Ethernet, Src: {_mac_label(src)}, Dst: {_mac_label(dst)}"
+            eth.add(f"Length: {et}", "eth.len", 12, 2, et)
+            app.llc(ctx, 14, dst)
+            return
+        eth.add(f"Type: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "eth.type", 12, 2, et)
+        off = 14
+        while et in (0x8100, 0x88A8, 0x9100):
+            tci = pkt.u16(off)
+            inner = pkt.u16(off + 2)
+            v = d.layer(f"802.1Q Virtual LAN, PRI: {tci >> 13}, DEI: {(tci >> 12) & 1}, ID: {tci & 0xFFF}",
+                        "vlan", off, 4)
+            v.add(f"ID: {tci & 0xFFF}", "vlan.id", off, 2, tci & 0xFFF)
+            v.add(f"Type: {ETHERTYPES.get(inner, 'Unknown')} (0x{inner:04x})", "vlan.etype", off + 2, 2, inner)
+            d.protocol = "VLAN"
+            et, off = inner, off + 4
+        ethertype(ctx, et, off)
+    elif link in (101, 12, 14, 228, 229):
+        ver = pkt.u8(0) >> 4
+        if link == 228:
+            ver = 4
+        elif link == 229:
+            ver = 6
+        d.layer(f"Raw packet data", "raw", 0, 0)
+        ethertype(ctx, 0x0800 if ver == 4 else 0x86DD if ver == 6 else 0, 0)
+    elif link == 113:
+        ptype, hatype, alen = pkt.u16(0), pkt.u16(2), pkt.u16(4)
+        addr = pkt.bytes(6, min(alen, 8))
+        et = pkt.u16(14)
+        s = d.layer(f"Linux cooked capture v1", "sll", 0, 16)
+        s.add(f"Packet type: {ptype}", "sll.pkttype", 0, 2, ptype)
+        s.add(f"Link-layer address type: {hatype}", "sll.hatype", 2, 2, hatype)
+        s.add(f"Source: {mac(addr)}", "sll.src.eth", 6, len(addr), addr)
+        s.add(f"Protocol: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "sll.etype", 14, 2, et)
+        if len(addr) == 6:
+            d.source = resolve_mac(addr)
+        d.protocol = "SLL"
+        ethertype(ctx, et, 16)
+    elif link == 276:
+        et, ifindex = pkt.u16(0), pkt.u32(4)
+        hatype, ptype, alen = pkt.u16(8), pkt.u8(10), pkt.u8(11)
+        addr = pkt.bytes(12, min(alen, 8))
+        s = d.layer("Linux cooked capture v2", "sll", 0, 20)
+        s.add(f"Protocol: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "sll.etype", 0, 2, et)
+        s.add(f"Interface index: {ifindex}", "sll.ifindex", 4, 4, ifindex)
+        s.add(f"Link-layer address type: {hatype}", "sll.hatype", 8, 2, hatype)
+        s.add(f"Packet type: {ptype}", "sll.pkttype", 10, 1, ptype)
+        s.add(f"Source: {mac(addr)}", "sll.src.eth", 12, len(addr), addr)
+        if len(addr) == 6:
+            d.source = resolve_mac(addr)
+        d.protocol = "SLL"
+        ethertype(ctx, et, 20)
+    elif link in (0, 108):
+        raw = pkt.bytes(0, 4)
+        fam = struct.unpack(">I" if link == 108 else "<I", raw)[0]
+        if link == 0 and fam > 0xFFFF:
+            fam = struct.unpack(">I", raw)[0]
+        d.layer(f"Null/Loopback", "null", 0, 4).add(f"Family: {fam}", "null.family", 0, 4, fam)
+        d.protocol = "NULL"
+        ethertype(ctx, 0x0800 if fam == 2 else 0x86DD if fam in (10, 24, 28, 30) else 0, 4)
+    else:
+        d.protocol = "Frame"
+        d.info = f"Unsupported link type {link}"
+
+
+def _mac_label(b: bytes) -> str:
+    name, plain = resolve_mac(b), mac(b)
+    return plain if name == plain else f"{name} ({plain})"
+
+
+def ethertype(ctx: Context, et: int, off: int) -> None:
+    d = ctx.d
+    if et == 0x0800:
+        ip4(ctx, off)
+    elif et == 0x86DD:
+        ip6(ctx, off)
+    elif et in (0x0806, 0x8035):
+        arp(ctx, off, et)
+    else:
+        if et == 0x88CC:
+            d.protocol = "LLDP"
+        elif et:
+            d.protocol = d.protocol or "Ethernet"
+        rest = len(ctx.pkt.data) - off
+        if rest > 0:
+            d.layers.append(Field(f"Data ({rest} bytes)", "data", off, rest))
+        if not d.info:
+            d.info = f"Ethernet II" if d.protocol == "Ethernet" else d.info
+
+
+def arp(ctx: Context, off: int, et: int) -> None:
+    pkt, d = ctx.pkt, ctx.d
+    htype, ptype, hlen, plen, op = pkt.u16(off), pkt.u16(off + 2), pkt.u8(off + 4), pkt.u8(off + 5), pkt.u16(off + 6)
+    p = off + 8
+    sha, spa = pkt.bytes(p, hlen), pkt.bytes(p + hlen, plen)
+    tha, tpa = pkt.bytes(p + hlen + plen, hlen), pkt.bytes(p + 2 * hlen + plen, plen)
+    rarp = et == 0x8035 or op in (3, 4)
+    d.protocol = "RARP" if rarp else "ARP"
+    opnames = {1: "request", 2: "reply", 3: "reverse request", 4: "reverse reply"}
+    size = 8 + 2 * (hlen + plen)
+    title = "Address Resolution Protocol" if not rarp else "Reverse Address Resolution Protocol"
+    layer = d.layer(f"{title} ({opnames.get(op, op)})", "arp", off, size)
+    layer.add(f"Hardware type: {htype}", "arp.hw.type", off, 2, htype)
+    layer.add(f"Protocol type: 0x{ptype:04x}", "arp.proto.type", off + 2, 2, ptype)
+    layer.add(f"Hardware size: {hlen}", "arp.hw.size", off + 4, 1, hlen)
+    layer.add(f"Protocol size: {plen}", "arp.proto.size", off + 5, 1, plen)
+    layer.add(f"Opcode: {opnames.get(op, 'unknown')} ({op})", "arp.opcode", off + 6, 2, op)
+    spa_s = ipv4(spa) if plen == 4 else spa.hex()
+    tpa_s = ipv4(tpa) if plen == 4 else tpa.hex()
+    layer.add(f"Sender MAC address: {_mac_label(sha)}", "arp.src.hw_mac", p, hlen, sha)
+    layer.add(f"Sender IP address: {spa_s}", "arp.src.proto_ipv4", p + hlen, plen, spa)
+    layer.add(f"Target MAC address: {_mac_label(tha)}", "arp.dst.hw_mac", p + hlen + plen, hlen, tha)
+    layer.add(f"Target IP address: {tpa_s}", "arp.dst.proto_ipv4", p + 2 * hlen + plen, plen, tpa)
+    if op == 1:
+        if spa == tpa and any(spa):
+            d.info = (f"ARP Announcement for {spa_s}" if not any(tha)
+                      else f"Gratuitous ARP for {spa_s} (Request)")
+        elif not any(spa):
+            d.info = f"Who has {tpa_s}? (ARP Probe)"
+        else:
+            d.info = f"Who has {tpa_s}? Tell {spa_s}"
+    elif op == 2:
+        d.info = f"Gratuitous ARP for {spa_s} (Reply)" if spa == tpa else f"{spa_s} is at {mac(sha)}"
+    elif op == 3:
+        d.info = f"Who is {mac(tha)}? Tell {mac(sha)}"
+    elif op == 4:
+        d.info = f"{mac(tha)} is at {tpa_s}"
+    else:
+        d.info = f"Unknown ARP opcode 0x{op:04x}"
+
+
+def ip4(ctx: Context, off: int) -> None:
+    pkt, d = ctx.pkt, ctx.d
+    vihl = pkt.u8(off)
+    ihl = (vihl & 0xF) * 4
+    total, ident, fl = pkt.u16(off + 2), pkt.u16(off + 4), pkt.u16(off + 6)
+    ttl, proto = pkt.u8(off + 8), pkt.u8(off + 9)
+    src, dst = pkt.bytes(off + 12, 4), pkt.bytes(off + 16, 4)
+    d.source, d.destination, d.protocol = ipv4(src), ipv4(dst), "IPv4"
+    ctx.net_src, ctx.net_dst, ctx.ttl = src, dst, ttl
+    layer = d.layer(f"Internet Protocol Version 4, Src: {ipv4(src)}, Dst: {ipv4(dst)}", "ip", off, ihl)
+    if ihl < 20 or vihl >> 4 != 4:
+        layer.add(f"Header Length: {ihl} bytes (bogus, must be at least 20)", "ip.hdr_len", off, 1, ihl)
+        d.info = f"Bogus IPv4 header length ({ihl}, must be at least 20)"
+        return
+    pkt.need(off, ihl)
+    layer.add(f"{vihl >> 4:04b} .... = Version: {vihl >> 4}", "ip.version", off, 1, vihl >> 4)
+    layer.add(f".... {vihl & 0xF:04b} = Header Length: {ihl} bytes ({vihl & 0xF})", "ip.hdr_len", off, 1, ihl)
+    tos = pkt.u8(off + 1)
+    layer.add(f"Differentiated Services Field: 0x{tos:02x}", "ip.dsfield", off + 1, 1, tos)
+    layer.add(f"Total Length: {total}", "ip.len", off + 2, 2, total)
+    layer.add(f"Identification: 0x{ident:04x} ({ident})", "ip.id", off + 4, 2, ident)
+    flags = layer.add(f"Flags: 0x{fl >> 13:x}" + (", Don't fragment" if fl & 0x4000 else "")
+                      + (", More fragments" if fl & 0x2000 else ""), "ip.flags", off + 6, 1, fl >> 13)
+    flags.add(f".{(fl >> 14) & 1}.. .... = Don't fragment: {'Set' if fl & 0x4000 else 'Not set'}",
+              "ip.flags.df", off + 6, 1, bool(fl & 0x4000))
+    flags.add(f"..{(fl >> 13) & 1}. .... = More fragments: {'Set' if fl & 0x2000 else 'Not set'}",
+              "ip.flags.mf", off + 6, 1, bool(fl & 0x2000))
+    frag = (fl & 0x1FFF) * 8
+    layer.add(f"Fragment Offset: {frag}", "ip.frag_offset", off + 6, 2, frag)
+    layer.add(f"Time to Live: {ttl}", "ip.ttl", off + 8, 1, ttl)
+    layer.add(f"Protocol: {IP_PROTOS.get(proto, 'Unknown')} ({proto})", "ip.proto", off + 9, 1, proto)
+    csum = pkt.u16(off + 10)
+    layer.add(f"Header Checksum: 0x{csum:04x}", "ip.checksum", off + 10, 2, csum)
+    layer.add(f"Source Address: {ipv4(src)}", "ip.src", off + 12, 4, src)
+    layer.add(f"Destination Address: {ipv4(dst)}", "ip.dst", off + 16, 4, dst)
+    end = min(off + max(total, ihl), len(pkt.data)) if total else len(pkt.data)
+    ctx.proto_end = end
+    if frag or fl & 0x2000:
+        d.info = (f"Fragmented IP protocol (proto={IP_PROTOS.get(proto, 'Unknown')} {proto}, "
+                  f"off={frag}, ID={ident:04x})")
+        if frag:
+            return
+    transport.dispatch(ctx, proto, off + ihl, end)
+
+
+def ip6(ctx: Context, off: int) -> None:
+    pkt, d = ctx.pkt, ctx.d
+    first = pkt.u32(off)
+    plen, nxt, hlim = pkt.u16(off + 4), pkt.u8(off + 6), pkt.u8(off + 7)
+    src, dst = pkt.bytes(off + 8, 16), pkt.bytes(off + 24, 16)
+    d.source, d.destination, d.protocol = ipv6(src), ipv6(dst), "IPv6"
+    ctx.net_src, ctx.net_dst, ctx.ttl = src, dst, hlim
+    layer = d.layer(f"Internet Protocol Version 6, Src: {ipv6(src)}, Dst: {ipv6(dst)}", "ipv6", off, 40)
+    layer.add(f"{first >> 28:04b} .... = Version: {first >> 28}", "ipv6.version", off, 1, first >> 28)
+    layer.add(f"Traffic Class: 0x{(first >> 20) & 0xFF:02x}", "ipv6.tclass", off, 2, (first >> 20) & 0xFF)
+    layer.add(f"Flow Label: 0x{first & 0xFFFFF:05x}", "ipv6.flow", off + 1, 3, first & 0xFFFFF)
+    layer.add(f"Payload Length: {plen}", "ipv6.plen", off + 4, 2, plen)
+    layer.add(f"Next Header: {IP_PROTOS.get(nxt, 'Unknown')} ({nxt})", "ipv6.nxt", off + 6, 1, nxt)
+    layer.add(f"Hop Limit: {hlim}", "ipv6.hlim", off + 7, 1, hlim)
+    layer.add(f"Source Address: {ipv6(src)}", "ipv6.src", off + 8, 16, src)
+    layer.add(f"Destination Address: {ipv6(dst)}", "ipv6.dst", off + 24, 16, dst)
+    end = min(off + 40 + plen, len(pkt.data))
+    ctx.proto_end = end
+    p = off + 40
+    for _ in range(8):
+        if nxt in (0, 43, 60):
+            hlen = (pkt.u8(p + 1) + 1) * 8
+            layer.add(f"{IP_PROTOS[nxt]}", "ipv6.opt" if nxt != 43 else "ipv6.routing", p, hlen)
+            nxt = pkt.u8(p)
+            p += hlen
+        elif nxt == 44:
+            fo = pkt.u16(p + 2)
+            layer.add("Fragment Header for IPv6", "ipv6.fraghdr", p, 8)
+            inner = pkt.u8(p)
+            p += 8
+            if fo >> 3:
+                d.info = f"IPv6 fragment (off={(fo >> 3) * 8} more={'y' if fo & 1 else 'n'} ident=0x{pkt.u32(p - 4):08x} nxt={inner})"
+                return
+            nxt = inner
+        else:
+            break
+    transport.dispatch(ctx, nxt, p, end)

@@ -1,0 +1,317 @@
+"""ICMP, ICMPv6, UDP and TCP decoders with tshark's Info text."""
+from __future__ import annotations
+
+from . import app
+from .text import ipv6, mac
+
+ICMP_TYPES = {0: "Echo (ping) reply", 3: "Destination unreachable", 4: "Source quench (flow control)",
+              5: "Redirect", 8: "Echo (ping) request", 9: "Router advertisement", 10: "Router solicitation",
+              11: "Time-to-live exceeded", 12: "Parameter problem", 13: "Timestamp request",
+              14: "Timestamp reply"}
+ICMP_UNREACH = {0: "Network unreachable", 1: "Host unreachable", 2: "Protocol unreachable",
+                3: "Port unreachable", 4: "Fragmentation needed", 5: "Source route failed",
+                9: "Network administratively prohibited", 10: "Host administratively prohibited",
+                13: "Communication administratively filtered"}
+ICMP_TTL = {0: "Time to live exceeded in transit", 1: "Fragment reassembly time exceeded"}
+ICMPV6_TYPES = {1: "Destination Unreachable", 2: "Packet Too Big", 3: "Time Exceeded", 4: "Parameter Problem",
+                128: "Echo (ping) request", 129: "Echo (ping) reply", 130: "Multicast Listener Query",
+                131: "Multicast Listener Report", 132: "Multicast Listener Done", 133: "Router Solicitation",
+                134: "Router Advertisement", 135: "Neighbor Solicitation", 136: "Neighbor Advertisement",
+                137: "Redirect", 143: "Multicast Listener Report Message v2"}
+TCP_FLAG_NAMES = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"]
+
+
+def dispatch(ctx, proto: int, off: int, end: int) -> None:
+    if proto == 6:
+        tcp(ctx, off, end)
+    elif proto == 17:
+        udp(ctx, off, end)
+    elif proto == 1:
+        icmp(ctx, off, end)
+    elif proto == 58:
+        icmpv6(ctx, off, end)
+    elif proto == 2:
+        app.igmp(ctx, off, end)
+    elif not ctx.d.info:
+        names = {47: "GRE", 50: "ESP", 132: "SCTP", 41: "IPv6", 4: "IPIP", 89: "OSPF"}
+        if proto in names:
+            ctx.d.protocol = names[proto]
+        ctx.d.info = ctx.d.info or f"{ctx.d.protocol}"
+
+
+def icmp(ctx, off, end) -> None:
+    pkt, d = ctx.pkt, ctx.d
+    typ, code = pkt.u8(off), pkt.u8(off + 1)
+    d.protocol = "ICMP"
+    layer = d.layer("Internet Control Message Protocol", "icmp", off, end - off)
+    layer.add(f"Type: {typ} ({ICMP_TYPES.get(typ, 'Unknown')})", "icmp.type", off, 1, typ)
+    layer.add(f"Code: {code}", "icmp.code", off + 1, 1, code)
+    layer.add(f"Checksum: 0x{pkt.u16(off + 2):04x}", "icmp.checksum", off + 2, 2, pkt.u16(off + 2))
+    name = ICMP_TYPES.get(typ, f"Unknown ICMP (obsolete or malformed?)")
+    if typ in (0, 8):
+        ident, seq = pkt.u16(off + 4), pkt.u16(off + 6)
+        layer.add(f"Identifier (BE): {ident} (0x{ident:04x})", "icmp.ident", off + 4, 2, ident)
+        layer.add(f"Sequence Number (BE): {seq} (0x{seq:04x})", "icmp.seq", off + 6, 2, seq)
+        swapped = ((seq & 0xFF) << 8) | (seq >> 8)
+        pad = "  " if typ == 8 else "    "
+        d.info = f"{name}{pad}id=0x{ident:04x}, seq={seq}/{swapped}, ttl={ctx.ttl}"
+        req = ctx.index.icmp_request_of.get(ctx.i)
+        if typ == 0 and req is not None:
+            d.info += f" (request in {req + 1})"
+        if end > off + 8:
+            layer.add(f"Data ({end - off - 8} bytes)", "data", off + 8, end - off - 8)
+    elif typ == 3:
+        d.info = f"{name} ({ICMP_UNREACH.get(code, 'Unknown')})"
+    elif typ == 11:
+        d.info = f"{name} ({ICMP_TTL.get(code, 'Unknown')})"
+    else:
+        d.info = name
+    d.color = "icmp" if typ in (0, 8) else "icmp-error"
+
+
+def icmpv6(ctx, off, end) -> None:
+    pkt, d = ctx.pkt, ctx.d
+    typ, code = pkt.u8(off), pkt.u8(off + 1)
+    d.protocol = "ICMPv6"
+    layer = d.layer("Internet Control Message Protocol v6", "icmpv6", off, end - off)
+    layer.add(f"Type: {ICMPV6_TYPES.get(typ, 'Unknown')} ({typ})", "icmpv6.type", off, 1, typ)
+    layer.add(f"Code: {code}", "icmpv6.code", off + 1, 1, code)
+    layer.add(f"Checksum: 0x{pkt.u16(off + 2):04x}", "icmpv6.checksum", off + 2, 2, pkt.u16(off + 2))
+    name = ICMPV6_TYPES.get(typ, f"Unknown ({typ})")
+    d.color = "icmp"
+    if typ in (128, 129):
+        ident, seq = pkt.u16(off + 4), pkt.u16(off + 6)
+        layer.add(f"Identifier: 0x{ident:04x}", "icmpv6.echo.identifier", off + 4, 2, ident)
+        layer.add(f"Sequence: {seq}", "icmpv6.echo.sequence_number", off + 6, 2, seq)
+        d.info = f"{name} id=0x{ident:04x}, seq={seq}, hop limit={ctx.ttl}"
+        req = ctx.index.icmp_request_of.get(ctx.i)
+        if typ == 129 and req is not None:
+            d.info += f" (request in {req + 1})"
+        return
+    opts_at = {133: 8, 134: 16, 135: 24, 136: 24, 137: 40}.get(typ)
+    lladdr = _ndp_lladdr(pkt, off + opts_at, end) if opts_at else None
+    if typ == 135:
+        target = ipv6(pkt.bytes(off + 8, 16))
+        layer.add(f"Target Address: {target}", "icmpv6.nd.ns.target_address", off + 8, 16, target)
+        d.info = f"{name} for {target}" + (f" from {mac(lladdr)}" if lladdr else "")
+    elif typ == 136:
+        flags = pkt.u8(off + 4)
+        target = ipv6(pkt.bytes(off + 8, 16))
+        layer.add(f"Target Address: {target}", "icmpv6.nd.na.target_address", off + 8, 16, target)
+        names = [n for bit, n in ((0x80, "rtr"), (0x40, "sol"), (0x20, "ovr")) if flags & bit]
+        d.info = f"{name} {target}" + (f" ({', '.join(names)})" if names else "")
+        if lladdr:
+            d.info += f" is at {mac(lladdr)}"
+    elif typ in (133, 134):
+        d.info = name + (f" from {mac(lladdr)}" if lladdr else "")
+    else:
+        d.info = name
+        d.color = "icmp-error" if typ < 128 else "icmp"
+
+
+def _ndp_lladdr(pkt, p, end):
+    """Source/target link-layer address option of a neighbour-discovery message."""
+    while p + 2 <= end:
+        otype, olen = pkt.u8(p), pkt.u8(p + 1) * 8
+        if olen == 0:
+            return None
+        if otype in (1, 2) and olen >= 8:
+            return pkt.bytes(p + 2, 6)
+        p += olen
+    return None
+
+
+def udp(ctx, off, end) -> None:
+    pkt, d = ctx.pkt, ctx.d
+    sport, dport, length, csum = pkt.u16(off), pkt.u16(off + 2), pkt.u16(off + 4), pkt.u16(off + 6)
+    d.protocol = "UDP"
+    layer = d.layer(f"User Datagram Protocol, Src Port: {sport}, Dst Port: {dport}", "udp", off, 8)
+    layer.add(f"Source Port: {sport}", "udp.srcport", off, 2, sport)
+    layer.add(f"Destination Port: {dport}", "udp.dstport", off + 2, 2, dport)
+    layer.add(f"Length: {length}", "udp.length", off + 4, 2, length)
+    layer.add(f"Checksum: 0x{csum:04x}", "udp.checksum", off + 6, 2, csum)
+    d.info = f"{sport} → {dport} Len={max(length - 8, 0)}"
+    d.color = "udp"
+    pay_end = min(end, off + length) if length >= 8 else end
+    if pay_end > off + 8:
+        app.udp_payload(ctx, off + 8, pay_end, sport, dport)
+
+
+def tcp_options(pkt, p, end):
+    """Yield (kind, start, length, value) for each TCP option."""
+    while p < end:
+        kind = pkt.u8(p)
+        if kind == 0:
+            yield 0, p, 1, None
+            return
+        if kind == 1:
+            yield 1, p, 1, None
+            p += 1
+            continue
+        olen = pkt.u8(p + 1)
+        if olen < 2 or p + olen > end:
+            raise_malformed = True
+            yield -1, p, end - p, raise_malformed
+            return
+        yield kind, p, olen, pkt.bytes(p + 2, olen - 2)
+        p += olen
+
+
+def window_shift(ctx, stream: int, direction: int):
+    """tshark's window scaling: known only once both SYNs were seen; None when unscaled."""
+    shifts = []
+    for dr in (direction, direction ^ 1):
+        f = ctx.index.tcp.syn_frame(stream, dr)
+        if f < 0 or f > ctx.i:
+            return None
+        shifts.append(_syn_ws(ctx.index, f))
+    if shifts[0] is None or shifts[1] is None:
+        return None
+    return shifts[0]
+
+
+def _syn_ws(index, frame):
+    cache = index.__dict__.setdefault("_ws_cache", {})
+    if frame in cache:
+        return cache[frame]
+    from .packet import Packet
+    data = index.packet_bytes(frame)
+    off = int(index.cols.raw("l4off")[frame])
+    pkt = Packet(data)
+    shift = None
+    try:
+        hdr = (pkt.u8(off + 12) >> 4) * 4
+        for kind, _s, _l, val in tcp_options(pkt, off + 20, off + hdr):
+            if kind == 3 and val:
+                shift = min(val[0], 14)
+    except Exception:  # noqa: BLE001 - a broken SYN just means "no scaling"
+        shift = None
+    cache[frame] = shift
+    return shift
+
+
+def tcp(ctx, off, end) -> None:
+    pkt, d, index, i = ctx.pkt, ctx.d, ctx.index, ctx.i
+    sport, dport = pkt.u16(off), pkt.u16(off + 2)
+    seq, ack = pkt.u32(off + 4), pkt.u32(off + 8)
+    offflags = pkt.u16(off + 12)
+    hdr = (offflags >> 12) * 4
+    flags = offflags & 0x0FFF
+    win = pkt.u16(off + 14)
+    d.protocol = "TCP"
+    stream = int(index.cols.raw("stream")[i])
+    direction = int(index.cols.raw("dir")[i])
+    paylen = max(end - off - hdr, 0)
+    layer = d.layer(f"Transmission Control Protocol, Src Port: {sport}, Dst Port: {dport}", "tcp", off, hdr)
+    layer.add(f"Source Port: {sport}", "tcp.srcport", off, 2, sport)
+    layer.add(f"Destination Port: {dport}", "tcp.dstport", off + 2, 2, dport)
+    layer.add(f"[Stream index: {stream}]", "tcp.stream", value=stream)
+    layer.add(f"[TCP Segment Len: {paylen}]", "tcp.len", value=paylen)
+    if hdr < 20:
+        d.info = f"{sport} → {dport} [Bogus TCP header length ({hdr}, must be at least 20)]"
+        return
+    pkt.need(off, hdr)
+    base = index.tcp.base(stream, direction) if stream >= 0 else -1
+    rel_seq = (seq - base) & 0xFFFFFFFF if base >= 0 else seq
+    layer.children[-1].label = f"[TCP Segment Len: {paylen}]"
+    layer.label += f", Seq: {rel_seq}"
+    layer.add(f"Sequence Number: {rel_seq}    (relative sequence number)", "tcp.seq", off + 4, 4, rel_seq)
+    layer.add(f"Sequence Number (raw): {seq}", "tcp.seq_raw", off + 4, 4, seq)
+    nxt = rel_seq + paylen + (1 if flags & 0x03 else 0)
+    if paylen or flags & 0x03:
+        layer.add(f"[Next Sequence Number: {nxt}    (relative sequence number)]", "tcp.nxtseq", value=nxt)
+    rel_ack = None
+    if flags & 0x10:
+        rbase = index.tcp.base(stream, direction ^ 1) if stream >= 0 else -1
+        rel_ack = (ack - rbase) & 0xFFFFFFFF if rbase >= 0 else ack
+        layer.label += f", Ack: {rel_ack}"
+        layer.add(f"Acknowledgment Number: {rel_ack}    (relative ack number)", "tcp.ack", off + 8, 4, rel_ack)
+        layer.add(f"Acknowledgment number (raw): {ack}", "tcp.ack_raw", off + 8, 4, ack)
+    else:
+        layer.add(f"Acknowledgment Number: 0", "tcp.ack", off + 8, 4, 0)
+    layer.label += f", Len: {paylen}"
+    layer.add(f"{hdr >> 2:04b} .... = Header Length: {hdr} bytes ({hdr >> 2})", "tcp.hdr_len", off + 12, 1, hdr)
+    names = [n for b, n in enumerate(TCP_FLAG_NAMES) if flags & (1 << b)]
+    fstr = ", ".join(names) if names else "<None>"
+    fl = layer.add(f"Flags: 0x{flags:03x} ({fstr})", "tcp.flags", off + 12, 2, flags)
+    for b, (n, fname) in enumerate(zip(TCP_FLAG_NAMES, ("fin", "syn", "reset", "push", "ack", "urg", "ece",
+                                                          "cwr", "ns"))):
+        fl.add(f"{'Set' if flags & (1 << b) else 'Not set'}: {n}", f"tcp.flags.{fname}", off + 12, 2,
+               bool(flags & (1 << b)))
+    scaled = win
+    shift = None
+    if not flags & 0x02 and stream >= 0:
+        shift = window_shift(ctx, stream, direction)
+        if shift is not None:
+            scaled = win << shift
+    layer.add(f"Window: {win}", "tcp.window_size_value", off + 14, 2, win)
+    layer.add(f"[Calculated window size: {scaled}]", "tcp.window_size", value=scaled)
+    if shift is not None:
+        layer.add(f"[Window size scaling factor: {1 << shift}]", "tcp.window_size_scalefactor", value=1 << shift)
+    csum, urg = pkt.u16(off + 16), pkt.u16(off + 18)
+    layer.add(f"Checksum: 0x{csum:04x}", "tcp.checksum", off + 16, 2, csum)
+    layer.add(f"Urgent Pointer: {urg}", "tcp.urgent_pointer", off + 18, 2, urg)
+    info = f"{sport} → {dport} [{fstr}] Seq={rel_seq}"
+    if rel_ack is not None:
+        info += f" Ack={rel_ack}"
+    info += f" Win={scaled}"
+    if flags & 0x20:
+        info += f" Urg={urg}"
+    info += f" Len={paylen}"
+    if hdr > 20:
+        info += _options(ctx, layer, off + 20, off + hdr, stream, direction)
+    d.info = info
+    d.color = "tcp-syn" if flags & 0x03 else "tcp-rst" if flags & 0x04 else "tcp"
+    if paylen:
+        p = off + hdr
+        avail = min(end, len(pkt.data))
+        layer.add(f"TCP payload ({paylen} bytes)", "tcp.payload", p, max(avail - p, 0))
+        app.tcp_payload(ctx, p, avail, paylen, sport, dport, stream)
+
+
+def _options(ctx, layer, p, end, stream, direction) -> str:
+    pkt = ctx.pkt
+    opts = layer.add(f"Options: ({end - p} bytes)", "tcp.options", p, end - p)
+    text = ""
+    for kind, start, length, val in tcp_options(pkt, p, end):
+        if kind == -1:
+            opts.add("Malformed option", "_ws.malformed", start, length)
+            break
+        if kind == 0:
+            opts.add("TCP Option - End of Option List (EOL)", "tcp.option_kind", start, 1, 0)
+        elif kind == 1:
+            opts.add("TCP Option - No-Operation (NOP)", "tcp.option_kind", start, 1, 1)
+        elif kind == 2 and len(val) == 2:
+            mss = int.from_bytes(val, "big")
+            o = opts.add(f"TCP Option - Maximum segment size: {mss} bytes", "tcp.options.mss", start, length)
+            o.add(f"MSS Value: {mss}", "tcp.options.mss_val", start + 2, 2, mss)
+            text += f" MSS={mss}"
+        elif kind == 3 and len(val) == 1:
+            shift = val[0]
+            o = opts.add(f"TCP Option - Window scale: {shift} (multiply by {1 << min(shift, 14)})",
+                         "tcp.options.wscale", start, length)
+            o.add(f"Shift count: {shift}", "tcp.options.wscale.shift", start + 2, 1, shift)
+            o.add(f"[Multiplier: {1 << min(shift, 14)}]", "tcp.options.wscale.multiplier", value=1 << min(shift, 14))
+            text += f" WS={1 << min(shift, 14)}"
+        elif kind == 4:
+            opts.add("TCP Option - SACK permitted", "tcp.options.sack_perm", start, length)
+            text += " SACK_PERM"
+        elif kind == 5:
+            o = opts.add("TCP Option - SACK", "tcp.options.sack", start, length)
+            base = ctx.index.tcp.base(stream, direction ^ 1) if stream >= 0 else 0
+            for k in range(0, len(val) - 7, 8):
+                le = (int.from_bytes(val[k:k + 4], "big") - base) & 0xFFFFFFFF
+                re_ = (int.from_bytes(val[k + 4:k + 8], "big") - base) & 0xFFFFFFFF
+                o.add(f"left edge = {le} (relative)", "tcp.options.sack_le", start + 2 + k, 4, le)
+                o.add(f"right edge = {re_} (relative)", "tcp.options.sack_re", start + 6 + k, 4, re_)
+                text += f" SLE={le} SRE={re_}"
+        elif kind == 8 and len(val) == 8:
+            tsval, tsecr = int.from_bytes(val[:4], "big"), int.from_bytes(val[4:], "big")
+            o = opts.add(f"TCP Option - Timestamps: TSval {tsval}, TSecr {tsecr}", "tcp.options.timestamp",
+                         start, length)
+            o.add(f"Timestamp value: {tsval}", "tcp.options.timestamp.tsval", start + 2, 4, tsval)
+            o.add(f"Timestamp echo reply: {tsecr}", "tcp.options.timestamp.tsecr", start + 6, 4, tsecr)
+            text += f" TSval={tsval} TSecr={tsecr}"
+        else:
+            opts.add(f"TCP Option - Unknown ({kind})", "tcp.option_kind", start, length, kind)
+    return text

@@ -1,0 +1,55 @@
+"""The dissection result: a tree of fields, each with its byte range, plus the list columns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Field:
+    """One line of the detail tree.  `name` is Wireshark's field name ('' for text-only lines);
+    `start`/`length` are the bytes it covers in the frame (length 0: generated, no bytes)."""
+    label: str
+    name: str = ""
+    start: int = 0
+    length: int = 0
+    value: object = None
+    children: list["Field"] = field(default_factory=list)
+
+    def add(self, label: str, name: str = "", start: int = 0, length: int = 0, value=None) -> "Field":
+        child = Field(label, name, start, length, value)
+        self.children.append(child)
+        return child
+
+    def walk(self):
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+    @property
+    def key(self) -> str:
+        """Stable identity across packets, to keep the same nodes expanded."""
+        return self.name or self.label.split(":", 1)[0]
+
+
+@dataclass
+class Dissection:
+    """What one packet shows: list columns, the tree and a colouring class."""
+    number: int
+    time: str
+    source: str = ""
+    destination: str = ""
+    protocol: str = ""
+    length: int = 0
+    info: str = ""
+    layers: list[Field] = field(default_factory=list)
+    color: str = ""
+    malformed: bool = False
+
+    def layer(self, label: str, name: str, start: int, length: int) -> Field:
+        node = Field(label, name, start, length)
+        self.layers.append(node)
+        return node
+
+    def fields(self):
+        for layer in self.layers:
+            yield from layer.walk()

@@ -1,0 +1,12 @@
+"""The packet list as `tshark -r FILE` prints it, column widths and arrow included."""
+from __future__ import annotations
+
+from ..dissect.text import safe
+from ..dissect.tree import Dissection
+
+
+def tshark_line(d: Dissection) -> str:
+    """One line: number (width 5), time (width 10, right), source (width 12, right), arrow,
+    destination (width 12, left), protocol, length, info."""
+    return (f"{d.number:>5} {d.time:>10} {d.source:>12} → {d.destination:<12} "
+            f"{d.protocol} {d.length} {safe(d.info)}")

@@ -1,0 +1,137 @@
+"""PacketIndex: compact per-packet columns for a capture, built batch by batch in a worker.
+
+Only positions, times, lengths and a handful of header fields are kept per packet (about
+100 bytes); a packet's bytes are read from the file again when its row is drawn or selected.
+Stream-level state that tshark's list needs (stream numbers, base sequence numbers, FTP data
+links, ICMP request/reply pairs) is updated as batches arrive, so rows can be drawn before the
+whole file is indexed and a growing capture only adds batches.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..capture.reader import Batch, CaptureFile
+from ..ftp.tshark_link import TsharkFtpLinker
+from ..streams.tcp import TcpStreams
+from .columns import COLUMN_TYPES, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, extract
+from .grow import Columns
+
+FTP_PORT = 21
+ICMP_ECHO = {PROTO_ICMP: (8, 0), PROTO_ICMPV6: (128, 129)}
+
+INDEX_DTYPES = {
+    "offset": (np.int64, ()), "caplen": (np.uint32, ()), "origlen": (np.uint32, ()),
+    "ts": (np.int64, ()), "link": (np.uint16, ()), "stream": (np.int32, ()), "dir": (np.uint8, ()),
+    "src": (np.uint8, (16,)), "dst": (np.uint8, (16,)),
+    **{name: (t, ()) for name, t in COLUMN_TYPES.items()},
+}
+
+
+class PacketIndex:
+    def __init__(self, cap: CaptureFile):
+        self.cap = cap
+        self.cols = Columns(INDEX_DTYPES)
+        self.tcp = TcpStreams()
+        self.ftp = TsharkFtpLinker()
+        self.icmp_request_of: dict[int, int] = {}  # reply frame index -> request frame index
+        self._icmp_open: dict[tuple, int] = {}
+        self.first_ts: int | None = None
+        self.bytes_done = 0
+        self.done = False
+        self.lock = threading.Lock()  # held while a batch's derived state is being updated
+
+    def __len__(self) -> int:
+        return self.cols.n
+
+    @property
+    def total_bytes(self) -> int:
+        return self.cap.size()
+
+    def build(self, stop: threading.Event | None = None, on_progress=None) -> None:
+        """Index the whole capture (call from a worker thread)."""
+        for batch in self.cap.scan():
+            self.add_batch(batch)
+            if on_progress:
+                on_progress(self)
+            if stop is not None and stop.is_set():
+                return
+        self.done = True
+        if on_progress:
+            on_progress(self)
+
+    def add_batch(self, batch: Batch) -> None:
+        if not len(batch):
+            self.bytes_done = batch.end
+            return
+        rel = batch.offset - batch.base
+        cols = extract(batch.buf, rel, batch.caplen, batch.link)
+        first = self.cols.n
+        with self.lock:
+            known_streams = self.tcp.count
+            stream, direction = self.tcp.update(first, cols)
+            cols.update(offset=batch.offset, caplen=batch.caplen, origlen=batch.origlen, ts=batch.ts_ns,
+                        link=batch.link, stream=stream, dir=direction)
+            if self.first_ts is None:
+                self.first_ts = int(batch.ts_ns[0])
+            self._stateful(batch, rel, cols, first, stream, known_streams)
+            self.cols.append(cols)
+            self.bytes_done = batch.end
+
+    def _stateful(self, batch: Batch, rel, cols, first: int, stream, known_streams: int) -> None:
+        """Walk, in frame order, the few packets whose meaning depends on earlier ones."""
+        proto, paylen, l4off = cols["ipproto"], cols["paylen"], cols["l4off"]
+        sport, dport = cols["sport"], cols["dport"]
+        events = []
+        ctl = np.nonzero((proto == PROTO_TCP) & (paylen > 0) & (stream >= 0)
+                         & ((sport == FTP_PORT) | (dport == FTP_PORT)))[0]
+        events += [(int(i), 1) for i in ctl]
+        tcp_idx = np.nonzero(stream >= 0)[0]
+        if len(tcp_idx):
+            sids, firsts = np.unique(stream[tcp_idx], return_index=True)
+            new = sids >= known_streams  # streams whose first packet is in this batch
+            events += [(int(tcp_idx[f]), 0) for f in firsts[new]]
+        icmp = np.nonzero(np.isin(proto, (PROTO_ICMP, PROTO_ICMPV6)) & (l4off >= 0))[0]
+        events += [(int(i), 2) for i in icmp]
+        events.sort()
+        buf = batch.buf
+        for i, kind in events:
+            frame = first + i
+            if kind == 0:
+                self.ftp.new_stream(int(stream[i]), frame, cols["src"][i].tobytes(), int(sport[i]),
+                                    cols["dst"][i].tobytes(), int(dport[i]))
+            elif kind == 1:
+                start = int(rel[i]) + int(l4off[i])
+                hdr = (buf[start + 12] >> 4) * 4
+                end = int(rel[i]) + int(batch.caplen[i])
+                payload = buf[start + hdr:min(start + hdr + int(paylen[i]), end)]
+                self.ftp.control_packet(frame, int(stream[i]), int(dport[i]) == FTP_PORT, payload,
+                                        cols["src"][i].tobytes(), cols["dst"][i].tobytes(),
+                                        int(sport[i]), int(dport[i]))
+            else:
+                self._icmp(frame, buf, int(rel[i]) + int(l4off[i]), int(rel[i]) + int(batch.caplen[i]),
+                           int(proto[i]), cols["src"][i].tobytes(), cols["dst"][i].tobytes())
+
+    def _icmp(self, frame, buf, start, end, proto, src, dst) -> None:
+        if start + 8 > end:
+            return
+        req, rep = ICMP_ECHO[proto]
+        kind = buf[start]
+        ident_seq = buf[start + 4:start + 8]
+        if kind == req:
+            self._icmp_open[(proto, ident_seq, src, dst)] = frame
+        elif kind == rep:
+            found = self._icmp_open.get((proto, ident_seq, dst, src))
+            if found is not None:
+                self.icmp_request_of[frame] = found
+
+    def packet_bytes(self, i: int) -> bytes:
+        c = self.cols
+        return self.cap.read(int(c.raw("offset")[i]), int(c.raw("caplen")[i]))
+
+    def field(self, name: str, i: int):
+        return self.cols.raw(name)[i]
+
+    def memory_bytes(self) -> int:
+        return self.cols.nbytes() + self.tcp.slots.nbytes()

@@ -1,0 +1,119 @@
+"""TCP conversations: tshark-compatible stream numbers and the state relative numbers need.
+
+Streams are numbered in order of first appearance, as `tcp.stream` is.  For each stream and
+direction we keep the base sequence number (tshark's rule: the ISN from a SYN, or seq-1 of the
+first segment, or ack-1 of the first ACK seen from the other side, whichever comes first) and
+the frame of the direction's SYN, whose window-scale option is parsed only when needed.
+Everything is updated batch by batch with vectorised numpy, so a live capture can grow.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..store.grow import Columns
+
+FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+
+_KEY = np.dtype([("a", "V16"), ("pa", ">u2"), ("b", "V16"), ("pb", ">u2")])
+
+
+class TcpStreams:
+    def __init__(self):
+        self.ids: dict[bytes, int] = {}
+        # per slot (2*stream + direction); direction 0 = from the canonical-first endpoint
+        self.slots = Columns({"base": (np.int64, ()), "syn": (np.int64, ()), "first": (np.int64, ())})
+        self.count = 0
+
+    def update(self, first_index: int, cols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Assign stream ids and directions to one batch; returns (stream, direction) per packet."""
+        n = len(cols["ipproto"])
+        stream = np.full(n, -1, dtype=np.int32)
+        direction = np.zeros(n, dtype=np.uint8)
+        tcp = np.nonzero((cols["ipproto"] == 6) & (cols["tcpflags"] < 0x1000))[0]
+        if not len(tcp):
+            return stream, direction
+        src, dst = cols["src"][tcp], cols["dst"][tcp]
+        sport, dport = cols["sport"][tcp], cols["dport"][tcp]
+        # canonical order: compare (address, port) of both ends
+        ska = np.concatenate([src, sport.astype(">u2").view(np.uint8).reshape(-1, 2)], axis=1)
+        dka = np.concatenate([dst, dport.astype(">u2").view(np.uint8).reshape(-1, 2)], axis=1)
+        diff = ska != dka
+        first_diff = np.argmax(diff, axis=1)
+        rows = np.arange(len(tcp))
+        swapped = diff.any(axis=1) & (ska[rows, first_diff] > dka[rows, first_diff])
+        lo = np.where(swapped[:, None], dka, ska)
+        hi = np.where(swapped[:, None], ska, dka)
+        keys = np.ascontiguousarray(np.concatenate([lo, hi], axis=1)).view("V36").ravel()
+        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        local_ids = np.empty(len(uniq), dtype=np.int32)
+        for u in np.argsort(first, kind="stable"):
+            k = uniq[u].tobytes()
+            sid = self.ids.get(k)
+            if sid is None:
+                sid = self.ids[k] = self.count
+                self.count += 1
+            local_ids[u] = sid
+        sids = local_ids[inverse.ravel()]
+        dirs = swapped.astype(np.uint8)
+        stream[tcp] = sids
+        direction[tcp] = dirs
+        self._grow_slots()
+        self._update_slots(first_index, tcp, sids, dirs, cols)
+        return stream, direction
+
+    def _grow_slots(self):
+        need = 2 * self.count - self.slots.n
+        if need > 0:
+            self.slots.append({"base": np.full(need, -1, np.int64), "syn": np.full(need, -1, np.int64),
+                               "first": np.full(need, -1, np.int64)})
+
+    def _update_slots(self, first_index, tcp, sids, dirs, cols):
+        flags = cols["tcpflags"][tcp]
+        seq = cols["seq"][tcp].astype(np.int64)
+        ack = cols["ack"][tcp].astype(np.int64)
+        frame = tcp.astype(np.int64) + first_index
+        slot = sids.astype(np.int64) * 2 + dirs
+        is_syn = (flags & SYN) != 0
+        has_ack = (flags & ACK) != 0
+        base_raw = self.slots.raw("base")
+        first_raw = self.slots.raw("first")
+        syn_raw = self.slots.raw("syn")
+        # candidates for a slot's base: own segments (seq or seq-1), and ACKs from the other side
+        cand_slot = np.concatenate([slot, (slot ^ 1)[has_ack]])
+        cand_val = np.concatenate([np.where(is_syn, seq, seq - 1) & 0xFFFFFFFF, (ack[has_ack] - 1) & 0xFFFFFFFF])
+        cand_pos = np.concatenate([frame * 2, frame[has_ack] * 2 + 1])
+        order = np.lexsort((cand_pos, cand_slot))
+        s_sorted = cand_slot[order]
+        keep = np.ones(len(order), dtype=bool)
+        keep[1:] = s_sorted[1:] != s_sorted[:-1]
+        win_slot, win_val = s_sorted[keep], cand_val[order][keep]
+        unset = base_raw[win_slot] < 0
+        base_raw[win_slot[unset]] = win_val[unset]
+        # first frame and first SYN frame of each slot
+        order = np.lexsort((frame, slot))
+        s_sorted = slot[order]
+        keep = np.ones(len(order), dtype=bool)
+        keep[1:] = s_sorted[1:] != s_sorted[:-1]
+        fs, ff = s_sorted[keep], frame[order][keep]
+        unset = first_raw[fs] < 0
+        first_raw[fs[unset]] = ff[unset]
+        syn_idx = np.nonzero(is_syn)[0]
+        if len(syn_idx):
+            ss, sf = slot[syn_idx], frame[syn_idx]
+            order = np.lexsort((sf, ss))
+            s_sorted = ss[order]
+            keep = np.ones(len(order), dtype=bool)
+            keep[1:] = s_sorted[1:] != s_sorted[:-1]
+            fs, ff = s_sorted[keep], sf[order][keep]
+            unset = syn_raw[fs] < 0
+            syn_raw[fs[unset]] = ff[unset]
+
+    def base(self, stream: int, direction: int) -> int:
+        return int(self.slots.raw("base")[2 * stream + direction])
+
+    def syn_frame(self, stream: int, direction: int) -> int:
+        return int(self.slots.raw("syn")[2 * stream + direction])
+
+    def first_frame(self, stream: int) -> int:
+        f = self.slots.raw("first")
+        return int(min(x for x in (f[2 * stream], f[2 * stream + 1]) if x >= 0))
