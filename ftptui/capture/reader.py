@@ -42,6 +42,11 @@ class Batch:
     ts_ns: np.ndarray     # int64, nanoseconds since the epoch
     link: np.ndarray      # uint16 link-layer type per packet
     end: int = 0          # file offset just past the last complete record
+    # int8 per packet, or None when every packet has the file's precision (CaptureFile.ts_digits):
+    # the number of decimals tshark shows for the packet's time (its interface's if_tsresol:
+    # 9, 6, 3, 2, 1 or 0), or -1 for a packet without a timestamp (Simple Packet Block; tshark
+    # leaves its Time column blank and its ts_ns is 0).
+    ts_prec: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.offset)
@@ -202,6 +207,15 @@ class PcapngWalker:
             raise CaptureError(f"{self.cap.display_name}: not a pcapng file (bad byte-order magic)")
 
     @staticmethod
+    def _digits(units: int) -> int:
+        """Decimals tshark shows for an interface with `units` ticks per second (wiretap's
+        tsprecision: >= 10^9 ns, >= 10^6 us, >= 10^3 ms, ...; so 2^-20 s shows 6 decimals)."""
+        for digits in (9, 6, 3, 2, 1):
+            if units >= 10 ** digits:
+                return digits
+        return 0
+
+    @staticmethod
     def _tsresol(options: bytes, e: str) -> tuple[int, int]:
         """Return (units per second, ts offset in seconds) from IDB options."""
         units, offset = 1_000_000, 0
@@ -224,11 +238,11 @@ class PcapngWalker:
         size = cap.size()
         pos = 0
         e = self.endian
-        digits = 6
+        digits = None
         while pos < size:
             buf = cap.read(pos, min(chunk, size - pos))
             end = len(buf)
-            offs, caps, origs, tss, ifs = [], [], [], [], []
+            offs, caps, origs, tss, ifs, has_ts = [], [], [], [], [], []
             p = 0
             bad = False
             while p + 12 <= end:
@@ -246,24 +260,26 @@ class PcapngWalker:
                 if btype == 6:  # Enhanced Packet Block
                     iface, hi, lo, cl, ol = struct.unpack_from(e + "IIIII", buf, p + 8)
                     offs.append(p + 28); caps.append(cl); origs.append(ol)
-                    tss.append((hi << 32) | lo); ifs.append(iface)
+                    tss.append((hi << 32) | lo); ifs.append(iface); has_ts.append(True)
                 elif btype == 3:  # Simple Packet Block: no timestamp, snaplen-limited
                     (ol,) = struct.unpack_from(e + "I", buf, p + 8)
                     snap = self.ifaces[0][1] if self.ifaces else 0
                     cl = min(ol, blen - 16, snap or ol)
                     offs.append(p + 12); caps.append(cl); origs.append(ol); tss.append(0); ifs.append(0)
+                    has_ts.append(False)
                 elif btype == 2:  # obsolete Packet Block
                     iface, _drops, hi, lo, cl, ol = struct.unpack_from(e + "HHIIII", buf, p + 8)
                     offs.append(p + 28); caps.append(cl); origs.append(ol)
-                    tss.append((hi << 32) | lo); ifs.append(iface)
+                    tss.append((hi << 32) | lo); ifs.append(iface); has_ts.append(True)
                 elif btype == 1:  # Interface Description Block
                     link, _res, snap = struct.unpack_from(e + "HHI", buf, p + 8)
                     units, tsoff = self._tsresol(buf[p + 16:p + blen - 4], e)
                     self.ifaces.append((link, snap, units, tsoff))
-                    if units >= 1_000_000_000 or (units > 1_000_000 and digits == 6):
-                        digits = 9
+                    # the file-wide precision is the finest of its interfaces'
+                    digits = max(self._digits(units), -1 if digits is None else digits)
                 p += blen
-            cap.ts_digits = digits
+            if digits is not None:
+                cap.ts_digits = digits
             if offs:
                 n = len(offs)
                 iface_arr = np.asarray(ifs, dtype=np.int64)
@@ -273,7 +289,8 @@ class PcapngWalker:
                     raise CaptureError(f"{cap.display_name}: packet before any interface description")
                 links = np.asarray([i[0] for i in self.ifaces], dtype=np.uint16)[iface_arr]
                 raw_ts = np.asarray(tss, dtype=np.uint64)
-                ts = np.empty(n, dtype=np.int64)
+                ts = np.zeros(n, dtype=np.int64)
+                prec = np.empty(n, dtype=np.int8)
                 for i, (_l, _s, units, tsoff) in enumerate(self.ifaces):
                     sel = iface_arr == i
                     if not sel.any():
@@ -282,9 +299,13 @@ class PcapngWalker:
                     secs = (t // np.uint64(units)).astype(np.int64)
                     frac = (t % np.uint64(units)).astype(np.int64)
                     ts[sel] = (secs + tsoff) * 1_000_000_000 + frac * 1_000_000_000 // units
+                    prec[sel] = self._digits(units)
+                stamped = np.asarray(has_ts, dtype=bool)
+                ts[~stamped] = 0
+                prec[~stamped] = -1
                 yield Batch(buf=buf, base=pos, offset=np.asarray(offs, dtype=np.int64) + pos,
                             caplen=np.asarray(caps, dtype=np.uint32), origlen=np.asarray(origs, dtype=np.uint32),
-                            ts_ns=ts, link=links, end=pos + p)
+                            ts_ns=ts, link=links, end=pos + p, ts_prec=prec)
             if bad:
                 cap.warnings.append(
                     f"{cap.display_name}: garbage after the last complete block (at byte {pos + p}); "

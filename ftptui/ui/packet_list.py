@@ -1,0 +1,162 @@
+"""The packet list: a ScrollView drawn line by line, so only visible rows are ever dissected."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..dissect.packet import dissect
+from ..dissect.text import safe
+
+# Wireshark's default colouring rules, as background colours with black text.
+ROW_STYLES = {
+    "error": Style(color="#fffc9c", bgcolor="#a40000"),
+    "tcp-rst": Style(color="#fffc9c", bgcolor="#a40000"),
+    "tcp-syn": Style(color="black", bgcolor="#a0a0a0"),
+    "tcp": Style(color="black", bgcolor="#e7e6ff"),
+    "udp": Style(color="black", bgcolor="#daeeff"),
+    "icmp": Style(color="black", bgcolor="#fce0ff"),
+    "icmp-error": Style(color="#b7f774", bgcolor="#12272e"),
+    "arp": Style(color="black", bgcolor="#fafff0"),
+    "http": Style(color="black", bgcolor="#e4ffc7"),
+    "": Style(color="black", bgcolor="#ffffff"),
+}
+CURSOR = Style(color="white", bgcolor="#2a5db0", bold=True)
+HEADER = Style(bold=True, reverse=True)
+COLUMNS = [("No.", 7, True), ("Time", 12, True), ("Source", 22, False), ("Destination", 22, False),
+           ("Protocol", 9, False), ("Length", 6, True), ("Info", 0, False)]
+
+
+def row_class(d) -> str:
+    if d.malformed:
+        return "error"
+    if d.protocol in ("ARP", "RARP"):
+        return "arp"
+    if d.protocol.startswith("HTTP"):
+        return "http"
+    return d.color if d.color in ROW_STYLES else ""
+
+
+def fit(text: str, width: int, right: bool) -> str:
+    if width <= 0:
+        return text
+    if len(text) > width - 1:
+        text = text[: width - 2] + "…"
+    return text.rjust(width - 1) + " " if right else text.ljust(width)
+
+
+class PacketList(ScrollView, can_focus=True):
+    """Rows are (frame index) -> text, rendered from the index on demand with an LRU cache."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="list.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="list.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="list.pageup"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="list.pagedown"),
+        Binding("home,g", "first", "First", show=False, id="list.first"),
+        Binding("end,G", "last", "Last", show=False, id="list.last"),
+    ]
+
+    cursor = reactive(0, always_update=True)
+
+    class Selected(Message):
+        """The cursor moved to another packet (0-based frame index)."""
+
+        def __init__(self, row: int):
+            self.row = row
+            super().__init__()
+
+    def __init__(self, index, **kwargs):
+        super().__init__(**kwargs)
+        self.index = index
+        self.rows = 0
+        self._cache: OrderedDict[int, tuple[list[str], str]] = OrderedDict()
+        self.rendered_rows: set[int] = set()  # which rows were ever dissected (for tests)
+
+    # --- data -------------------------------------------------------------------------------
+    def sync(self) -> None:
+        """Pick up packets the indexer has added since the last call."""
+        n = len(self.index)
+        if n != self.rows:
+            self.rows = n
+            self.virtual_size = Size(self._total_width(), n + 1)
+            self.refresh()
+
+    def _total_width(self) -> int:
+        return max(self.size.width, sum(w for _, w, _ in COLUMNS) + 40)
+
+    def cells(self, row: int) -> tuple[list[str], str]:
+        hit = self._cache.get(row)
+        if hit is not None:
+            self._cache.move_to_end(row)
+            return hit
+        d = dissect(self.index, row)
+        self.rendered_rows.add(row)
+        cells = [str(d.number), d.time, safe(d.source), safe(d.destination), safe(d.protocol), str(d.length),
+                 safe(d.info)]
+        value = (cells, row_class(d))
+        self._cache[row] = value
+        if len(self._cache) > 4000:
+            self._cache.popitem(last=False)
+        return value
+
+    # --- drawing ------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        if y == 0:
+            text = "".join(fit(name, w, right) for name, w, right in COLUMNS)
+            return Strip([Segment(text.ljust(width + scroll_x)[scroll_x:scroll_x + width], HEADER)])
+        row = scroll_y + y - 1
+        if row >= self.rows:
+            return Strip.blank(width)
+        cells, cls = self.cells(row)
+        text = "".join(fit(c, w, right) for c, (_, w, right) in zip(cells, COLUMNS))
+        style = CURSOR if row == self.cursor else ROW_STYLES.get(cls, ROW_STYLES[""])
+        text = text[scroll_x:].ljust(width)[:width]
+        return Strip([Segment(text, style)])
+
+    # --- movement -----------------------------------------------------------------------------
+    @property
+    def page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 2)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        if not self.rows:
+            return
+        top = self.scroll_offset.y
+        visible = self.scrollable_content_region.height - 1
+        if new < top:
+            self.scroll_to(y=new, animate=False)
+        elif new >= top + visible:
+            self.scroll_to(y=new - visible + 1, animate=False)
+        self.refresh()
+        self.post_message(self.Selected(new))
+
+    def move_to(self, row: int) -> None:
+        if self.rows:
+            self.cursor = max(0, min(self.rows - 1, row))
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_to(self.cursor + direction * self.page)
+
+    def action_first(self) -> None:
+        self.move_to(0)
+
+    def action_last(self) -> None:
+        self.move_to(self.rows - 1)
+
+    def on_click(self, event) -> None:
+        if event.y >= 1:
+            self.move_to(self.scroll_offset.y + event.y - 1)
+            self.focus()
