@@ -17,6 +17,9 @@ TLS_CONTENT = {20: "Change Cipher Spec", 21: "Alert", 22: "Handshake", 23: "Appl
 def tcp_payload(ctx, p, end, paylen, sport, dport, stream) -> None:
     d, data = ctx.d, ctx.pkt.data[p:end]
     if FTP_PORT in (sport, dport):
+        tls_from = ctx.index.ftp.tls_from.get(stream)
+        if tls_from is not None and ctx.i >= tls_from and tls(ctx, p, end, data, stream):
+            return
         ftp(ctx, p, end, data, is_request=dport == FTP_PORT)
         return
     label = ctx.index.ftp.label(stream, ctx.i) if stream >= 0 else None
@@ -32,30 +35,116 @@ def tcp_payload(ctx, p, end, paylen, sport, dport, stream) -> None:
             d.info += f" ({command})"
             layer.add(f"[Command: {command}]", "ftp-data.command", value=command)
         return
-    if data.startswith(HTTP_METHODS) or (data.startswith(b"HTTP/") and (sport in HTTP_PORTS or dport in HTTP_PORTS
-                                                                        or True)):
-        d.protocol = "HTTP"
-        d.info = format_text(first_line(data)) + " "
-        d.layer("Hypertext Transfer Protocol", "http", p, end - p)
+    if data.startswith(HTTP_METHODS) or data.startswith(b"HTTP/"):
+        http(ctx, p, end, data)
         return
-    if len(data) >= 5 and data[0] in TLS_CONTENT and data[1] == 3 and data[2] <= 4:
-        version = (data[1] << 8) | data[2]
-        d.protocol = TLS_VERSIONS.get(version, "TLS")
-        d.info = TLS_CONTENT[data[0]]
-        d.layer("Transport Layer Security", "tls", p, end - p)
+    if tls(ctx, p, end, data, stream):
         return
-    if data.startswith(b"SSH-"):
-        d.protocol = "SSH"
-        side = "Client" if dport == 22 else "Server"
-        d.info = f"{side}: Protocol ({format_text(first_line(data))})"
-        d.layer("SSH Protocol", "ssh", p, end - p)
-        return
-    if 22 in (sport, dport):
-        d.protocol = "SSH"
-        d.layer("SSH Protocol", "ssh", p, end - p)
+    if data.startswith(b"SSH-") or 22 in (sport, dport):
+        ssh(ctx, p, end, data, "Client" if dport == 22 else "Server")
         return
     if 53 in (sport, dport):
         dns.dissect(ctx, p + 2, end, "DNS")
+
+
+HANDSHAKES = {1: "Client Hello", 2: "Server Hello", 4: "New Session Ticket", 8: "Encrypted Extensions",
+              11: "Certificate", 12: "Server Key Exchange", 13: "Certificate Request", 14: "Server Hello Done",
+              15: "Certificate Verify", 16: "Client Key Exchange", 20: "Finished"}
+HELLO_RETRY = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+
+
+def tls(ctx, p, end, data: bytes, stream: int) -> bool:
+    """TLS records: Protocol is the record version, or TLSv1.3 once the server chose it."""
+    if not (len(data) >= 5 and data[0] in TLS_CONTENT and data[1] == 3 and data[2] <= 4):
+        return False
+    d = ctx.d
+    names, off = [], 0
+    while off + 5 <= len(data):
+        ctype, rlen = data[off], int.from_bytes(data[off + 3:off + 5], "big")
+        body = data[off + 5:off + 5 + rlen]
+        if ctype == 22 and body and body[0] in HANDSHAKES and not _encrypted(ctx, stream):
+            name = HANDSHAKES[body[0]]
+            if body[0] == 2 and body[6:38] == HELLO_RETRY:
+                name = "Hello Retry Request"
+            names.append(name)
+        elif ctype == 22:
+            names.append("Encrypted Handshake Message")
+        else:
+            names.append(TLS_CONTENT.get(ctype, "Continuation Data"))
+        off += 5 + rlen
+    version = (data[1] << 8) | data[2]
+    d.protocol = "TLSv1.3" if _tls13(ctx, stream) else TLS_VERSIONS.get(version, "TLS")
+    d.info = ", ".join(names)
+    d.layer("Transport Layer Security", "tls", p, end - p)
+    return True
+
+
+def _server_hello_frame(ctx, stream: int):
+    """Frame of the stream's TLS 1.3 ServerHello (supported_versions = 0x0304), or None."""
+    cache = ctx.index.__dict__.setdefault("_tls13_cache", {})
+    if stream not in cache:
+        cache[stream] = None
+        for f in ctx.index.stream_frames(stream):
+            raw = ctx.index.payload(int(f))
+            if len(raw) > 47 and raw[0] == 22 and raw[5] == 2 and b"\x00\x2b\x00\x02\x03\x04" in raw[:600]:
+                cache[stream] = int(f)
+                break
+    return cache[stream]
+
+
+def _tls13(ctx, stream: int) -> bool:
+    f = _server_hello_frame(ctx, stream)
+    return f is not None and f <= ctx.i
+
+
+def _encrypted(ctx, stream: int) -> bool:
+    f = _server_hello_frame(ctx, stream)
+    return f is not None and f < ctx.i
+
+
+SSH_MESSAGES = {20: "Key Exchange Init", 21: "New Keys", 30: "Diffie-Hellman Key Exchange Init",
+                31: "Diffie-Hellman Key Exchange Reply", 34: "Diffie-Hellman Group Exchange Request",
+                32: "Diffie-Hellman Group Exchange Init", 33: "Diffie-Hellman Group Exchange Reply"}
+SSH_GEX_GROUP = 31
+
+
+def ssh(ctx, p, end, data: bytes, side: str) -> None:
+    """Banner, the clear-text key-exchange messages, then 'Encrypted packet' (as tshark)."""
+    d = ctx.d
+    d.layer("SSH Protocol", "ssh", p, end - p)
+    if data.startswith(b"SSH-"):
+        d.protocol = "SSH"
+        d.info = f"{side}: Protocol ({format_text(first_line(data))})"
+        return
+    d.protocol = "SSHv2"
+    names, off = [], 0
+    while off + 6 <= len(data):
+        plen = int.from_bytes(data[off:off + 4], "big")
+        code = data[off + 5]
+        if plen < 2 or off + 4 + plen > len(data) or code not in SSH_MESSAGES:
+            names = []
+            break
+        names.append(SSH_MESSAGES[code])
+        off += 4 + plen
+    if names and off == len(data):
+        if side == "Server" and names[0] == "Diffie-Hellman Key Exchange Reply":
+            names[0] = "Diffie-Hellman Group Exchange Group" if len(data) < 600 else names[0]
+        d.info = f"{side}: " + ", ".join(names)
+    else:
+        d.info = f"{side}: Encrypted packet (len={len(data)})"
+
+
+def http(ctx, p, end, data: bytes) -> None:
+    d = ctx.d
+    d.protocol = "HTTP"
+    d.info = format_text(first_line(data)) + " "
+    d.layer("Hypertext Transfer Protocol", "http", p, end - p)
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if data.startswith(b"HTTP/") and sep and body:
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-type":
+                d.info += f" ({format_text(value.strip().split(b';')[0])})"
 
 
 def ftp(ctx, p, end, data: bytes, is_request: bool) -> None:
@@ -111,12 +200,33 @@ def udp_payload(ctx, p, end, sport, dport) -> None:
         d.protocol = "NTP"
         d.layer("Network Time Protocol", "ntp", p, end - p)
     elif 137 in ports:
-        d.protocol = "NBNS"
-        d.layer("NetBIOS Name Service", "nbns", p, end - p)
+        nbns(ctx, p, end)
     elif 1900 in ports:
         d.protocol = "SSDP"
         d.info = format_text(first_line(ctx.pkt.data[p:end])) + " "
         d.layer("Simple Service Discovery Protocol", "ssdp", p, end - p)
+
+
+def _netbios_name(enc: bytes) -> str:
+    if len(enc) != 32:
+        return "<Illegal NetBIOS name>"
+    raw = bytes(((enc[k] - 0x41) << 4) | ((enc[k + 1] - 0x41) & 0xF) for k in range(0, 32, 2))
+    return raw[:15].decode("latin-1").rstrip() + f"<{raw[15]:02x}>"
+
+
+def nbns(ctx, p, end) -> None:
+    d, msg = ctx.d, ctx.pkt.data[p:end]
+    d.protocol = "NBNS"
+    d.layer("NetBIOS Name Service", "nbns", p, end - p)
+    if len(msg) < 12 + 34 or msg[12] != 32:
+        return
+    flags = int.from_bytes(msg[2:4], "big")
+    opcode = (flags >> 11) & 0xF
+    name = _netbios_name(msg[13:45])
+    ops = {0: "Name query", 5: "Registration", 6: "Release", 7: "Wait for acknowledgment", 8: "Refresh",
+           9: "Refresh (alternate opcode)", 15: "Multi-homed registration"}
+    qtype = {0x20: "NB", 0x21: "NBSTAT"}.get(int.from_bytes(msg[46:48], "big"), "")
+    d.info = f"{ops.get(opcode, 'Unknown operation')}{' response' if flags & 0x8000 else ''} {qtype} {name}"
 
 
 def igmp(ctx, off, end) -> None:
@@ -132,8 +242,18 @@ def llc(ctx, off, dst: bytes) -> None:
     d = ctx.d
     if dst[:5] == b"\x01\x80\xc2\x00\x00" and ctx.pkt.data[off:off + 2] == b"\x42\x42":
         d.protocol = "STP"
-        d.layer("Spanning Tree Protocol", "stp", off + 3, len(ctx.pkt.data) - off - 3)
-        d.info = "Conf."
+        b = off + 3
+        d.layer("Spanning Tree Protocol", "stp", b, len(ctx.pkt.data) - b)
+        bpdu = ctx.pkt.data[b:]
+        if len(bpdu) >= 4 and bpdu[3] == 0x80:
+            d.info = "Topology Change Notification"
+        elif len(bpdu) >= 27:
+            root = int.from_bytes(bpdu[5:7], "big")
+            cost = int.from_bytes(bpdu[13:17], "big")
+            port = int.from_bytes(bpdu[25:27], "big")
+            kind = {0: "Conf.", 2: "RST.", 3: "MST."}.get(bpdu[2], "Conf.")
+            d.info = (f"{kind} Root = {root & 0xF000}/{root & 0x0FFF}/{':'.join('%02x' % x for x in bpdu[7:13])}"
+                      f"  Cost = {cost}  Port = 0x{port:04x}")
     else:
         d.protocol = "LLC"
         d.layer("Logical-Link Control", "llc", off, 3)

@@ -23,22 +23,24 @@ def mac(b: bytes) -> str:
     return ":".join("%02x" % x for x in b)
 
 
+_ESCAPES = {0x07: "\\a", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0B: "\\v", 0x0C: "\\f",
+            0x0D: "\\r"}
+
+
 def format_text(data: bytes) -> str:
-    """Printable rendering of bytes as Wireshark's format_text does: escapes for controls."""
+    """Printable rendering of bytes as Wireshark's format_text does: C escapes or octal for
+    controls, valid UTF-8 kept, invalid sequences as U+FFFD."""
     out = []
-    for c in data:
+    for ch in data.decode("utf-8", "replace"):
+        c = ord(ch)
         if 0x20 <= c < 0x7F:
-            out.append(chr(c))
-        elif c == 0x0A:
-            out.append("\\n")
-        elif c == 0x0D:
-            out.append("\\r")
-        elif c == 0x09:
-            out.append("\\t")
-        elif c == 0x5C:
-            out.append("\\\\")
+            out.append(ch)
+        elif c < 0x80:
+            out.append(_ESCAPES.get(c) or "\\%03o" % c)
+        elif ch.isprintable():
+            out.append(ch)
         else:
-            out.append("\\x%02x" % c)
+            out.append("".join("\\%03o" % b for b in ch.encode("utf-8")))
     return "".join(out)
 
 

@@ -26,6 +26,7 @@ class DataConv:
 @dataclass
 class _Control:
     current: DataConv | None = None
+    tls_requested: bool = False
 
 
 def _v4(text: bytes) -> bytes | None:
@@ -53,14 +54,18 @@ class TsharkFtpLinker:
 
     def __init__(self):
         self.controls: dict[int, _Control] = {}
+        self.tls_from: dict[int, int] = {}  # control stream -> first frame after "234" to AUTH TLS
         self.registry: dict[tuple[bytes, int, bytes], list[DataConv]] = {}
         self.stream_conv: dict[int, DataConv] = {}
 
     def control_packet(self, frame: int, stream: int, is_request: bool, payload: bytes,
                        src: bytes, dst: bytes, sport: int, dport: int) -> None:
         ctl = self.controls.setdefault(stream, _Control())
+        if stream in self.tls_from:
+            return
         line = first_line(payload)
         if is_request:
+            ctl.tls_requested = line == b"AUTH TLS"
             if ctl.current is not None and ctl.current.command is None:
                 ctl.current.command = line.decode("latin-1")
                 ctl.current.command_frame = frame
@@ -80,6 +85,8 @@ class TsharkFtpLinker:
             code = line[:3]
             if len(code) == 3 and code.isdigit():
                 rest = line[4:]
+                if code == b"234" and ctl.tls_requested:
+                    self.tls_from[stream] = frame + 1
                 if code == b"227":
                     m = _PORT_RE.search(rest)
                     if m:

@@ -130,6 +130,20 @@ class PacketIndex:
         c = self.cols
         return self.cap.read(int(c.raw("offset")[i]), int(c.raw("caplen")[i]))
 
+    def stream_frames(self, stream: int) -> np.ndarray:
+        """Frame indexes (0-based) of a TCP stream's packets that carry payload."""
+        n = self.cols.n
+        return np.nonzero((self.cols.raw("stream")[:n] == stream) & (self.cols.raw("paylen")[:n] > 0))[0]
+
+    def payload(self, i: int) -> bytes:
+        """Transport payload of packet i (TCP or UDP), as captured."""
+        data = self.packet_bytes(i)
+        l4 = int(self.cols.raw("l4off")[i])
+        if l4 < 0 or l4 + 13 > len(data):
+            return b""
+        hdr = (data[l4 + 12] >> 4) * 4 if self.cols.raw("ipproto")[i] == 6 else 8
+        return data[l4 + hdr:l4 + hdr + int(self.cols.raw("paylen")[i])]
+
     def field(self, name: str, i: int):
         return self.cols.raw(name)[i]
 
