@@ -11,11 +11,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from ..capture import open_capture
+from ..dissect.fallback import scapy_layers
 from ..dissect.packet import dissect
 from ..store.index import PacketIndex
 from .detail_tree import DetailTree
 from .hex_view import HexView
 from .packet_list import PacketList
+
+
+# layers the fast decoders only summarise: the tree adds scapy's dissection below them
+FALLBACK_LAYERS = {"http", "tls", "ssh", "dhcp", "dhcpv6", "ntp", "nbns", "ssdp", "igmp", "stp", "llc", "data"}
 
 
 class IndexProgress(Message):
@@ -102,6 +107,8 @@ class BrowserScreen(Screen):
         if message.row >= len(self.index):
             return
         d = dissect(self.index, message.row)
+        if d.layers and d.layers[-1].name in FALLBACK_LAYERS:
+            d.layers += scapy_layers(self.index.packet_bytes(message.row), int(self.index.field("link", message.row)))
         self.current = d
         self.query_one(DetailTree).show(d)
         self.query_one(HexView).show(self.index.packet_bytes(message.row))
