@@ -7,9 +7,7 @@ file first, so everything afterwards reads a plain, seekable file.
 """
 from __future__ import annotations
 
-import gzip
 import os
-import shutil
 import struct
 import tempfile
 import zlib
@@ -63,6 +61,7 @@ class CaptureFile:
     gzipped: bool = False
     _fd: int = -1
     _spool: str | None = None
+    _gzip_problem: str | None = None
 
     def read(self, offset: int, length: int) -> bytes:
         return os.pread(self._fd, length, offset)
@@ -84,7 +83,12 @@ class CaptureFile:
     def scan(self, chunk: int = CHUNK):
         """Yield Batches until the end of the file; sets warnings for truncation or garbage."""
         walker = PcapWalker(self) if self.format == "pcap" else PcapngWalker(self)
+        before = len(self.warnings)
         yield from walker.batches(chunk)
+        if self._gzip_problem and len(self.warnings) == before:
+            # cut exactly between records: the walker saw nothing wrong, but data is missing
+            self.warnings.append(f"{self.display_name}: {self._gzip_problem} (gzip); "
+                                 "every complete packet is shown")
 
 
 def open_capture(path: str) -> CaptureFile:
@@ -100,7 +104,7 @@ def open_capture(path: str) -> CaptureFile:
     cap = CaptureFile(path=path, display_name=path, _fd=fd)
     if head[:2] == GZIP_MAGIC:
         os.close(fd)
-        cap._fd, cap._spool = _gunzip_to_spool(path)
+        cap._fd, cap._spool, cap._gzip_problem = _gunzip_to_spool(path)
         cap.gzipped = True
         head = os.pread(cap._fd, 4, 0)
     if head in PCAP_MAGICS:
@@ -110,6 +114,9 @@ def open_capture(path: str) -> CaptureFile:
         cap.format = "pcapng"
     else:
         cap.close()
+        if not head and cap.gzipped:
+            raise CaptureError(f"{path}: {cap._gzip_problem or 'the compressed file is empty'}, "
+                               "not a capture file")
         if not head:
             raise CaptureError(f"{path}: the file is empty, not a capture file")
         raise CaptureError(f"{path}: not a pcap or pcapng capture file (unknown format)")
@@ -120,19 +127,47 @@ def open_capture(path: str) -> CaptureFile:
     return cap
 
 
-def _gunzip_to_spool(path: str) -> tuple[int, str]:
+def _gunzip_to_spool(path: str) -> tuple[int, str, str | None]:
+    """Decompress to a temporary file; returns (fd, spool path, problem or None).
+
+    Decompression is streamed with zlib so that a stream cut short (or corrupt part-way)
+    still yields everything before the damage; the walker then shows every complete packet.
+    Concatenated gzip members are followed, as gzip(1) does."""
     fd, spool = tempfile.mkstemp(prefix="ftptui-", suffix=".pcap")
+    problem = None
     try:
-        with gzip.open(path, "rb") as src, os.fdopen(os.dup(fd), "wb") as dst:
-            try:
-                shutil.copyfileobj(src, dst, 1 << 20)
-            except (EOFError, zlib.error, OSError):
-                pass  # truncated gzip: keep what was decompressed, the walker warns
+        with open(path, "rb") as src, os.fdopen(os.dup(fd), "wb") as dst:
+            dec = zlib.decompressobj(wbits=31)
+            fed = False  # has the current member been given any input?
+            while problem is None:
+                data = src.read(1 << 20)
+                if not data:
+                    break
+                while data:
+                    fed = True
+                    try:
+                        dst.write(dec.decompress(data))
+                    except zlib.error:
+                        problem = "the compressed data is corrupt"
+                        break
+                    if not dec.eof:
+                        break
+                    # end of one member: another may follow; anything else is ignored, as gzip does
+                    data = dec.unused_data
+                    dec, fed = zlib.decompressobj(wbits=31), False
+                    if data[:2] != GZIP_MAGIC:
+                        break
+            if problem is None and fed and not dec.eof:
+                try:
+                    dst.write(dec.flush())
+                except zlib.error:
+                    pass
+                problem = "the compressed data ends early"
     except OSError as e:
         os.close(fd)
         os.unlink(spool)
-        raise CaptureError(f"{path}: cannot decompress: {e}") from None
-    return fd, spool
+        raise CaptureError(f"{path}: cannot decompress: {e.strerror or e}") from None
+    return fd, spool, problem
 
 
 class PcapWalker:
