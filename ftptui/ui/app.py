@@ -32,6 +32,7 @@ class FtptuiApp(App):
             screen = BrowserScreen(path)
         except FtptuiError as e:
             if exit_on_error:
+                self.error_console.soft_wrap = True  # one line on stderr, not wrapped at the width
                 self.exit(return_code=2, message=f"ftptui: {e}")
             else:
                 self.notify(str(e), severity="error", timeout=8)

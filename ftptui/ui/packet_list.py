@@ -30,8 +30,8 @@ ROW_STYLES = {
 }
 CURSOR = Style(color="white", bgcolor="#2a5db0", bold=True)
 HEADER = Style(bold=True, reverse=True)
-COLUMNS = [("No.", 7, True), ("Time", 12, True), ("Source", 22, False), ("Destination", 22, False),
-           ("Protocol", 9, False), ("Length", 6, True), ("Info", 0, False)]
+COLUMNS = [("No.", 8, True), ("Time", 12, True), ("Source", 22, False), ("Destination", 22, False),
+           ("Protocol", 9, False), ("Length", 7, True), ("Info", 0, False)]
 
 
 def row_class(d) -> str:
@@ -157,6 +157,7 @@ class PacketList(ScrollView, can_focus=True):
         self.move_to(self.rows - 1)
 
     def on_click(self, event) -> None:
-        if event.y >= 1:
-            self.move_to(self.scroll_offset.y + event.y - 1)
+        at = event.get_content_offset(self)  # event.y counts the border line too
+        if at is not None and at.y >= 1:
+            self.move_to(self.scroll_offset.y + at.y - 1)
             self.focus()
