@@ -150,8 +150,7 @@ def tcp_options(pkt, p, end):
             continue
         olen = pkt.u8(p + 1)
         if olen < 2 or p + olen > end:
-            raise_malformed = True
-            yield -1, p, end - p, raise_malformed
+            yield -1, p, end - p, None  # option runs past the header: caller marks it malformed
             return
         yield kind, p, olen, pkt.bytes(p + 2, olen - 2)
         p += olen
@@ -213,7 +212,6 @@ def tcp(ctx, off, end) -> None:
     pkt.need(off, hdr)
     base = index.tcp.base(stream, direction) if stream >= 0 else -1
     rel_seq = (seq - base) & 0xFFFFFFFF if base >= 0 else seq
-    layer.children[-1].label = f"[TCP Segment Len: {paylen}]"
     layer.label += f", Seq: {rel_seq}"
     layer.add(f"Sequence Number: {rel_seq}    (relative sequence number)", "tcp.seq", off + 4, 4, rel_seq)
     layer.add(f"Sequence Number (raw): {seq}", "tcp.seq_raw", off + 4, 4, seq)
