@@ -27,34 +27,8 @@ FORMATS = DATA / "formats"
 with open(FORMATS / "MANIFEST.tsv", newline="") as _f:
     MANIFEST = list(csv.DictReader(_f, delimiter="\t"))
 
-# Differences between ftptui and tshark that are known and not the reader's to fix alone: the
-# reader exposes what is needed (Batch.ts_prec, see test_reader_exposes_tshark_times), but the
-# Time column is formatted by ftptui/dissect/packet.py:format_time from the file-wide
-# index.cap.ts_digits (6 or 9 only, µs rounded) and the index does not keep Batch.ts_prec.
-_PER_PACKET_TIME = ("the Time column needs the per-packet precision the reader now gives in "
-                    "Batch.ts_prec: PacketIndex must store it and format_time must use it")
+# Differences between ftptui and tshark that are known, with their cause.
 KNOWN_PRINT_DIFFS = {
-    "seed.pcapng-le-res3.pcapng":
-        "if_tsresol=3: tshark prints 3 decimals right-aligned ('     0.662'), ftptui 6 ('  0.662000'); "
-        "format_time only knows 6 and 9 decimals (reader sets cap.ts_digits=3, ts_prec=3)",
-    "seed.pcapng-le-res2p20.pcapng":
-        "if_tsresol=2^-20: tshark shows 6 decimals TRUNCATED (nsecs/1000: 0.661914826 -> 0.661914), "
-        "format_time rounds ((ns+500)//1000 -> 0.661915): 38 of 84 rows differ",
-    "seed.pcapng-spb.pcapng":
-        "Simple Packet Blocks have no timestamp: tshark leaves the Time column blank (10 spaces), "
-        "ftptui prints 0.000000 (" + _PER_PACKET_TIME + "; ts_prec == -1 means no timestamp)",
-    "seed.pcapng-epb-spb.pcapng":
-        "odd rows are SPBs: tshark leaves their Time blank, ftptui prints -1595065286.000332 "
-        "(ts_ns 0 minus the first packet's time); " + _PER_PACKET_TIME + " (ts_prec == -1)",
-    "seed.pcapng-extra-blocks.pcapng":
-        "tshark lists the Custom Block (type 0x00000BAD) after packet 11 as frame 12 "
-        "'            →              PCAPNG 24 Custom Block: PEN = Example Enterprise Number for "
-        "Documentation Use (32473), will be copied' (blank time/addresses, length = block length 24), "
-        "so it has 85 frames; ftptui skips the block: 84 rows, rows 12.. numbered one lower",
-    "seed+ipv4.pcapng-2if-res6-res9.pcapng":
-        "per-packet precision: tshark prints if0 (tsresol 6) rows with 6 decimals and if1 "
-        "(tsresol 9) rows with 9; ftptui prints all 179 with 9 (cap.ts_digits is file-wide); "
-        + _PER_PACKET_TIME,
 }
 for _name in list(KNOWN_PRINT_DIFFS):
     KNOWN_PRINT_DIFFS[_name + ".gz"] = KNOWN_PRINT_DIFFS[_name]
@@ -102,14 +76,15 @@ def test_print_matches_tshark(row):
 
 @pytest.mark.parametrize("row", [pytest.param(r, id=r["file"]) for r in READABLE])
 def test_packet_count_matches_capinfos(row):
-    """The reader finds exactly the packets capinfos counts (tshark's extra Custom Block row aside)."""
+    """The reader finds exactly the packets capinfos counts, plus one record per pcapng Custom
+    Block (a row of its own in tshark's list, not a packet for capinfos)."""
     cap = open_capture(str(FORMATS / row["file"]))
     try:
         n = sum(len(b) for b in cap.scan())
         assert cap.warnings == []
     finally:
         cap.close()
-    assert n == int(row["capinfos_packets"])
+    assert n - len(cap.custom_blocks) == int(row["capinfos_packets"])
 
 
 def tshark_time(rel_ns: int, digits: int) -> str:
@@ -147,8 +122,7 @@ def test_reader_exposes_tshark_times(row):
     first = int(ts_all[stamped[0]]) if len(stamped) else 0
     mine = ["" if p < 0 else tshark_time(int(t) - first, int(p)) for t, p in zip(ts_all, prec_all)]
     lines = (FORMATS / (row["file"] + ".tshark.txt")).read_text().splitlines()
-    # a pcapng Custom Block is a row of its own in tshark's list but no packet
-    theirs = [_time_column(ln) for ln in lines if " PCAPNG " not in ln]
+    theirs = [_time_column(ln) for ln in lines]
     assert mine == theirs
 
 

@@ -25,6 +25,10 @@ PCAP_MAGICS = {
 }
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 GZIP_MAGIC = b"\x1f\x8b"
+# Link type given to a pcapng Custom Block, which tshark lists as a frame of its own (65535 is
+# reserved in the link-type registry, so it cannot clash with a real interface).
+LINK_PCAPNG_CUSTOM = 0xFFFF
+CUSTOM_BLOCK_TYPES = {0x00000BAD: True, 0x40000BAD: False}  # block type -> may be copied
 MAX_RECORD = 262144 * 4  # larger "records" mean we are reading garbage
 CHUNK = 16 << 20
 
@@ -58,6 +62,8 @@ class CaptureFile:
     format: str = "pcap"
     ts_digits: int = 6
     warnings: list[str] = field(default_factory=list)
+    # pcapng Custom Blocks by the file offset of their data: (Private Enterprise Number, copyable)
+    custom_blocks: dict[int, tuple[int, bool]] = field(default_factory=dict)
     gzipped: bool = False
     _fd: int = -1
     _spool: str | None = None
@@ -288,12 +294,15 @@ class PcapngWalker:
                     btype, blen = struct.unpack_from(e + "II", buf, p)
                     self.ifaces = []
                 if blen < 12 or blen % 4 or blen > MAX_RECORD + 64:
-                    bad = True
+                    bad = f"garbage after the last complete block (at byte {pos + p})"
                     break
                 if p + blen > end:
                     break
                 if btype == 6:  # Enhanced Packet Block
                     iface, hi, lo, cl, ol = struct.unpack_from(e + "IIIII", buf, p + 8)
+                    if cl > blen - 32:  # data would run into the next block
+                        bad = f"a packet block too small for its {cl} bytes of data (at byte {pos + p})"
+                        break
                     offs.append(p + 28); caps.append(cl); origs.append(ol)
                     tss.append((hi << 32) | lo); ifs.append(iface); has_ts.append(True)
                 elif btype == 3:  # Simple Packet Block: no timestamp, snaplen-limited
@@ -304,8 +313,16 @@ class PcapngWalker:
                     has_ts.append(False)
                 elif btype == 2:  # obsolete Packet Block
                     iface, _drops, hi, lo, cl, ol = struct.unpack_from(e + "HHIIII", buf, p + 8)
+                    if cl > blen - 32:
+                        bad = f"a packet block too small for its {cl} bytes of data (at byte {pos + p})"
+                        break
                     offs.append(p + 28); caps.append(cl); origs.append(ol)
                     tss.append((hi << 32) | lo); ifs.append(iface); has_ts.append(True)
+                elif btype in CUSTOM_BLOCK_TYPES:
+                    (pen,) = struct.unpack_from(e + "I", buf, p + 8)
+                    cap.custom_blocks[pos + p + 12] = (pen, CUSTOM_BLOCK_TYPES[btype])
+                    offs.append(p + 12); caps.append(blen - 16); origs.append(blen - 16); tss.append(0)
+                    ifs.append(-1); has_ts.append(False)
                 elif btype == 1:  # Interface Description Block
                     link, _res, snap = struct.unpack_from(e + "HHI", buf, p + 8)
                     units, tsoff = self._tsresol(buf[p + 16:p + blen - 4], e)
@@ -318,11 +335,10 @@ class PcapngWalker:
             if offs:
                 n = len(offs)
                 iface_arr = np.asarray(ifs, dtype=np.int64)
-                if self.ifaces and int(iface_arr.max()) >= len(self.ifaces):
+                if int(iface_arr.max()) >= len(self.ifaces):
                     raise CaptureError(f"{cap.display_name}: packet refers to an undeclared interface")
-                if not self.ifaces:
-                    raise CaptureError(f"{cap.display_name}: packet before any interface description")
-                links = np.asarray([i[0] for i in self.ifaces], dtype=np.uint16)[iface_arr]
+                links = np.asarray([i[0] for i in self.ifaces] + [LINK_PCAPNG_CUSTOM],
+                                   dtype=np.uint16)[iface_arr]  # iface -1: a custom block
                 raw_ts = np.asarray(tss, dtype=np.uint64)
                 ts = np.zeros(n, dtype=np.int64)
                 prec = np.empty(n, dtype=np.int8)
@@ -342,9 +358,7 @@ class PcapngWalker:
                             caplen=np.asarray(caps, dtype=np.uint32), origlen=np.asarray(origs, dtype=np.uint32),
                             ts_ns=ts, link=links, end=pos + p, ts_prec=prec)
             if bad:
-                cap.warnings.append(
-                    f"{cap.display_name}: garbage after the last complete block (at byte {pos + p}); "
-                    "the packets before it are shown")
+                cap.warnings.append(f"{cap.display_name}: {bad}; the packets before it are shown")
                 return
             if p == 0:
                 if pos < size:

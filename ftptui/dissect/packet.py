@@ -9,8 +9,9 @@ from __future__ import annotations
 import struct
 
 from . import app, transport
+from ..capture.reader import LINK_PCAPNG_CUSTOM
 from .macnames import resolve_mac
-from .text import ipv4, ipv6, mac
+from .text import bits, ipv4, ipv6, mac
 from .tree import Dissection, Field
 
 ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8035: "RARP", 0x8100: "802.1Q Virtual LAN",
@@ -59,9 +60,11 @@ def dissect(index, i: int) -> Dissection:
     data = index.packet_bytes(i)
     ts = int(cols.raw("ts")[i])
     rel = ts - (index.first_ts or ts)
-    digits = index.cap.ts_digits
+    digits = int(cols.raw("prec")[i])
     d = Dissection(number=i + 1, time=format_time(rel, digits), length=int(cols.raw("origlen")[i]))
     link = int(cols.raw("link")[i])
+    if link == LINK_PCAPNG_CUSTOM:
+        return custom_block(index, i, d, data)
     pkt = Packet(data)
     frame = d.layer(f"Frame {i + 1}: {d.length} bytes on wire ({d.length * 8} bits), "
                     f"{len(data)} bytes captured ({len(data) * 8} bits)", "frame", 0, len(data))
@@ -84,13 +87,41 @@ def dissect(index, i: int) -> Dissection:
     return d
 
 
+# Private Enterprise Numbers (IANA) worth naming; tshark knows them all, others show as Unknown.
+ENTERPRISES = {0: "Reserved", 9: "ciscoSystems", 2636: "Juniper Networks, Inc.",
+               32473: "Example Enterprise Number for Documentation Use"}
+
+
+def custom_block(index, i: int, d: Dissection, data: bytes) -> Dissection:
+    """A pcapng Custom Block, which tshark lists as a frame of its own."""
+    pen, copy = index.cap.custom_blocks.get(int(index.cols.raw("offset")[i]), (0, True))
+    pen_text = f"{ENTERPRISES.get(pen, 'Unknown')} ({pen})"
+    n = len(data)
+    frame = d.layer(f"PCAPNG Custom Block {d.number}: {n} bytes ({n * 8} bits) of custom data and options, "
+                    f"PEN {pen_text}, copying {'allowed' if copy else 'not allowed'}", "frame", 0, n)
+    frame.add(f"Frame Number: {d.number}", "frame.number", value=d.number)
+    frame.add(f"Frame Length: {n} bytes ({n * 8} bits)", "frame.len", value=n)
+    frame.add(f"Capture Length: {n} bytes ({n * 8} bits)", "frame.cap_len", value=n)
+    frame.add(f"Private Enterprise Number: {pen_text}", "frame.cb_pen", value=pen)
+    frame.add(f"Copying: {'Allowed' if copy else 'Not Allowed'}", "frame.cb_copy", value=copy)
+    payload = d.layer(f"Data ({n} bytes)", "data", 0, n)
+    payload.add(f"Data: {data.hex()}", "data.data", 0, n, data)
+    payload.add(f"[Length: {n}]", "data.len", value=n)
+    d.protocol = "PCAPNG"
+    d.info = f"Custom Block: PEN = {pen_text}, will {'' if copy else 'not '}be copied"
+    return d
+
+
 def format_time(ns: int, digits: int) -> str:
+    """Seconds with `digits` decimals, truncated as tshark truncates; "" when the packet has no
+    timestamp (digits -1: a pcapng Simple Packet Block)."""
+    if digits < 0:
+        return ""
     sign = "-" if ns < 0 else ""
-    ns = abs(ns)
-    if digits == 9:
-        return f"{sign}{ns // 1_000_000_000}.{ns % 1_000_000_000:09d}"
-    us = (ns + 500) // 1000
-    return f"{sign}{us // 1_000_000}.{us % 1_000_000:06d}"
+    secs, frac = divmod(abs(ns), 1_000_000_000)
+    if digits == 0:
+        return f"{sign}{secs}"
+    return f"{sign}{secs}.{frac // 10 ** (9 - digits):0{digits}d}"
 
 
 class Context:
@@ -289,6 +320,24 @@ def ip4(ctx: Context, off: int) -> None:
     transport.dispatch(ctx, proto, off + ihl, end)
 
 
+ECN_SHORT = ("Not-ECT", "ECT(1)", "ECT(0)", "CE")
+ECN_NAMES = ("Not ECN-Capable Transport", "ECN-Capable Transport codepoint '01'",
+             "ECN-Capable Transport codepoint '10'", "Congestion Experienced")
+
+
+def _dscp_names(dscp: int) -> tuple[str, str]:
+    """tshark's short and long name of a DSCP value (CS0/Default, AF21/Assured Forwarding 21, ...)."""
+    x, y = divmod(dscp, 8)
+    if dscp == 0:
+        return "CS0", "Default"
+    if y == 0:
+        return f"CS{x}", f"Class Selector {x}"
+    if 1 <= x <= 4 and y in (2, 4, 6):
+        return f"AF{x}{y // 2}", f"Assured Forwarding {x}{y // 2}"
+    return {1: ("LE", "Lower Effort"), 44: ("VOICE-ADMIT", "Voice Admit"),
+            46: ("EF PHB", "Expedited Forwarding")}.get(dscp, ("Unknown", "Unknown"))
+
+
 def ip6(ctx: Context, off: int) -> None:
     pkt, d = ctx.pkt, ctx.d
     first = pkt.u32(off)
@@ -298,8 +347,17 @@ def ip6(ctx: Context, off: int) -> None:
     ctx.net_src, ctx.net_dst, ctx.ttl = src, dst, hlim
     layer = d.layer(f"Internet Protocol Version 6, Src: {ipv6(src)}, Dst: {ipv6(dst)}", "ipv6", off, 40)
     layer.add(f"{first >> 28:04b} .... = Version: {first >> 28}", "ipv6.version", off, 1, first >> 28)
-    layer.add(f"Traffic Class: 0x{(first >> 20) & 0xFF:02x}", "ipv6.tclass", off, 2, (first >> 20) & 0xFF)
-    layer.add(f"Flow Label: 0x{first & 0xFFFFF:05x}", "ipv6.flow", off + 1, 3, first & 0xFFFFF)
+    # tshark reads the class and its parts from the whole first word, so they highlight all 4 bytes
+    tclass, dscp, ecn = (first >> 20) & 0xFF, (first >> 22) & 0x3F, (first >> 20) & 3
+    short, long = _dscp_names(dscp)
+    tc = layer.add(f"{bits(first, 0x0FF00000, 32)} = Traffic Class: 0x{tclass:02x} (DSCP: {short}, "
+                   f"ECN: {ECN_SHORT[ecn]})", "ipv6.tclass", off, 4, tclass)
+    tc.add(f"{bits(first, 0x0FC00000, 32)} = Differentiated Services Codepoint: {long} ({dscp})",
+           "ipv6.tclass.dscp", off, 4, dscp)
+    tc.add(f"{bits(first, 0x00300000, 32)} = Explicit Congestion Notification: {ECN_NAMES[ecn]} ({ecn})",
+           "ipv6.tclass.ecn", off, 4, ecn)
+    layer.add(f"{bits(first, 0xFFFFF, 24)} = Flow Label: 0x{first & 0xFFFFF:05x}", "ipv6.flow", off + 1, 3,
+              first & 0xFFFFF)
     layer.add(f"Payload Length: {plen}", "ipv6.plen", off + 4, 2, plen)
     layer.add(f"Next Header: {IP_PROTOS.get(nxt, 'Unknown')} ({nxt})", "ipv6.nxt", off + 6, 1, nxt)
     layer.add(f"Hop Limit: {hlim}", "ipv6.hlim", off + 7, 1, hlim)

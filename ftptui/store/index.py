@@ -23,7 +23,7 @@ ICMP_ECHO = {PROTO_ICMP: (8, 0), PROTO_ICMPV6: (128, 129)}
 
 INDEX_DTYPES = {
     "offset": (np.int64, ()), "caplen": (np.uint32, ()), "origlen": (np.uint32, ()),
-    "ts": (np.int64, ()), "link": (np.uint16, ()), "stream": (np.int32, ()), "dir": (np.uint8, ()),
+    "ts": (np.int64, ()), "prec": (np.int8, ()), "link": (np.uint16, ()), "stream": (np.int32, ()), "dir": (np.uint8, ()),
     "src": (np.uint8, (16,)), "dst": (np.uint8, (16,)),
     **{name: (t, ()) for name, t in COLUMN_TYPES.items()},
 }
@@ -71,10 +71,13 @@ class PacketIndex:
         with self.lock:
             known_streams = self.tcp.count
             stream, direction = self.tcp.update(first, cols)
+            prec = batch.ts_prec if batch.ts_prec is not None else self.cap.ts_digits
             cols.update(offset=batch.offset, caplen=batch.caplen, origlen=batch.origlen, ts=batch.ts_ns,
-                        link=batch.link, stream=stream, dir=direction)
+                        prec=prec, link=batch.link, stream=stream, dir=direction)
             if self.first_ts is None:
-                self.first_ts = int(batch.ts_ns[0])
+                stamped = np.nonzero(np.asarray(prec) >= 0)[0] if batch.ts_prec is not None else [0]
+                if len(stamped):  # times are relative to the first packet that has one
+                    self.first_ts = int(batch.ts_ns[stamped[0]])
             self._stateful(batch, rel, cols, first, stream, known_streams)
             self.cols.append(cols)
             self.bytes_done = batch.end

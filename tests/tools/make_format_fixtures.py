@@ -160,9 +160,10 @@ def ng_isb(e: str, iface: int, ts_ns: int, recv: int, drop: int) -> bytes:
     return ng_block(e, 0x00000005, body)
 
 
-def ng_custom(e: str) -> bytes:
-    # Custom Block that may be copied (0x00000BAD): PEN + opaque payload
-    return ng_block(e, 0x00000BAD, struct.pack(e + "I", 32473) + b"ftptui-test-custom-block")
+def ng_custom(e: str, btype: int = 0x00000BAD, pen: int = 32473,
+              data: bytes = b"ftptui-test-custom-block") -> bytes:
+    # Custom Block: 0x00000BAD may be copied, 0x40000BAD may not; PEN + opaque payload
+    return ng_block(e, btype, struct.pack(e + "I", pen) + data)
 
 
 def pcapng_bytes(recs: list[Rec], ifaces: list[tuple[int, int | None]], endian: str = "<",
@@ -285,6 +286,15 @@ def variants() -> list[Variant]:
         out += ng_isb(e, 0, S[-1].ts_ns, len(S), 0)
         return out
 
+    def custom_nocopy() -> bytes:
+        e = ">"
+        out = ng_shb(e) + ng_idb(e, LT_RAW, 6, "if0")
+        for i, r in enumerate(S[:6]):
+            out += ng_epb(e, r, 6, [])
+            if i == 0:
+                out += ng_custom(e, 0x40000BAD, 9, b"cisco, no copy")
+        return out + ng_custom(e, 0x00000BAD, 99999999, b"unknown PEN")
+
     V: list[Variant] = []
     add = V.append
     # ---- classic pcap, byte order and timestamp resolution
@@ -325,6 +335,9 @@ def variants() -> list[Variant]:
     add(Variant("seed.pcapng-extra-blocks.pcapng", "pcapng", "le", "6", "101", "ok", "S",
                 "EPB + NRB (names for both hosts), custom block 0xBAD after packet 11, ISB at end, "
                 "packet 1 has opt_comment and epb_flags", extra_blocks))
+    add(Variant("seed6.pcapng-be-custom.pcapng", "pcapng", "be", "6", "101", "ok", "S",
+                "first 6 seed packets, big-endian; custom block 0x40000BAD (PEN 9) after packet 1 "
+                "and 0xBAD with an unregistered PEN at the end", custom_nocopy))
     add(Variant("seed+ipv4.pcapng-2if.pcapng", "pcapng", "le", "6", "101,1", "ok", "S+E",
                 "if0 raw IP (seed), if1 Ethernet (zeek ipv4, shifted to start 0.25 s after the seed); "
                 "chronologically interleaved",
@@ -385,6 +398,16 @@ def variants() -> list[Variant]:
     add(Variant("seed.pcapng-trunc.pcapng", "pcapng", "le", "6", "101", "truncated-warning", "S",
                 "seed.pcapng-le-res6 cut 30 bytes before its end (inside the last EPB)",
                 lambda: ng6[:-30]))
+    def epb_too_small() -> bytes:
+        # packet 11's EPB claims 200 more captured bytes than its block holds
+        blocks = [ng_epb("<", r, 6) for r in S]
+        b = bytearray(blocks[10])
+        struct.pack_into("<I", b, 20, struct.unpack_from("<I", b, 20)[0] + 200)
+        blocks[10] = bytes(b)
+        return ng_shb("<") + ng_idb("<", LT_RAW, None, "if0") + b"".join(blocks)
+
+    add(Variant("seed.pcapng-epb-caplen.pcapng", "pcapng", "le", "6", "101", "corrupt-warning", "S",
+                "EPB of packet 11 has a captured length 200 bytes larger than its block", epb_too_small))
     add(Variant("header-only.pcap", "pcap", "le", "6", "101", "ok", "S", "only the 24-byte pcap global header",
                 lambda: seed_bytes[:24]))
     add(Variant("header-only.pcapng", "pcapng", "le", "6", "101", "ok", "S", "only SHB + IDB",
