@@ -400,6 +400,22 @@ async def test_welcome_screen_opens_sample():
         assert browser.path == str(SEED)
 
 
+async def test_welcome_lists_recent_files_once(tmp_path):
+    """After opening the sample and another file, the Open list shows the sample once (as the
+    sample) and the other file as recent."""
+    from ftptui.ui.recent import remember
+    other = tmp_path / "other.pcap"
+    other.write_bytes(SEED.read_bytes())
+    remember(str(SEED))
+    remember(str(other))
+    app = FtptuiApp(None, sample=str(SEED))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        open_list = app.screen.query_one("#open-list", OptionList)
+        ids = [open_list.get_option_at_index(i).id for i in range(open_list.option_count)]
+    assert ids == ["sample:", "recent:" + str(other)]
+
+
 async def test_not_a_capture_exits_with_status_2(tmp_path, capsys):
     bogus = tmp_path / "notes.txt"
     bogus.write_text("this is not a capture file\n" * 10)

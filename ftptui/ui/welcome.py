@@ -1,6 +1,8 @@
 """Welcome screen, as Wireshark's: an Open part and a Capture part."""
 from __future__ import annotations
 
+import os
+
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
@@ -31,7 +33,8 @@ class WelcomeScreen(Screen):
             yield Label("Welcome to ftptui", id="title")
             yield Label("Open", classes="section")
             options = [Option(f"Sample: active FTP session ({self.sample})", id="sample:")]
-            options += [Option(safe(p), id="recent:" + p) for p in load_recent()]
+            sample = os.path.abspath(self.sample)
+            options += [Option(safe(p), id="recent:" + p) for p in load_recent() if p != sample]
             yield OptionList(*options, id="open-list")
             yield Input(placeholder="…or type a capture file path and press Enter", id="path")
             yield Label("Capture", classes="section")
