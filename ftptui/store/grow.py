@@ -23,19 +23,30 @@ class Columns:
         """The whole backing array (valid below n): cheap single-row access."""
         return self._arrays[name]
 
+    @property
+    def capacity(self) -> int:
+        return len(next(iter(self._arrays.values())))
+
+    def reserve(self, rows: int) -> None:
+        """Make room for `rows` rows at once (a good guess saves the copies of doubling, which
+        briefly need old and new arrays together)."""
+        if rows <= self.capacity:
+            return
+        grown = {}
+        for name, arr in self._arrays.items():
+            new = np.zeros((rows, *arr.shape[1:]), dtype=arr.dtype)
+            new[: self.n] = arr[: self.n]
+            grown[name] = new
+        self._arrays = grown
+
     def append(self, values: dict[str, np.ndarray]) -> None:
         count = len(next(iter(values.values())))
         need = self.n + count
-        cap = len(next(iter(self._arrays.values())))
-        if need > cap:
+        if need > self.capacity:
+            cap = self.capacity
             while cap < need:
                 cap *= 2
-            grown = {}
-            for name, arr in self._arrays.items():
-                new = np.zeros((cap, *arr.shape[1:]), dtype=arr.dtype)
-                new[: self.n] = arr[: self.n]
-                grown[name] = new
-            self._arrays = grown
+            self.reserve(cap)
         for name, arr in self._arrays.items():
             arr[self.n:need] = values[name]
         self.n = need

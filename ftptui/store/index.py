@@ -65,6 +65,8 @@ class PacketIndex:
         if not len(batch):
             self.bytes_done = batch.end
             return
+        if self.cols.n == 0:
+            self._reserve_for(batch)
         rel = batch.offset - batch.base
         cols = extract(batch.buf, rel, batch.caplen, batch.link)
         first = self.cols.n
@@ -81,6 +83,11 @@ class PacketIndex:
             self._stateful(batch, rel, cols, first, stream, known_streams)
             self.cols.append(cols)
             self.bytes_done = batch.end
+
+    def _reserve_for(self, batch: Batch) -> None:
+        """Size the columns for the whole file from the first batch's bytes per packet."""
+        per_packet = max(1, (batch.end - int(batch.offset[0]) + 64) // len(batch))
+        self.cols.reserve(int(self.total_bytes / per_packet * 1.05) + 1024)
 
     def _stateful(self, batch: Batch, rel, cols, first: int, stream, known_streams: int) -> None:
         """Walk, in frame order, the few packets whose meaning depends on earlier ones."""
