@@ -242,9 +242,12 @@ def llc(ctx, off, dst: bytes) -> None:
     d = ctx.d
     if dst[:5] == b"\x01\x80\xc2\x00\x00" and ctx.pkt.data[off:off + 2] == b"\x42\x42":
         d.protocol = "STP"
+        # The 802.3 Length field (just before the LLC header) bounds the BPDU, as in tshark:
+        # the Ethernet padding after it is not part of STP.
+        end = min(off + ctx.pkt.u16(off - 2), len(ctx.pkt.data))
         b = off + 3
-        d.layer("Spanning Tree Protocol", "stp", b, len(ctx.pkt.data) - b)
-        bpdu = ctx.pkt.data[b:]
+        bpdu = ctx.pkt.data[b:end]
+        d.layer("Spanning Tree Protocol", "stp", b, len(bpdu))
         if len(bpdu) >= 4 and bpdu[3] == 0x80:
             d.info = "Topology Change Notification"
         elif len(bpdu) >= 27:
@@ -257,3 +260,4 @@ def llc(ctx, off, dst: bytes) -> None:
     else:
         d.protocol = "LLC"
         d.layer("Logical-Link Control", "llc", off, 3)
+

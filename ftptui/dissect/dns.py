@@ -8,6 +8,18 @@ from .text import format_text, ipv4, ipv6
 TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 13: "HINFO", 15: "MX", 16: "TXT", 28: "AAAA",
          33: "SRV", 35: "NAPTR", 41: "OPT", 43: "DS", 46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 50: "NSEC3",
          65: "HTTPS", 64: "SVCB", 99: "SPF", 250: "TSIG", 251: "IXFR", 252: "AXFR", 255: "ANY", 257: "CAA"}
+# tshark's long names (Type labels, NSEC type bitmaps)
+TYPE_NAMES = {1: "A (Host Address)", 2: "NS (authoritative Name Server)", 5: "CNAME (Canonical NAME for an alias)",
+              6: "SOA (Start Of a zone of Authority)", 12: "PTR (domain name PoinTeR)",
+              13: "HINFO (host information)", 15: "MX (Mail eXchange)", 16: "TXT (Text strings)",
+              28: "AAAA (IPv6 Address)", 33: "SRV (Server Selection)", 35: "NAPTR (Naming Authority Pointer)",
+              41: "OPT", 43: "DS (Delegation Signer)", 46: "RRSIG (Resource Record Signature)", 47: "NSEC (Next Secure)",
+              48: "DNSKEY (DNS Public Key)", 50: "NSEC3", 64: "SVCB (General Purpose Service Endpoints)",
+              65: "HTTPS (HTTPS Specific Service Endpoints)", 99: "SPF", 250: "TSIG (Transaction Signature)",
+              251: "IXFR (incremental transfer)", 252: "AXFR (transfer of an entire zone)",
+              255: "* (A request for all records the server/cache has available)",
+              257: "CAA (Certification Authority Restriction)"}
+CLASSES = {1: "IN", 2: "CS", 3: "CH", 4: "HS", 254: "NONE", 255: "ANY"}
 RCODES = {1: "Format error", 2: "Server failure", 3: "No such name", 4: "Not implemented", 5: "Refused",
           6: "Name exists", 7: "RRset exists", 8: "RRset does not exist", 9: "Not authoritative",
           10: "Name out of zone"}
@@ -46,8 +58,10 @@ def dissect(ctx, p: int, end: int, proto: str) -> None:
     d = ctx.d
     msg = ctx.pkt.data[p:end]
     d.protocol = proto
-    layer = d.layer({"DNS": "Domain Name System", "MDNS": "Multicast Domain Name System",
-                     "LLMNR": "Link-local Multicast Name Resolution"}[proto] + (" (query)"), "dns", p, end - p)
+    # tshark names the layer after the protocol (mdns, llmnr); the fields inside stay dns.*
+    title = {"DNS": "Domain Name System", "MDNS": "Multicast Domain Name System",
+             "LLMNR": "Link-local Multicast Name Resolution"}[proto]
+    layer = d.layer(title + " (query)", proto.lower(), p, end - p)
     try:
         ident, flags, qd, an, ns, ar = struct.unpack_from(">HHHHHH", msg, 0)
     except struct.error:
@@ -73,23 +87,27 @@ def dissect(ctx, p: int, end: int, proto: str) -> None:
         info += " " + RCODES.get(rcode, f"Unknown error ({rcode})")
     off = 12
     try:
-        queries = layer.add("Queries", "", p + off, 0)
+        # like tshark, a section appears only when its count is not zero
+        queries = layer.add("Queries", "", p + off, 0) if qd else None
         for _ in range(qd):
             start = off
             name, off = _name(msg, off)
             qtype, qclass = struct.unpack_from(">HH", msg, off)
             off += 4
             tname = TYPES.get(qtype, f"Unknown ({qtype})")
-            q = queries.add(f"{name}: type {tname}, class", "", p + start, off - start)
+            # mDNS uses the class's top bit as the unicast-response ("QU") flag
+            cls = qclass & 0x7FFF if proto == "MDNS" else qclass
+            qu = (', "QU" question' if qclass & 0x8000 else ', "QM" question') if proto == "MDNS" else ""
+            q = queries.add(f"{name}: type {tname}, class {CLASSES.get(cls, 'Unknown')}{qu}", "",
+                            p + start, off - start)
             q.add(f"Name: {name}", "dns.qry.name", p + start, off - start - 4, name)
-            q.add(f"Type: {tname} ({qtype})", "dns.qry.type", p + off - 4, 2, qtype)
-            info += f" {tname} {name}"
-            if proto == "MDNS" and qclass & 0x8000:
-                info += ', "QU" question'
-            elif proto == "MDNS":
-                info += ', "QM" question'
-        queries.length = off - 12
+            q.add(f"Type: {TYPE_NAMES.get(qtype, 'Unknown')} ({qtype})", "dns.qry.type", p + off - 4, 2, qtype)
+            info += f" {tname} {name}{qu}"
+        if queries:
+            queries.length = off - 12
         for section, count in (("Answers", an), ("Authoritative nameservers", ns), ("Additional records", ar)):
+            if not count:
+                continue
             sec = layer.add(section, "", p + off, 0)
             sec_start = off
             for _ in range(count):
@@ -104,12 +122,23 @@ def dissect(ctx, p: int, end: int, proto: str) -> None:
                 tname = TYPES.get(rtype, f"Unknown ({rtype})")
                 text = _rdata_text(msg, rtype, rdata, rdlen)
                 rr = sec.add(f"{name}: type {tname}", "", p + start, off - start)
-                rr.add(f"Name: {name}", "dns.resp.name", p + start, rdata - 10 - start, name)
-                rr.add(f"Type: {tname} ({rtype})", "dns.resp.type", p + rdata - 10, 2, rtype)
+                name_len = rdata - 10 - start
+                if rtype == 33:
+                    # tshark splits an SRV owner name into service, protocol and the rest, each item
+                    # over the whole name
+                    for title, field, part in zip(("Service", "Protocol", "Name"), ("service", "proto", "name"),
+                                                  name.split(".", 2)):
+                        rr.add(f"{title}: {part}", f"dns.srv.{field}", p + start, name_len, part)
+                else:
+                    rr.add(f"Name: {name}", "dns.resp.name", p + start, name_len, name)
+                rr.add(f"Type: {TYPE_NAMES.get(rtype, 'Unknown')} ({rtype})", "dns.resp.type", p + rdata - 10, 2,
+                       rtype)
                 if rtype == 1 and rdlen == 4:
                     rr.add(f"Address: {text}", "dns.a", p + rdata, 4, text)
                 elif rtype == 28 and rdlen == 16:
                     rr.add(f"AAAA Address: {text}", "dns.aaaa", p + rdata, 16, text)
+                elif rtype == 47:
+                    _nsec(rr, msg, p, rdata, off)
                 flush = ", cache flush" if proto == "MDNS" and rclass & 0x8000 and rtype != 41 else ""
                 info += f" {tname}{flush}" + (f" {text}" if text else "")
             sec.length = off - sec_start
@@ -118,6 +147,23 @@ def dissect(ctx, p: int, end: int, proto: str) -> None:
         d.malformed = True
         return
     d.info = info
+
+
+def _nsec(rr, msg: bytes, p: int, rdata: int, end: int) -> None:
+    """NSEC rdata: the next name, then one dns.resp.type item per type in the bitmap windows, each
+    over the bitmap byte that holds its bit (as tshark does)."""
+    name, off = _name(msg, rdata)
+    rr.add(f"Next Domain Name: {name}", "dns.nsec.next_domain_name", p + rdata, off - rdata, name)
+    while off + 2 <= end:
+        window, length = msg[off], msg[off + 1]
+        off += 2
+        for k in range(min(length, end - off)):
+            for bit in range(8):
+                if msg[off + k] & (0x80 >> bit):
+                    t = window * 256 + k * 8 + bit
+                    rr.add(f"RR type in bit map: {TYPE_NAMES.get(t, f'Unknown ({t})')}", "dns.resp.type",
+                           p + off + k, 1, t)
+        off += length
 
 
 def _rdata_text(msg: bytes, rtype: int, off: int, rdlen: int) -> str:

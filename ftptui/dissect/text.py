@@ -47,3 +47,14 @@ def format_text(data: bytes) -> str:
 def safe(text: str) -> str:
     """Replace control characters so nothing from a capture can drive the terminal."""
     return "".join(ch if ch.isprintable() else "." for ch in text)
+
+
+def bits(value: int, mask: int, width: int) -> str:
+    """Wireshark's bit picture of a masked field: the field's bits of `value`, dots for the
+    others, in groups of four from the top ('000. .... ....' for TCP's reserved flags)."""
+    out = []
+    for b in range(width - 1, -1, -1):
+        out.append(str(value >> b & 1) if mask >> b & 1 else ".")
+        if b and b % 4 == 0:
+            out.append(" ")
+    return "".join(out)

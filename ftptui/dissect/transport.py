@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import app
-from .text import ipv6, mac
+from .text import bits, ipv6, mac
 
 ICMP_TYPES = {0: "Echo (ping) reply", 3: "Destination unreachable", 4: "Source quench (flow control)",
               5: "Redirect", 8: "Echo (ping) request", 9: "Router advertisement", 10: "Router solicitation",
@@ -18,7 +18,42 @@ ICMPV6_TYPES = {1: "Destination Unreachable", 2: "Packet Too Big", 3: "Time Exce
                 131: "Multicast Listener Report", 132: "Multicast Listener Done", 133: "Router Solicitation",
                 134: "Router Advertisement", 135: "Neighbor Solicitation", 136: "Neighbor Advertisement",
                 137: "Redirect", 143: "Multicast Listener Report Message v2"}
-TCP_FLAG_NAMES = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"]
+# Names in the Info column and the flags label, lowest bit first (tshark 4.0: 0x100 is "AE",
+# any of the three reserved bits 0xE00 adds "Reserved" once, at the end).
+TCP_FLAG_NAMES = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"]
+# The flag items of tshark 4.0's tree, top bit first (0x100 is Accurate ECN there, not NS).
+TCP_FLAG_BITS = ((0xE00, "res", "Reserved"), (0x100, "ae", "Accurate ECN"),
+                 (0x80, "cwr", "Congestion Window Reduced"), (0x40, "ece", "ECN-Echo"), (0x20, "urg", "Urgent"),
+                 (0x10, "ack", "Acknowledgment"), (0x08, "push", "Push"), (0x04, "reset", "Reset"),
+                 (0x02, "syn", "Syn"), (0x01, "fin", "Fin"))
+
+# tshark's option items (tcp.options.<name>) and their titles; ftptui decodes the contents of
+# EOL, NOP, MSS, WS, SACK_PERM, SACK and timestamps only.  Any other kind is tcp.options.unknown.
+TCP_OPTION_ITEMS = {0: ("eol", "End of Option List (EOL)"), 1: ("nop", "No-Operation (NOP)"),
+                    2: ("mss", "Maximum segment size"), 3: ("wscale", "Window scale"),
+                    4: ("sack_perm", "SACK permitted"), 5: ("sack", "SACK"), 6: ("echo", "Echo"),
+                    7: ("echoreply", "Echo reply"), 8: ("timestamp", "Timestamps"), 11: ("cc", "CC"),
+                    12: ("ccnew", "CC.NEW"), 13: ("ccecho", "CC.ECHO"), 19: ("md5", "TCP MD5 signature"),
+                    20: ("scps", "SCPS capabilities"), 21: ("snack", "Selective Negative Acknowledgment"),
+                    22: ("scpsrec", "SCPS record boundary"), 23: ("scpscor", "SCPS corruption experienced"),
+                    27: ("qs", "Quick-Start"), 28: ("user_to", "User Timeout"), 29: ("ao", "TCP AO"),
+                    34: ("tfo", "TCP Fast Open"), 76: ("rvbd.probe", "Riverbed Probe"),
+                    78: ("rvbd.trpy", "Riverbed Transparency"), 172: ("acc_ecn", "Accurate ECN"),
+                    174: ("acc_ecn", "Accurate ECN"), 253: ("experimental", "Experimental"),
+                    254: ("experimental", "Experimental")}
+# tshark's value names of tcp.option_kind (`tshark -G values`).
+TCP_OPTION_KINDS = {0: "End of Option List", 1: "No-Operation", 2: "Maximum Segment Size", 3: "Window Scale",
+                    4: "SACK Permitted", 5: "SACK", 6: "Echo", 7: "Echo Reply", 8: "Time Stamp Option",
+                    9: "Partial Order Connection Permitted", 10: "Partial Order Service Profile", 11: "CC",
+                    12: "CC.NEW", 13: "CC.ECHO", 14: "TCP Alternate Checksum Request",
+                    15: "TCP Alternate Checksum Data", 16: "Skeeter", 17: "Bubba", 18: "Trailer Checksum Option",
+                    19: "MD5 Signature Option", 20: "SCPS Capabilities", 21: "Selective Negative Acknowledgements",
+                    22: "Record Boundaries", 23: "Corruption experienced", 24: "SNAP", 25: "Unassigned",
+                    26: "TCP Compression Filter", 27: "Quick-Start Response", 28: "User Timeout Option",
+                    29: "The TCP Authentication Option", 30: "Multipath TCP", 34: "TCP Fast Open Cookie",
+                    76: "Riverbed Probe", 78: "Riverbed Transparency", 172: "Accurate ECN Order 0",
+                    174: "Accurate ECN Order 1", 253: "RFC3692-style Experiment 1",
+                    254: "RFC3692-style Experiment 2"}
 
 
 def dispatch(ctx, proto: int, off: int, end: int) -> None:
@@ -143,7 +178,10 @@ def tcp_options(pkt, p, end):
         kind = pkt.u8(p)
         if kind == 0:
             yield 0, p, 1, None
-            return
+            if any(pkt.bytes(p + 1, end - p - 1)):
+                return  # tshark stops at an EOL followed by non-zero padding ...
+            p += 1  # ... but shows zero padding as one EOL per byte
+            continue
         if kind == 1:
             yield 1, p, 1, None
             p += 1
@@ -229,13 +267,15 @@ def tcp(ctx, off, end) -> None:
         layer.add(f"Acknowledgment Number: 0", "tcp.ack", off + 8, 4, 0)
     layer.label += f", Len: {paylen}"
     layer.add(f"{hdr >> 2:04b} .... = Header Length: {hdr} bytes ({hdr >> 2})", "tcp.hdr_len", off + 12, 1, hdr)
-    names = [n for b, n in enumerate(TCP_FLAG_NAMES) if flags & (1 << b)]
+    names = [n for b, n in enumerate(TCP_FLAG_NAMES) if flags & (1 << b)] + (["Reserved"] if flags & 0xE00 else [])
     fstr = ", ".join(names) if names else "<None>"
     fl = layer.add(f"Flags: 0x{flags:03x} ({fstr})", "tcp.flags", off + 12, 2, flags)
-    for b, (n, fname) in enumerate(zip(TCP_FLAG_NAMES, ("fin", "syn", "reset", "push", "ack", "urg", "ece",
-                                                          "cwr", "ns"))):
-        fl.add(f"{'Set' if flags & (1 << b) else 'Not set'}: {n}", f"tcp.flags.{fname}", off + 12, 2,
-               bool(flags & (1 << b)))
+    for mask, fname, title in TCP_FLAG_BITS:
+        # tshark highlights the byte that holds the bit: reserved and AE live in the first one
+        fl.add(f"{bits(flags, mask, 12)} = {title}: {'Set' if flags & mask else 'Not set'}", f"tcp.flags.{fname}",
+               off + 12 if mask > 0xFF else off + 13, 1, bool(flags & mask))
+    letters = "".join(c if flags & (0x800 >> k) else "·" for k, c in enumerate("RRRACEUAPRSF"))
+    fl.add(f"[TCP Flags: {letters}]", "tcp.flags.str", off + 12, 2, letters)
     scaled = win
     shift = None
     if not flags & 0x02 and stream >= 0:
@@ -268,48 +308,52 @@ def tcp(ctx, off, end) -> None:
 
 
 def _options(ctx, layer, p, end, stream, direction) -> str:
+    """The option items as tshark shows them, each with its Kind (and Length) byte; returns the
+    Info suffix (MSS=, WS=, ...)."""
     pkt = ctx.pkt
     opts = layer.add(f"Options: ({end - p} bytes)", "tcp.options", p, end - p)
-    text = ""
+    text, titles = "", []
     for kind, start, length, val in tcp_options(pkt, p, end):
         if kind == -1:
             opts.add("Malformed option", "_ws.malformed", start, length)
             break
-        if kind == 0:
-            opts.add("TCP Option - End of Option List (EOL)", "tcp.option_kind", start, 1, 0)
-        elif kind == 1:
-            opts.add("TCP Option - No-Operation (NOP)", "tcp.option_kind", start, 1, 1)
-        elif kind == 2 and len(val) == 2:
+        name, title = TCP_OPTION_ITEMS.get(kind, ("unknown", "Unknown"))
+        titles.append(f"Unknown (0x{kind:02x})" if name == "unknown" else title)
+        o = opts.add(f"TCP Option - {title}", f"tcp.options.{name}", start, length)
+        o.add(f"Kind: {TCP_OPTION_KINDS.get(kind, 'Unknown')} ({kind})", "tcp.option_kind", start, 1, kind)
+        if kind > 1:
+            o.add(f"Length: {length}", "tcp.option_len", start + 1, 1, length)
+        if kind == 2 and len(val) == 2:
             mss = int.from_bytes(val, "big")
-            o = opts.add(f"TCP Option - Maximum segment size: {mss} bytes", "tcp.options.mss", start, length)
+            o.label += f": {mss} bytes"
             o.add(f"MSS Value: {mss}", "tcp.options.mss_val", start + 2, 2, mss)
             text += f" MSS={mss}"
         elif kind == 3 and len(val) == 1:
             shift = val[0]
-            o = opts.add(f"TCP Option - Window scale: {shift} (multiply by {1 << min(shift, 14)})",
-                         "tcp.options.wscale", start, length)
+            o.label += f": {shift} (multiply by {1 << min(shift, 14)})"
             o.add(f"Shift count: {shift}", "tcp.options.wscale.shift", start + 2, 1, shift)
-            o.add(f"[Multiplier: {1 << min(shift, 14)}]", "tcp.options.wscale.multiplier", value=1 << min(shift, 14))
+            # generated, but tshark still ties it to the shift byte
+            o.add(f"[Multiplier: {1 << min(shift, 14)}]", "tcp.options.wscale.multiplier", start + 2, 1,
+                  1 << min(shift, 14))
             text += f" WS={1 << min(shift, 14)}"
         elif kind == 4:
-            opts.add("TCP Option - SACK permitted", "tcp.options.sack_perm", start, length)
             text += " SACK_PERM"
         elif kind == 5:
-            o = opts.add("TCP Option - SACK", "tcp.options.sack", start, length)
             base = ctx.index.tcp.base(stream, direction ^ 1) if stream >= 0 else 0
             for k in range(0, len(val) - 7, 8):
                 le = (int.from_bytes(val[k:k + 4], "big") - base) & 0xFFFFFFFF
                 re_ = (int.from_bytes(val[k + 4:k + 8], "big") - base) & 0xFFFFFFFF
+                o.label += f" {le}-{re_}"
                 o.add(f"left edge = {le} (relative)", "tcp.options.sack_le", start + 2 + k, 4, le)
                 o.add(f"right edge = {re_} (relative)", "tcp.options.sack_re", start + 6 + k, 4, re_)
                 text += f" SLE={le} SRE={re_}"
         elif kind == 8 and len(val) == 8:
             tsval, tsecr = int.from_bytes(val[:4], "big"), int.from_bytes(val[4:], "big")
-            o = opts.add(f"TCP Option - Timestamps: TSval {tsval}, TSecr {tsecr}", "tcp.options.timestamp",
-                         start, length)
+            o.label += f": TSval {tsval}, TSecr {tsecr}"
             o.add(f"Timestamp value: {tsval}", "tcp.options.timestamp.tsval", start + 2, 4, tsval)
             o.add(f"Timestamp echo reply: {tsecr}", "tcp.options.timestamp.tsecr", start + 6, 4, tsecr)
             text += f" TSval={tsval} TSecr={tsecr}"
-        else:
-            opts.add(f"TCP Option - Unknown ({kind})", "tcp.option_kind", start, length, kind)
+        elif name == "unknown" and val:
+            o.add(f"Payload: {val.hex()}", "tcp.options.unknown.payload", start + 2, length - 2, val)
+    opts.label += "".join(", " + t for t in titles)
     return text
