@@ -81,7 +81,7 @@ def tls(ctx, p, end, data: bytes, stream: int) -> bool:
 
 def _server_hello_frame(ctx, stream: int):
     """Frame of the stream's TLS 1.3 ServerHello (supported_versions = 0x0304), or None."""
-    cache = ctx.index.__dict__.setdefault("_tls13_cache", {})
+    cache = ctx.index.memo["tls13"]
     if stream not in cache:
         cache[stream] = None
         for f in ctx.index.stream_frames(stream):

@@ -208,7 +208,7 @@ def window_shift(ctx, stream: int, direction: int):
 
 
 def _syn_ws(index, frame):
-    cache = index.__dict__.setdefault("_ws_cache", {})
+    cache = index.memo["syn_ws"]
     if frame in cache:
         return cache[frame]
     from .packet import Packet

@@ -38,6 +38,9 @@ class PacketIndex:
         self.icmp_request_of: dict[int, int] = {}  # reply frame index -> request frame index
         self._icmp_open: dict[tuple, int] = {}
         self.first_ts: int | None = None
+        # facts decoders derive from other packets, computed on first use and kept per capture:
+        # "syn_ws" (frame -> window shift of a SYN), "tls13" (stream -> its ServerHello frame)
+        self.memo: dict[str, dict] = {"syn_ws": {}, "tls13": {}}
         self.bytes_done = 0
         self.done = False
         self.lock = threading.Lock()  # held while a batch's derived state is being updated
