@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..ftp.tshark_link import first_line
 from . import dns
-from .text import format_text
+from .text import bits, format_text
 
 FTP_PORT, FTP_DATA_PORT = 21, 20
 HTTP_METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"TRACE ",
@@ -197,14 +197,36 @@ def udp_payload(ctx, p, end, sport, dport) -> None:
         d.protocol = "DHCPv6"
         d.layer("DHCPv6", "dhcpv6", p, end - p)
     elif 123 in ports:
-        d.protocol = "NTP"
-        d.layer("Network Time Protocol", "ntp", p, end - p)
+        ntp(ctx, p, end)
     elif 137 in ports:
         nbns(ctx, p, end)
+    elif 17500 in ports:  # Dropbox LAN sync discovery: a JSON object
+        json = ctx.pkt.data[p:p + 1] == b"{"
+        d.protocol = "DB-LSP-DISC/JSON" if json else "DB-LSP-DISC"
+        d.info = "Dropbox LAN sync Discovery Protocol" + (", JavaScript Object Notation" if json else "")
+        d.layer("Dropbox LAN sync Discovery Protocol", "db-lsp-disc", p, end - p)
     elif 1900 in ports:
         d.protocol = "SSDP"
         d.info = format_text(first_line(ctx.pkt.data[p:end])) + " "
         d.layer("Simple Service Discovery Protocol", "ssdp", p, end - p)
+
+
+NTP_MODES = {0: "reserved", 1: "symmetric active", 2: "symmetric passive", 3: "client", 4: "server",
+             5: "broadcast", 6: "control", 7: "private"}
+
+
+def ntp(ctx, p, end) -> None:
+    d = ctx.d
+    d.protocol = "NTP"
+    layer = d.layer("Network Time Protocol", "ntp", p, end - p)
+    if end - p >= 1:
+        first = ctx.pkt.u8(p)
+        version, mode = (first >> 3) & 7, first & 7
+        d.info = f"NTP Version {version}, {NTP_MODES[mode]}"
+        layer.label = f"Network Time Protocol (NTP Version {version}, {NTP_MODES[mode]})"
+        layer.add(f"{bits(first, 0x38, 8)} = Version number: NTP Version {version} ({version})", "ntp.flags.vn",
+                  p, 1, version)
+        layer.add(f"{bits(first, 0x07, 8)} = Mode: {NTP_MODES[mode]} ({mode})", "ntp.flags.mode", p, 1, mode)
 
 
 def _netbios_name(enc: bytes) -> str:
