@@ -21,6 +21,8 @@ def parse_args(argv):
     p.add_argument("-r", "--read", metavar="FILE", help="read packets from a pcap/pcapng file (gzip ok)")
     p.add_argument("--print", "-P", dest="print_list", action="store_true",
                    help="print the packet list as tshark does and exit")
+    p.add_argument("-Y", "--display-filter", metavar="FILTER",
+                   help="with --print: only packets matching this Wireshark display filter")
     p.add_argument("--demo", action="store_true", help="open the bundled sample capture (an active FTP session)")
     p.add_argument("file", nargs="?", help="capture file (same as -r)")
     return p.parse_args(argv)
@@ -36,7 +38,7 @@ def main(argv=None) -> int:
             if not path:
                 print("ftptui: --print needs a capture file (-r FILE)", file=sys.stderr)
                 return 2
-            return print_list(path)
+            return print_list(path, args.display_filter)
         return run_ui(path)
     except FtptuiError as e:
         print(f"ftptui: {e}", file=sys.stderr)
@@ -48,20 +50,32 @@ def main(argv=None) -> int:
         return 0
 
 
-def print_list(path: str) -> int:
+def print_list(path: str, display_filter: str | None = None) -> int:
     from .capture import open_capture
     from .dissect.packet import dissect
     from .render.tshark import tshark_line
     from .store.index import PacketIndex
 
+    run = None
+    if display_filter:
+        from .dfilter.apply import FilterRun
+        from .dfilter.compile import compile_filter
+        from .dfilter.errors import FilterError
+        try:
+            flt = compile_filter(display_filter)
+        except FilterError as e:
+            raise FtptuiError(f"invalid display filter: {e.describe(display_filter)}") from None
     cap = open_capture(path)
     index = PacketIndex(cap)
+    if display_filter:
+        run = FilterRun(index, flt)
     out = sys.stdout
     done = 0
     for batch in cap.scan():
         index.add_batch(batch)
-        for i in range(done, len(index)):
-            out.write(tshark_line(dissect(index, i)) + "\n")
+        rows = range(done, len(index)) if run is None else run.rows(done, len(index)).tolist()
+        for i in rows:
+            out.write(tshark_line(run.dissection(i) if run else dissect(index, i)) + "\n")
         done = len(index)
     out.flush()
     for w in cap.warnings:

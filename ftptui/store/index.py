@@ -20,6 +20,8 @@ from .grow import Columns
 
 FTP_PORT = 21
 ICMP_ECHO = {PROTO_ICMP: (8, 0), PROTO_ICMPV6: (128, 129)}
+# unreachable, source quench, redirect, time exceeded, parameter problem / ICMPv6 1-4
+ICMP_ERRORS = {PROTO_ICMP: (3, 4, 5, 11, 12), PROTO_ICMPV6: (1, 2, 3, 4)}
 
 INDEX_DTYPES = {
     "offset": (np.int64, ()), "caplen": (np.uint32, ()), "origlen": (np.uint32, ()),
@@ -36,6 +38,7 @@ class PacketIndex:
         self.tcp = TcpStreams()
         self.ftp = TsharkFtpLinker()
         self.icmp_request_of: dict[int, int] = {}  # reply frame index -> request frame index
+        self.quoting: list[int] = []  # ICMP errors: frames that quote another packet's headers
         self._icmp_open: dict[tuple, int] = {}
         self.first_ts: int | None = None
         # facts decoders derive from other packets, computed on first use and kept per capture:
@@ -131,6 +134,8 @@ class PacketIndex:
             return
         req, rep = ICMP_ECHO[proto]
         kind = buf[start]
+        if kind in ICMP_ERRORS[proto]:
+            self.quoting.append(frame)
         ident_seq = buf[start + 4:start + 8]
         if kind == req:
             self._icmp_open[(proto, ident_seq, src, dst)] = frame

@@ -1,0 +1,101 @@
+"""Run a compiled filter over a packet index: columns where they can answer, dissection elsewhere.
+
+The filter's tree is walked with a set of candidate rows.  `a and b` evaluates b only on the
+rows a kept, `a or b` evaluates b only on the rows a did not take, so a cheap column test in front
+of an expensive one (`tcp.port == 21 and ftp.request.command == "RETR"`) limits the dissection to
+the packets that can still match.  Leaf tests on indexed fields are numpy masks; everything else
+dissects each candidate packet once (cached for the run).
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from ..dissect.packet import dissect
+from . import prefilter, vector
+from .compile import Compiler, Filter, PacketView
+from .parser import Logic, Node
+
+VIEW_CACHE = 4096
+
+
+class Cancelled(Exception):
+    """The filter run was stopped (Esc, or a newer filter)."""
+
+
+class FilterRun:
+    def __init__(self, index, flt: Filter, stop: threading.Event | None = None, on_progress=None,
+                 use_columns: bool = True):
+        self.index, self.flt = index, flt
+        self.use_columns = use_columns  # False: dissect every packet (a cross-check for tests)
+        self.stop = stop
+        self.on_progress = on_progress  # called with (packets dissected, packets to dissect)
+        self.views: OrderedDict[int, PacketView] = OrderedDict()
+        self.dissected = 0
+        self.compiler = Compiler(set())
+
+    def rows(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        """Indexes (0-based) of the packets in [start, end) that match, ascending."""
+        end = len(self.index) if end is None else end
+        return self.eval(self.flt.ast, np.arange(start, end, dtype=np.int64))
+
+    def eval(self, node: Node, rows: np.ndarray) -> np.ndarray:
+        if not len(rows):
+            return rows
+        if isinstance(node, Logic):
+            if node.op == "and":
+                return self.eval(node.args[1], self.eval(node.args[0], rows))
+            if node.op == "or":
+                first = self.eval(node.args[0], rows)
+                rest = np.setdiff1d(rows, first, assume_unique=True)
+                return np.union1d(first, self.eval(node.args[1], rest))
+            if node.op == "not":
+                return np.setdiff1d(rows, self.eval(node.args[0], rows), assume_unique=True)
+            a, b = self.eval(node.args[0], rows), self.eval(node.args[1], rows)
+            return np.setxor1d(a, b, assume_unique=True)
+        operand = vector.leaf_operand(node) if self.use_columns else None
+        if operand is not None:
+            cols = vector.Columns(self.index, rows)
+            mask = vector.evaluate(node, cols)
+            if vector.vector_field(operand)[0] in vector.CERTAIN:
+                return rows[mask]
+            unsure = cols.unsure()
+            return np.union1d(rows[mask & ~unsure], self.slow(node, rows[unsure]))
+        if self.use_columns:
+            rows = rows[prefilter.candidates(node, vector.Columns(self.index, rows))]
+        return self.slow(node, rows)
+
+    def slow(self, node: Node, rows: np.ndarray) -> np.ndarray:
+        if not len(rows):
+            return rows
+        test = self.compiler.test(node)
+        keep = np.zeros(len(rows), dtype=bool)
+        for k, i in enumerate(rows.tolist()):
+            keep[k] = test(self.view(i))
+            if k % 2048 == 2047:
+                if self.stop is not None and self.stop.is_set():
+                    raise Cancelled()
+                if self.on_progress:
+                    self.on_progress(k + 1, len(rows))
+        return rows[keep]
+
+    def dissection(self, i: int):
+        """Packet i dissected (reusing the run's dissection when the filter needed one)."""
+        v = self.views.get(i)
+        return v.dissection if v is not None else dissect(self.index, i)
+
+    def view(self, i: int) -> PacketView:
+        v = self.views.get(i)
+        if v is None:
+            v = PacketView(dissect(self.index, i), self.index.packet_bytes(i))
+            self.dissected += 1
+            self.views[i] = v
+            if len(self.views) > VIEW_CACHE:
+                self.views.popitem(last=False)
+        return v
+
+
+def filter_rows(index, flt: Filter, start: int = 0, end: int | None = None, **kw) -> np.ndarray:
+    return FilterRun(index, flt, **kw).rows(start, end)
