@@ -79,6 +79,13 @@ class Columns:
         return ts[self.rows] - ts[prev]
 
 
+def _ftp_data(c: Columns) -> np.ndarray:
+    """TCP payload of a data connection the FTP linker knows (the decoder's own rule)."""
+    streams = np.fromiter(c.index.ftp.stream_conv.keys(), dtype=np.int64)
+    port21 = (c.col("sport") == 21) | (c.col("dport") == 21)
+    return c.transport(PROTO_TCP) & (c.col("paylen") > 0) & ~port21 & np.isin(c.col("stream"), streams)
+
+
 def _field_table():
     """name -> (kind, occurrences(Columns) -> [Occurrence])."""
     def one(mask, values=None):
@@ -127,6 +134,7 @@ def _field_table():
         "tcp.ack_raw": ("int", one(tcp, lambda c: c.col("ack").astype(np.int64))),
         "tcp.window_size_value": ("int", one(tcp, lambda c: c.col("win").astype(np.int64))),
         "tcp.flags": ("int", one(tcp, lambda c: c.col("tcpflags").astype(np.int64))),
+        "ftp-data": ("bytes", one(_ftp_data)),
         "udp": ("bytes", one(udp)),
         "udp.srcport": ("int", ports(PROTO_UDP, "src")),
         "udp.dstport": ("int", ports(PROTO_UDP, "dst")),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 
 def ipv4(b: bytes) -> str:
@@ -49,6 +50,7 @@ def safe(text: str) -> str:
     return "".join(ch if ch.isprintable() else "." for ch in text)
 
 
+@lru_cache(maxsize=4096)  # the same few flag pictures recur in every packet
 def bits(value: int, mask: int, width: int) -> str:
     """Wireshark's bit picture of a masked field: the field's bits of `value`, dots for the
     others, in groups of four from the top ('000. .... ....' for TCP's reserved flags)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class Field:
     """One line of the detail tree.  `name` is Wireshark's field name ('' for text-only lines);
     `start`/`length` are the bytes it covers in the frame (length 0: generated, no bytes)."""
