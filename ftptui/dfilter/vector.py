@@ -139,6 +139,7 @@ def _field_table():
         "udp.srcport": ("int", ports(PROTO_UDP, "src")),
         "udp.dstport": ("int", ports(PROTO_UDP, "dst")),
         "udp.port": ("int", ports(PROTO_UDP, "both")),
+        "udp.stream": ("int", one(udp, lambda c: c.col("ustream").astype(np.int64))),
     }
     for bit, name in enumerate(("fin", "syn", "reset", "push", "ack", "urg", "ece", "cwr", "ae")):
         table[f"tcp.flags.{name}"] = ("bool", flag(bit))

@@ -165,6 +165,9 @@ def udp(ctx, off, end) -> None:
     layer.add(f"Destination Port: {dport}", "udp.dstport", off + 2, 2, dport)
     layer.add(f"Length: {length}", "udp.length", off + 4, 2, length)
     layer.add(f"Checksum: 0x{csum:04x}", "udp.checksum", off + 6, 2, csum)
+    stream = int(ctx.index.cols.raw("ustream")[ctx.i])
+    if stream >= 0:  # -1 for a UDP header quoted inside an ICMP error
+        layer.add(f"[Stream index: {stream}]", "udp.stream", value=stream)
     d.info = f"{sport} → {dport} Len={max(length - 8, 0)}"
     d.color = "udp"
     pay_end = min(end, off + length) if length >= 8 else end

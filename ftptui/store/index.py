@@ -15,6 +15,7 @@ import numpy as np
 from ..capture.reader import Batch, CaptureFile
 from ..ftp.tshark_link import TsharkFtpLinker
 from ..streams.tcp import TcpStreams
+from ..streams.udp import UdpStreams
 from .columns import COLUMN_TYPES, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, extract
 from .grow import Columns
 
@@ -25,7 +26,8 @@ ICMP_ERRORS = {PROTO_ICMP: (3, 4, 5, 11, 12), PROTO_ICMPV6: (1, 2, 3, 4)}
 
 INDEX_DTYPES = {
     "offset": (np.int64, ()), "caplen": (np.uint32, ()), "origlen": (np.uint32, ()),
-    "ts": (np.int64, ()), "prec": (np.int8, ()), "link": (np.uint16, ()), "stream": (np.int32, ()), "dir": (np.uint8, ()),
+    "ts": (np.int64, ()), "prec": (np.int8, ()), "link": (np.uint16, ()), "stream": (np.int32, ()), "ustream": (np.int32, ()), "dir": (np.uint8, ()),
+    "iface": (np.int16, ()),  # pcapng interface id (frame.interface_id); -1 in pcap files
     "src": (np.uint8, (16,)), "dst": (np.uint8, (16,)),
     **{name: (t, ()) for name, t in COLUMN_TYPES.items()},
 }
@@ -36,6 +38,7 @@ class PacketIndex:
         self.cap = cap
         self.cols = Columns(INDEX_DTYPES)
         self.tcp = TcpStreams()
+        self.udp = UdpStreams()
         self.ftp = TsharkFtpLinker()
         self.icmp_request_of: dict[int, int] = {}  # reply frame index -> request frame index
         self.quoting: list[int] = []  # ICMP errors: frames that quote another packet's headers
@@ -81,7 +84,8 @@ class PacketIndex:
             stream, direction = self.tcp.update(first, cols)
             prec = batch.ts_prec if batch.ts_prec is not None else self.cap.ts_digits
             cols.update(offset=batch.offset, caplen=batch.caplen, origlen=batch.origlen, ts=batch.ts_ns,
-                        prec=prec, link=batch.link, stream=stream, dir=direction)
+                        prec=prec, link=batch.link, stream=stream, ustream=self.udp.update(cols), dir=direction,
+                        iface=batch.iface if batch.iface is not None else -1)
             if self.first_ts is None:
                 stamped = np.nonzero(np.asarray(prec) >= 0)[0] if batch.ts_prec is not None else [0]
                 if len(stamped):  # times are relative to the first packet that has one

@@ -17,6 +17,37 @@ FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 _KEY = np.dtype([("a", "V16"), ("pa", ">u2"), ("b", "V16"), ("pb", ">u2")])
 
 
+def conversation_keys(cols: dict[str, np.ndarray], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A key per packet naming its conversation whatever the direction (both endpoints as
+    address+port, lower endpoint first), and whether the packet goes from the higher endpoint."""
+    src, dst = cols["src"][rows], cols["dst"][rows]
+    sport, dport = cols["sport"][rows], cols["dport"][rows]
+    ska = np.concatenate([src, sport.astype(">u2").view(np.uint8).reshape(-1, 2)], axis=1)
+    dka = np.concatenate([dst, dport.astype(">u2").view(np.uint8).reshape(-1, 2)], axis=1)
+    diff = ska != dka
+    first_diff = np.argmax(diff, axis=1)
+    idx = np.arange(len(rows))
+    swapped = diff.any(axis=1) & (ska[idx, first_diff] > dka[idx, first_diff])
+    lo = np.where(swapped[:, None], dka, ska)
+    hi = np.where(swapped[:, None], ska, dka)
+    return np.ascontiguousarray(np.concatenate([lo, hi], axis=1)).view("V36").ravel(), swapped
+
+
+def assign_ids(ids: dict[bytes, int], count: int, keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """Stream ids for keys, numbering unseen keys in order of first appearance; returns the ids
+    and the new count."""
+    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    local_ids = np.empty(len(uniq), dtype=np.int32)
+    for u in np.argsort(first, kind="stable"):
+        k = uniq[u].tobytes()
+        sid = ids.get(k)
+        if sid is None:
+            sid = ids[k] = count
+            count += 1
+        local_ids[u] = sid
+    return local_ids[inverse.ravel()], count
+
+
 class TcpStreams:
     def __init__(self):
         self.ids: dict[bytes, int] = {}
@@ -32,28 +63,8 @@ class TcpStreams:
         tcp = np.nonzero((cols["ipproto"] == 6) & (cols["tcpflags"] < 0x1000))[0]
         if not len(tcp):
             return stream, direction
-        src, dst = cols["src"][tcp], cols["dst"][tcp]
-        sport, dport = cols["sport"][tcp], cols["dport"][tcp]
-        # canonical order: compare (address, port) of both ends
-        ska = np.concatenate([src, sport.astype(">u2").view(np.uint8).reshape(-1, 2)], axis=1)
-        dka = np.concatenate([dst, dport.astype(">u2").view(np.uint8).reshape(-1, 2)], axis=1)
-        diff = ska != dka
-        first_diff = np.argmax(diff, axis=1)
-        rows = np.arange(len(tcp))
-        swapped = diff.any(axis=1) & (ska[rows, first_diff] > dka[rows, first_diff])
-        lo = np.where(swapped[:, None], dka, ska)
-        hi = np.where(swapped[:, None], ska, dka)
-        keys = np.ascontiguousarray(np.concatenate([lo, hi], axis=1)).view("V36").ravel()
-        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        local_ids = np.empty(len(uniq), dtype=np.int32)
-        for u in np.argsort(first, kind="stable"):
-            k = uniq[u].tobytes()
-            sid = self.ids.get(k)
-            if sid is None:
-                sid = self.ids[k] = self.count
-                self.count += 1
-            local_ids[u] = sid
-        sids = local_ids[inverse.ravel()]
+        keys, swapped = conversation_keys(cols, tcp)
+        sids, self.count = assign_ids(self.ids, self.count, keys)
         dirs = swapped.astype(np.uint8)
         stream[tcp] = sids
         direction[tcp] = dirs
