@@ -79,7 +79,8 @@ def test_shapes():
 
 
 @pytest.mark.parametrize("text, pos, fragment", [
-    ("tcp.prot == 21", 0, "Left side of"),
+    ("tcp.prot == 21", 0, "neither a field nor a protocol name. Did you mean tcp.port"),
+    ("TCP", 0, "Did you mean tcp?"),
     ("21 == tcp.port", 0, "Left side of"),
     ("tcp.prot", 0, "neither a field nor a protocol"),
     ("ip.src == 300.1.1.1", 10, "not a valid hostname or IPv4 address"),

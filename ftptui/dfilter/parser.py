@@ -188,6 +188,8 @@ class Parser:
             op_tok = self.take()
             op = QUANTIFIED.get((quantifier, op_tok.value), op_tok.value)
             if isinstance(left, Literal):
+                if FIELD_LIKE.match(left.text):
+                    raise unknown_field(left)
                 raise FilterError(f'Left side of "{op_tok.text}" expression must be a field or function, '
                                   f'not {left.text}.', left.pos, left.end)
             if self.at_op("{") and op in ("==", "!="):
@@ -207,8 +209,10 @@ class Parser:
             items, end = self.set_items()
             return Member(left.pos, end, left, items, negated)
         if isinstance(left, Literal):
-            hint = BPF_HINT if left.text in BPF_WORDS else ""
-            raise FilterError(f'"{left.text}" is neither a field nor a protocol name.{hint}', left.pos, left.end)
+            if left.text in BPF_WORDS:
+                raise FilterError(f'"{left.text}" is neither a field nor a protocol name.{BPF_HINT}',
+                                  left.pos, left.end)
+            raise unknown_field(left)
         if self.tok.kind not in ("eof",) and not self.at_op("and", "or", ")"):
             if self.tok.kind == "word" and self.tok.value in BPF_WORDS:
                 raise FilterError(f'"{self.tok.text}" was unexpected in this context.{BPF_HINT}',
@@ -408,6 +412,21 @@ def _parse_range(text: str, pos: int, end: int) -> tuple[int, int | None]:
     else:
         length = 1
     return start, length
+
+
+FIELD_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*$")
+
+
+def unknown_field(lit: Literal) -> FilterError:
+    """'"x" is neither a field nor a protocol name', with the closest names Wireshark knows."""
+    import difflib
+
+    from .fields import registry
+    names = registry()
+    close = ([lit.text.lower()] if lit.text.lower() in names else
+             difflib.get_close_matches(lit.text, names.keys(), n=2, cutoff=0.8))
+    hint = f" Did you mean {' or '.join(close)}?" if close else ""
+    return FilterError(f'"{lit.text}" is neither a field nor a protocol name.{hint}', lit.pos, lit.end)
 
 
 def parse(text: str) -> Node:
