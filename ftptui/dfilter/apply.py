@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..dissect.packet import dissect
+from ..dissect.packet import dissect, dissect_payload
 from . import prefilter, vector
 from .compile import Compiler, Filter, PacketView
 from .parser import Logic, Node
@@ -72,14 +72,24 @@ class FilterRun:
             return rows
         test = self.compiler.test(node)
         keep = np.zeros(len(rows), dtype=bool)
+        payload_only = np.zeros(len(rows), dtype=bool)
+        if self.use_columns and prefilter.application_only(node):
+            payload_only = ~vector.Columns(self.index, rows).unsure()
         for k, i in enumerate(rows.tolist()):
-            keep[k] = test(self.view(i))
+            keep[k] = test(self.payload_view(i) if payload_only[k] else self.view(i))
             if k % 2048 == 2047:
                 if self.stop is not None and self.stop.is_set():
                     raise Cancelled()
                 if self.on_progress:
                     self.on_progress(k + 1, len(rows))
         return rows[keep]
+
+    def payload_view(self, i: int) -> PacketView:
+        """The packet's application layer only (see dissect_payload); not cached, not printed."""
+        full = self.views.get(i)
+        if full is not None:
+            return full
+        return PacketView(dissect_payload(self.index, i), self.index.packet_bytes(i))
 
     def dissection(self, i: int):
         """Packet i dissected (reusing the run's dissection when the filter needed one)."""

@@ -63,8 +63,18 @@ def registry() -> dict[str, FieldDef]:
     return fields
 
 
+# Old names Wireshark 4.0 still accepts for a protocol or field (in the filter text only).
+RENAMED = {"ssl": "tls"}
+
+
+def canonical(name: str) -> str:
+    """The field name a filter's word stands for ("ssl" -> "tls", "ssl.record" -> "tls.record")."""
+    head, dot, rest = name.partition(".")
+    return RENAMED[head] + dot + rest if head in RENAMED else name
+
+
 def lookup(name: str) -> FieldDef | None:
-    return registry().get(name)
+    return registry().get(canonical(name))
 
 
 def complete(prefix: str, limit: int = 50) -> list[str]:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import FilterError
-from .fields import lookup
+from .fields import canonical, lookup
 from .lexer import Token, tokenize
 
 COMPARISONS = {"==", "!=", "===", "!==", ">", ">=", "<", "<=", "contains", "matches"}
@@ -325,7 +325,7 @@ class Parser:
             return self.call(t)
         node: Node
         if lookup(t.value) is not None:
-            node = FieldRef(t.pos, t.end, t.value)
+            node = FieldRef(t.pos, t.end, canonical(t.value))
             if self.at_op("#") and self.tokens[self.i + 1].kind == "word":
                 self.take()
                 n = self.take()

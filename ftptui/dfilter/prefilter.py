@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
+from ..dissect.app import HTTP_METHODS, TLS_CONTENT
+from ..store.prefix import payload_prefix, startswith_any
 from .fields import lookup
 from .parser import BitAnd, Call, Compare, Exists, FieldRef, Member, Node, Slice
 
@@ -26,6 +28,25 @@ def _tcp_payload(c):
     return c.transport(PROTO_TCP) & (c.col("paylen") > 0)
 
 
+def _by_prefix(test):
+    """Rows with TCP payload whose first bytes pass `test(prefix array)`."""
+    def mask(c):
+        cand = _tcp_payload(c)
+        out = np.zeros(len(c.rows), dtype=bool)
+        idx = np.nonzero(cand)[0]
+        out[idx] = test(payload_prefix(c.index, c.rows[idx]))
+        return out
+    return mask
+
+
+def _http_start(prefix):
+    return startswith_any(prefix, HTTP_METHODS + (b"HTTP/",))
+
+
+def _tls_start(prefix):
+    return np.isin(prefix[:, 0], list(TLS_CONTENT)) & (prefix[:, 1] == 3) & (prefix[:, 2] <= 4)
+
+
 def _ftp_data(c):
     streams = np.fromiter(c.index.ftp.stream_conv.keys(), dtype=np.int64)
     return _tcp_payload(c) & np.isin(c.col("stream"), streams)
@@ -40,8 +61,8 @@ def _ip(c):
 MAY_HAVE = {
     "ftp": lambda c: _tcp_payload(c) & _port(c, 21),
     "ftp-data": _ftp_data,
-    "http": lambda c: _tcp_payload(c) & ~_port(c, 21),
-    "tls": _tcp_payload,
+    "http": _by_prefix(_http_start),
+    "tls": _by_prefix(_tls_start),
     "ssh": lambda c: _tcp_payload(c),
     "dns": lambda c: _ip(c) & _port(c, *DNS_PORTS),
     "mdns": lambda c: _ip(c) & _port(c, 5353),
@@ -80,6 +101,28 @@ def _operand_protocols(node) -> set[str]:
     if isinstance(node, Call) and node.name != "count":
         return set().union(*(_operand_protocols(a) for a in node.args)) if node.args else set()
     return set()
+
+
+# Protocols decoded from a TCP/UDP payload alone (ftptui/dissect/app.py), whose fields a filter can
+# read from dissect_payload without the link, IP and transport layers.
+APPLICATION = {"dns", "mdns", "llmnr", "http", "tls", "ssh", "ftp", "ftp-data", "dhcp", "ntp", "nbns", "ssdp",
+               "data-text-lines"}
+
+
+def application_only(node: Node) -> bool:
+    """Every field the leaf test reads belongs to an application protocol (and it needs one)."""
+    names = [n.name for n in _field_refs(node)]
+    protos = {lookup(n).protocol for n in names if lookup(n)}
+    return bool(names) and protos <= APPLICATION and bool(required_protocols(node))
+
+
+def _field_refs(node):
+    if isinstance(node, FieldRef):
+        yield node
+    for child in vars(node).values():
+        for c in (child if isinstance(child, list) else [child]):
+            if isinstance(c, Node):
+                yield from _field_refs(c)
 
 
 def candidates(node: Node, cols) -> np.ndarray:

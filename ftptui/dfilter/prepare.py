@@ -3,12 +3,14 @@
 The expression is the one Wireshark 4.0 builds for the selected field (`proto.c`,
 construct_match_selected_string): a protocol or a text-less field (FT_NONE) gives its name, a field
 with a value gives `name == value` with the value written as a filter literal (integers in hex for
-fields Wireshark shows in hex, as `tshark -T fields` prints them), and a field whose value cannot be
+fields Wireshark shows in hex, as `tshark -T fields` prints them; absolute times quoted, in local
+time), and a field whose value cannot be
 written as a literal is matched on its bytes in the frame: `frame[start:length] == aa:bb:...`.
 """
 from __future__ import annotations
 
 import ipaddress
+import time
 from functools import lru_cache
 from importlib import resources
 
@@ -73,6 +75,18 @@ def _seconds(ns: int) -> str:
     return f"{sign}{s}.{frac:09d}"
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _abs_time(ns: int) -> str:
+    """An absolute time as Wireshark writes it in a filter: quoted, local time, no zone
+    ("Jul 18, 2020 11:41:26.000332000"), which is what the filter language reads back."""
+    s, frac = divmod(ns, 1_000_000_000)
+    t = time.localtime(s)
+    return (f'"{MONTHS[t.tm_mon - 1]} {t.tm_mday:2d}, {t.tm_year} '
+            f'{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{frac:09d}"')
+
+
 def _field_bytes(field, packet_bytes: bytes) -> bytes:
     if field.length > 0 and field.start + field.length <= len(packet_bytes):
         return bytes(packet_bytes[field.start:field.start + field.length])
@@ -97,6 +111,8 @@ def _value(kind: str, name: str, ftype: str, v) -> str | None:
         return repr(float(v))
     if kind == "time":
         return _seconds(int(v))
+    if kind == "abstime":
+        return _abs_time(int(v))
     if kind in ("ipv4", "ipv6"):
         if isinstance(v, str):
             addr = ipaddress.ip_address(v)

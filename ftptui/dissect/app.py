@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..ftp.tshark_link import first_line
 from . import dns
 from .text import bits, format_text
+from .tree import Field
 
 FTP_PORT, FTP_DATA_PORT = 21, 20
 HTTP_METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"TRACE ",
@@ -12,6 +13,16 @@ HTTP_METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b
 HTTP_PORTS = {80, 8080, 8000, 3128, 8008, 8088}
 TLS_VERSIONS = {0x0300: "SSLv3", 0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
 TLS_CONTENT = {20: "Change Cipher Spec", 21: "Alert", 22: "Handshake", 23: "Application Data"}
+
+
+def data_node(start: int, raw: bytes) -> Field:
+    """tshark's "data" dissector for bytes nobody decodes: the bytes (value from the range) and
+    their count."""
+    n = len(raw)
+    node = Field(f"Data ({n} bytes)", "data", start, n)
+    node.add(f"Data: {raw[:36].hex()}{'…' if n > 36 else ''}", "data.data", start, n)
+    node.add(f"[Length: {n}]", "data.len", value=n)
+    return node
 
 
 def tcp_payload(ctx, p, end, paylen, sport, dport, stream) -> None:
@@ -45,6 +56,8 @@ def tcp_payload(ctx, p, end, paylen, sport, dport, stream) -> None:
         return
     if 53 in (sport, dport):
         dns.dissect(ctx, p + 2, end, "DNS")
+        return
+    d.layers.append(data_node(p, data))  # nothing claims it: tshark's data dissector shows it
 
 
 HANDSHAKES = {1: "Client Hello", 2: "Server Hello", 4: "New Session Ticket", 8: "Encrypted Extensions",
@@ -79,12 +92,15 @@ def tls(ctx, p, end, data: bytes, stream: int) -> bool:
     return True
 
 
+SERVER_HELLO_WITHIN = 32  # payload packets of a stream searched for its ServerHello
+
+
 def _server_hello_frame(ctx, stream: int):
     """Frame of the stream's TLS 1.3 ServerHello (supported_versions = 0x0304), or None."""
     cache = ctx.index.memo["tls13"]
     if stream not in cache:
         cache[stream] = None
-        for f in ctx.index.stream_frames(stream):
+        for f in ctx.index.stream_frames(stream)[:SERVER_HELLO_WITHIN]:
             raw = ctx.index.payload(int(f))
             if len(raw) > 47 and raw[0] == 22 and raw[5] == 2 and b"\x00\x2b\x00\x02\x03\x04" in raw[:600]:
                 cache[stream] = int(f)

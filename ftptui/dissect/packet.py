@@ -7,8 +7,11 @@ or corrupt packet ends as "[Malformed Packet]" instead of an exception.
 from __future__ import annotations
 
 import struct
+import time
 
 from . import app, transport
+from .app import tcp_payload as transport_payload_tcp
+from .app import udp_payload as transport_payload_udp
 from ..capture.reader import LINK_PCAPNG_CUSTOM
 from .macnames import resolve_mac
 from .text import bits, ipv4, ipv6, mac
@@ -21,6 +24,10 @@ IP_PROTOS = {1: "ICMP", 2: "IGMP", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE", 5
              60: "Destination Options for IPv6", 59: "No Next Header for IPv6", 132: "SCTP"}
 LINK_NAMES = {0: "NULL/Loopback", 1: "Ethernet", 101: "Raw IP", 12: "Raw IP", 14: "Raw IP", 108: "OpenBSD loopback",
               113: "Linux cooked-mode capture v1", 228: "Raw IPv4", 229: "Raw IPv6", 276: "Linux cooked-mode capture v2"}
+# frame.encap_type is wiretap's encapsulation number, not the file's link type
+WTAP_ENCAP = {0: 15, 1: 1, 101: 7, 12: 7, 14: 7, 108: 174, 113: 25, 228: 129, 229: 130, 276: 210}
+# layers whose payload tshark hands to its "ethertype" dispatcher, which frame.protocols lists
+ETHERTYPE_CARRIERS = {"eth", "vlan", "ieee8021ad", "sll"}
 
 
 class Malformed(Exception):
@@ -66,14 +73,14 @@ def dissect(index, i: int) -> Dissection:
     if link == LINK_PCAPNG_CUSTOM:
         return custom_block(index, i, d, data)
     pkt = Packet(data)
-    frame = d.layer(f"Frame {i + 1}: {d.length} bytes on wire ({d.length * 8} bits), "
-                    f"{len(data)} bytes captured ({len(data) * 8} bits)", "frame", 0, len(data))
-    frame.add(f"Encapsulation type: {LINK_NAMES.get(link, link)} ({link})", "frame.encap_type", value=link)
-    frame.add(f"Epoch Time: {ts // 1_000_000_000}.{ts % 1_000_000_000:09d} seconds", "frame.time_epoch", value=ts)
-    frame.add(f"Time since reference or first frame: {d.time} seconds", "frame.time_relative", value=rel)
+    frame = frame_layer(index, i, d, len(data), link)
+    if digits >= 0:  # a Simple Packet Block has no timestamp, and tshark shows no times at all
+        frame_times(index, i, frame, ts, rel)
     frame.add(f"Frame Number: {i + 1}", "frame.number", value=i + 1)
     frame.add(f"Frame Length: {d.length} bytes ({d.length * 8} bits)", "frame.len", value=d.length)
     frame.add(f"Capture Length: {len(data)} bytes ({len(data) * 8} bits)", "frame.cap_len", value=len(data))
+    frame.add("[Frame is marked: False]", "frame.marked", value=False)  # no marking in a one-pass read
+    frame.add("[Frame is ignored: False]", "frame.ignored", value=False)
     ctx = Context(index, i, d, pkt)
     try:
         link_layer(ctx, link)
@@ -84,7 +91,72 @@ def dissect(index, i: int) -> Dissection:
         d.layers.append(Field("[Malformed Packet: " + (d.protocol or "Frame") + "]", "_ws.malformed",
                               0, 0))
         d.color = "error"
+    names = protocol_path(d)
+    frame.add(f"[Protocols in frame: {names}]", "frame.protocols", value=names)
     return d
+
+
+def frame_layer(index, i: int, d: Dissection, caplen: int, link: int) -> Field:
+    """The frame item with its pcapng interface (tshark shows one only for pcapng files)."""
+    iface = int(index.cols.raw("iface")[i])
+    name = index.cap.if_names.get(iface, "unknown")
+    title = (f"Frame {i + 1}: {d.length} bytes on wire ({d.length * 8} bits), "
+             f"{caplen} bytes captured ({caplen * 8} bits)")
+    if iface >= 0:
+        title += f" on interface {name}, id {iface}"
+    frame = d.layer(title, "frame", 0, caplen)
+    if iface >= 0:
+        frame.add(f"Interface id: {iface} ({name})", "frame.interface_id", value=iface).add(
+            f"Interface name: {name}", "frame.interface_name", value=name)
+    encap = WTAP_ENCAP.get(link, link)
+    frame.add(f"Encapsulation type: {LINK_NAMES.get(link, link)} ({encap})", "frame.encap_type", value=encap)
+    return frame
+
+
+def frame_times(index, i: int, frame: Field, ts: int, rel: int) -> None:
+    """Arrival time, epoch and the deltas, all as tshark's generated items (ints in ns)."""
+    frame.add(f"Arrival Time: {format_abs_time(ts)}", "frame.time", value=ts)
+    frame.add("[Time shift for this packet: 0.000000000 seconds]", "frame.offset_shift", value=0)
+    frame.add(f"Epoch Time: {format_time(ts, 9)} seconds", "frame.time_epoch", value=ts)
+    delta = ts - previous_ts(index, i)
+    frame.add(f"[Time delta from previous captured frame: {format_time(delta, 9)} seconds]", "frame.time_delta",
+              value=delta)
+    # tshark -Y filters in one pass, before any frame is "displayed": this delta is always 0 there
+    frame.add("[Time delta from previous displayed frame: 0.000000000 seconds]", "frame.time_delta_displayed",
+              value=0)
+    frame.add(f"[Time since reference or first frame: {format_time(rel, 9)} seconds]", "frame.time_relative",
+              value=rel)
+
+
+def previous_ts(index, i: int) -> int:
+    """Timestamp of the previous captured frame (a frame's own for the first).  pcapng custom
+    blocks do not count as frames here; a block without a time counts as time 0, as in tshark."""
+    cols = index.cols
+    k = i - 1
+    while k >= 0 and int(cols.raw("link")[k]) == LINK_PCAPNG_CUSTOM:
+        k -= 1
+    return int(cols.raw("ts")[k if k >= 0 else i])
+
+
+def format_abs_time(ns: int) -> str:
+    """tshark's local-time rendering of an absolute time: 'Jul 18, 2020 09:41:35.302744000 UTC'."""
+    t = time.localtime(ns // 1_000_000_000)
+    return (f"{time.strftime('%b', t)} {t.tm_mday:2d}, {time.strftime('%Y %H:%M:%S', t)}"
+            f".{ns % 1_000_000_000:09d} {time.strftime('%Z', t)}")
+
+
+def protocol_path(d: Dissection) -> str:
+    """frame.protocols: the layers' names joined by ':', as tshark lists the dissectors it called
+    (with its "ethertype" dispatcher, and the data dissector under ICMP's echo data)."""
+    names = []
+    for layer in d.layers[1:]:
+        if not layer.name or layer.name.startswith("_ws."):
+            continue  # the malformed marker is not a dissector
+        names.append(layer.name)
+        if layer.name in ETHERTYPE_CARRIERS and not any(c.name == "eth.len" for c in layer.children):
+            names.append("ethertype")
+        names += [c.name for c in layer.children if c.name == "data"]
+    return ":".join(names)
 
 
 # Private Enterprise Numbers (IANA) worth naming; tshark knows them all, others show as Unknown.
@@ -102,8 +174,11 @@ def custom_block(index, i: int, d: Dissection, data: bytes) -> Dissection:
     frame.add(f"Frame Number: {d.number}", "frame.number", value=d.number)
     frame.add(f"Frame Length: {n} bytes ({n * 8} bits)", "frame.len", value=n)
     frame.add(f"Capture Length: {n} bytes ({n * 8} bits)", "frame.cap_len", value=n)
+    frame.add("[Frame is marked: False]", "frame.marked", value=False)
+    frame.add("[Frame is ignored: False]", "frame.ignored", value=False)
     frame.add(f"Private Enterprise Number: {pen_text}", "frame.cb_pen", value=pen)
     frame.add(f"Copying: {'Allowed' if copy else 'Not Allowed'}", "frame.cb_copy", value=copy)
+    frame.add("[Protocols in frame: data]", "frame.protocols", value="data")
     payload = d.layer(f"Data ({n} bytes)", "data", 0, n)
     payload.add(f"Data: {data.hex()}", "data.data", 0, n, data)
     payload.add(f"[Length: {n}]", "data.len", value=n)
@@ -124,6 +199,37 @@ def format_time(ns: int, digits: int) -> str:
     return f"{sign}{secs}.{frac // 10 ** (9 - digits):0{digits}d}"
 
 
+def dissect_payload(index, i: int) -> Dissection:
+    """Only the application layer of packet i: its TCP or UDP payload run through the same
+    decoders `dissect` ends in, without building the link, IP and transport trees.  Filters on
+    application fields (dns.*, http.*, ftp.*) use it on plain TCP/UDP packets: a third of the
+    cost of a full dissection."""
+    cols = index.cols
+    data = index.packet_bytes(i)
+    d = Dissection(number=i + 1, time="", length=int(cols.raw("origlen")[i]))
+    ctx = Context(index, i, d, Packet(data))
+    l4, proto = int(cols.raw("l4off")[i]), int(cols.raw("ipproto")[i])
+    v6 = int(cols.raw("ethertype")[i]) == 0x86DD
+    ctx.net_src = bytes(cols.raw("src")[i] if v6 else cols.raw("src")[i][12:])
+    ctx.net_dst = bytes(cols.raw("dst")[i] if v6 else cols.raw("dst")[i][12:])
+    sport, dport = int(cols.raw("sport")[i]), int(cols.raw("dport")[i])
+    try:
+        if proto == 6:
+            p = l4 + (data[l4 + 12] >> 4) * 4
+            paylen = int(cols.raw("paylen")[i])
+            if paylen:
+                transport_payload_tcp(ctx, p, min(p + paylen, len(data)), paylen, sport, dport,
+                                      int(cols.raw("stream")[i]))
+        elif proto == 17:
+            length = struct.unpack_from(">H", data, l4 + 4)[0]
+            end = min(l4 + length, len(data)) if length >= 8 else len(data)
+            if end > l4 + 8:
+                transport_payload_udp(ctx, l4 + 8, end, sport, dport)
+    except (Malformed, IndexError, struct.error):
+        d.malformed = True
+    return d
+
+
 class Context:
     """What decoders share while dissecting one packet."""
 
@@ -132,6 +238,7 @@ class Context:
         self.net_src = self.net_dst = None  # raw address bytes of the network layer
         self.ttl = 0
         self.proto_end = len(pkt.data)  # where the network payload ends (IP total length)
+        self.cut = False  # the capture holds less than the network layer's length says
 
 
 def link_layer(ctx: Context, link: int) -> None:
@@ -142,8 +249,8 @@ def link_layer(ctx: Context, link: int) -> None:
         d.source, d.destination = resolve_mac(src), resolve_mac(dst)
         d.protocol = "Ethernet"
         eth = d.layer(f"Ethernet II, Src: {_mac_label(src)}, Dst: {_mac_label(dst)}", "eth", 0, 14)
-        eth.add(f"Destination: {_mac_label(dst)}", "eth.dst", 0, 6, dst)
-        eth.add(f"Source: {_mac_label(src)}", "eth.src", 6, 6, src)
+        _address_bits(eth.add(f"Destination: {_mac_label(dst)}", "eth.dst", 0, 6, dst), "eth.dst", 0, dst)
+        _address_bits(eth.add(f"Source: {_mac_label(src)}", "eth.src", 6, 6, src), "eth.src", 6, src)
         if et <= 1500:
             eth.label = f"IEEE 802.3 Ethernet, Src: {_mac_label(src)}, Dst: {_mac_label(dst)}"
             eth.add(f"Length: {et}", "eth.len", 12, 2, et)
@@ -152,12 +259,8 @@ def link_layer(ctx: Context, link: int) -> None:
         eth.add(f"Type: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "eth.type", 12, 2, et)
         off = 14
         while et in (0x8100, 0x88A8, 0x9100):
-            tci = pkt.u16(off)
-            inner = pkt.u16(off + 2)
-            v = d.layer(f"802.1Q Virtual LAN, PRI: {tci >> 13}, DEI: {(tci >> 12) & 1}, ID: {tci & 0xFFF}",
-                        "vlan", off, 4)
-            v.add(f"ID: {tci & 0xFFF}", "vlan.id", off, 2, tci & 0xFFF)
-            v.add(f"Type: {ETHERTYPES.get(inner, 'Unknown')} (0x{inner:04x})", "vlan.etype", off + 2, 2, inner)
+            tci, inner = pkt.u16(off), pkt.u16(off + 2)
+            (provider_tag if et == 0x88A8 else vlan_tag)(d, off, tci, inner)
             d.protocol = "VLAN"
             et, off = inner, off + 4
         ethertype(ctx, et, off)
@@ -167,7 +270,8 @@ def link_layer(ctx: Context, link: int) -> None:
             ver = 4
         elif link == 229:
             ver = 6
-        d.layer(f"Raw packet data", "raw", 0, 0)
+        if link not in (228, 229):  # tshark shows no "Raw packet data" item for these two
+            d.layer("Raw packet data", "raw", 0, len(pkt.data))
         ethertype(ctx, 0x0800 if ver == 4 else 0x86DD if ver == 6 else 0, 0)
     elif link == 113:
         ptype, hatype, alen = pkt.u16(0), pkt.u16(2), pkt.u16(4)
@@ -209,6 +313,46 @@ def link_layer(ctx: Context, link: int) -> None:
         d.info = f"Unsupported link type {link}"
 
 
+def _address_bits(node: Field, name: str, off: int, addr: bytes) -> None:
+    """The LG and IG bits of a MAC address, each over its first 3 bytes; eth.lg / eth.ig are
+    tshark's hidden copies that a filter on either address finds."""
+    oui = int.from_bytes(addr[:3], "big")
+    lg, ig = bool(oui & 0x020000), bool(oui & 0x010000)
+    lg_text = ("Locally administered address (this is NOT the factory default)" if lg
+               else "Globally unique address (factory default)")
+    ig_text = "Group address (multicast/broadcast)" if ig else "Individual address (unicast)"
+    for bit, value, title, text in (("lg", lg, "LG", lg_text), ("ig", ig, "IG", ig_text)):
+        label = f"{bits(oui, 0x020000 if bit == 'lg' else 0x010000, 24)} = {title} bit: {text}"
+        node.add(label, f"{name}.{bit}", off, 3, value)
+        node.add(label, f"eth.{bit}", off, 3, value, hidden=True)
+
+
+VLAN_PRIORITIES = ("Best Effort (default)", "Background", "Excellent Effort", "Critical Applications",
+                   "Video, < 100ms latency and jitter", "Voice, < 10ms latency and jitter", "Internetwork Control",
+                   "Network Control")
+
+
+def vlan_tag(d: Dissection, off: int, tci: int, inner: int) -> None:
+    """An 802.1Q tag: every TCI part highlights both TCI bytes, as in tshark."""
+    pri, dei, vid = tci >> 13, (tci >> 12) & 1, tci & 0xFFF
+    v = d.layer(f"802.1Q Virtual LAN, PRI: {pri}, DEI: {dei}, ID: {vid}", "vlan", off, 4)
+    v.add(f"{bits(tci, 0xE000, 16)} = Priority: {VLAN_PRIORITIES[pri]} ({pri})", "vlan.priority", off, 2, pri)
+    v.add(f"{bits(tci, 0x1000, 16)} = DEI: {'Eligible' if dei else 'Ineligible'}", "vlan.dei", off, 2, bool(dei))
+    v.add(f"{bits(tci, 0x0FFF, 16)} = ID: {vid}", "vlan.id", off, 2, vid)
+    v.add(f"Type: {ETHERTYPES.get(inner, 'Unknown')} (0x{inner:04x})", "vlan.etype", off + 2, 2, inner)
+
+
+def provider_tag(d: Dissection, off: int, tci: int, inner: int) -> None:
+    """An 802.1ad S-tag (ethertype 0x88a8): its own protocol in tshark, not a second vlan.
+    tshark highlights one byte for priority and DEI, and names the type ieee8021ah.etype."""
+    pri, dei, vid = tci >> 13, (tci >> 12) & 1, tci & 0xFFF
+    v = d.layer(f"IEEE 802.1ad, ID: {vid}", "ieee8021ad", off, 4)
+    v.add(f"{bits(tci, 0xE000, 16)} = Priority: {pri}", "ieee8021ad.priority", off, 1, pri)
+    v.add(f"{bits(tci, 0x1000, 16)} = DEI: {dei}", "ieee8021ad.dei", off, 1, dei)
+    v.add(f"{bits(tci, 0x0FFF, 16)} = ID: {vid}", "ieee8021ad.id", off, 2, vid)
+    v.add(f"Type: {ETHERTYPES.get(inner, 'Unknown')} (0x{inner:04x})", "ieee8021ah.etype", off + 2, 2, inner)
+
+
 def _mac_label(b: bytes) -> str:
     name, plain = resolve_mac(b), mac(b)
     return plain if name == plain else f"{name} ({plain})"
@@ -227,9 +371,8 @@ def ethertype(ctx: Context, et: int, off: int) -> None:
             d.protocol = "LLDP"
         elif et:
             d.protocol = d.protocol or "Ethernet"
-        rest = len(ctx.pkt.data) - off
-        if rest > 0:
-            d.layers.append(Field(f"Data ({rest} bytes)", "data", off, rest))
+        if len(ctx.pkt.data) > off:
+            d.layers.append(app.data_node(off, ctx.pkt.data[off:]))
         if not d.info:
             d.info = f"Ethernet II" if d.protocol == "Ethernet" else d.info
 
@@ -292,32 +435,46 @@ def ip4(ctx: Context, off: int) -> None:
     pkt.need(off, ihl)
     layer.add(f"{vihl >> 4:04b} .... = Version: {vihl >> 4}", "ip.version", off, 1, vihl >> 4)
     layer.add(f".... {vihl & 0xF:04b} = Header Length: {ihl} bytes ({vihl & 0xF})", "ip.hdr_len", off, 1, ihl)
-    tos = pkt.u8(off + 1)
-    layer.add(f"Differentiated Services Field: 0x{tos:02x}", "ip.dsfield", off + 1, 1, tos)
+    _dsfield(layer, off + 1, pkt.u8(off + 1))
     layer.add(f"Total Length: {total}", "ip.len", off + 2, 2, total)
     layer.add(f"Identification: 0x{ident:04x} ({ident})", "ip.id", off + 4, 2, ident)
-    flags = layer.add(f"Flags: 0x{fl >> 13:x}" + (", Don't fragment" if fl & 0x4000 else "")
-                      + (", More fragments" if fl & 0x2000 else ""), "ip.flags", off + 6, 1, fl >> 13)
-    flags.add(f".{(fl >> 14) & 1}.. .... = Don't fragment: {'Set' if fl & 0x4000 else 'Not set'}",
-              "ip.flags.df", off + 6, 1, bool(fl & 0x4000))
-    flags.add(f"..{(fl >> 13) & 1}. .... = More fragments: {'Set' if fl & 0x2000 else 'Not set'}",
-              "ip.flags.mf", off + 6, 1, bool(fl & 0x2000))
+    names = [n for bit, n in ((0x8000, "Reserved bit"), (0x4000, "Don't fragment"), (0x2000, "More fragments"))
+             if fl & bit]
+    flags = layer.add(f"{bits(fl >> 8, 0xE0, 8)} = Flags: 0x{fl >> 13:x}" + "".join(", " + n for n in names),
+                      "ip.flags", off + 6, 1, fl >> 13)
+    for mask, fname, title in ((0x8000, "rb", "Reserved bit"), (0x4000, "df", "Don't fragment"),
+                               (0x2000, "mf", "More fragments")):
+        flags.add(f"{bits(fl >> 8, mask >> 8, 8)} = {title}: {'Set' if fl & mask else 'Not set'}",
+                  f"ip.flags.{fname}", off + 6, 1, bool(fl & mask))
     frag = (fl & 0x1FFF) * 8
-    layer.add(f"Fragment Offset: {frag}", "ip.frag_offset", off + 6, 2, frag)
+    layer.add(f"{bits(fl, 0x1FFF, 16)} = Fragment Offset: {frag}", "ip.frag_offset", off + 6, 2, frag)
     layer.add(f"Time to Live: {ttl}", "ip.ttl", off + 8, 1, ttl)
     layer.add(f"Protocol: {IP_PROTOS.get(proto, 'Unknown')} ({proto})", "ip.proto", off + 9, 1, proto)
     csum = pkt.u16(off + 10)
-    layer.add(f"Header Checksum: 0x{csum:04x}", "ip.checksum", off + 10, 2, csum)
+    # tshark does not verify IPv4 checksums by default
+    layer.add(f"Header Checksum: 0x{csum:04x} [validation disabled]", "ip.checksum", off + 10, 2, csum)
+    layer.add("[Header checksum status: Unverified]", "ip.checksum.status", value=2)
     layer.add(f"Source Address: {ipv4(src)}", "ip.src", off + 12, 4, src)
     layer.add(f"Destination Address: {ipv4(dst)}", "ip.dst", off + 16, 4, dst)
     end = min(off + max(total, ihl), len(pkt.data)) if total else len(pkt.data)
-    ctx.proto_end = end
+    ctx.proto_end, ctx.cut = end, off + total > len(pkt.data)
     if frag or fl & 0x2000:
         d.info = (f"Fragmented IP protocol (proto={IP_PROTOS.get(proto, 'Unknown')} {proto}, "
                   f"off={frag}, ID={ident:04x})")
         if frag:
             return
     transport.dispatch(ctx, proto, off + ihl, end)
+
+
+def _dsfield(layer: Field, off: int, tos: int) -> None:
+    dscp, ecn = tos >> 2, tos & 3
+    short, long = _dscp_names(dscp)
+    ds = layer.add(f"Differentiated Services Field: 0x{tos:02x} (DSCP: {short}, ECN: {ECN_SHORT[ecn]})",
+                   "ip.dsfield", off, 1, tos)
+    ds.add(f"{bits(tos, 0xFC, 8)} = Differentiated Services Codepoint: {long} ({dscp})", "ip.dsfield.dscp",
+           off, 1, dscp)
+    ds.add(f"{bits(tos, 0x03, 8)} = Explicit Congestion Notification: {ECN_NAMES[ecn]} ({ecn})",
+           "ip.dsfield.ecn", off, 1, ecn)
 
 
 ECN_SHORT = ("Not-ECT", "ECT(1)", "ECT(0)", "CE")
@@ -364,7 +521,7 @@ def ip6(ctx: Context, off: int) -> None:
     layer.add(f"Source Address: {ipv6(src)}", "ipv6.src", off + 8, 16, src)
     layer.add(f"Destination Address: {ipv6(dst)}", "ipv6.dst", off + 24, 16, dst)
     end = min(off + 40 + plen, len(pkt.data))
-    ctx.proto_end = end
+    ctx.proto_end, ctx.cut = end, off + 40 + plen > len(pkt.data)
     p = off + 40
     for _ in range(8):
         if nxt in (0, 43, 60):

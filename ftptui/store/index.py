@@ -14,6 +14,7 @@ import numpy as np
 
 from ..capture.reader import Batch, CaptureFile
 from ..ftp.tshark_link import TsharkFtpLinker
+from ..streams.analysis import TcpAnalysis
 from ..streams.tcp import TcpStreams
 from ..streams.udp import UdpStreams
 from .columns import COLUMN_TYPES, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, extract
@@ -28,6 +29,7 @@ INDEX_DTYPES = {
     "offset": (np.int64, ()), "caplen": (np.uint32, ()), "origlen": (np.uint32, ()),
     "ts": (np.int64, ()), "prec": (np.int8, ()), "link": (np.uint16, ()), "stream": (np.int32, ()), "ustream": (np.int32, ()), "dir": (np.uint8, ()),
     "iface": (np.int16, ()),  # pcapng interface id (frame.interface_id); -1 in pcap files
+    "tcpopt": (np.uint8, ()),  # bit 0: the TCP options may hold SACK blocks (see _tcp_options)
     "src": (np.uint8, (16,)), "dst": (np.uint8, (16,)),
     **{name: (t, ()) for name, t in COLUMN_TYPES.items()},
 }
@@ -47,6 +49,7 @@ class PacketIndex:
         # facts decoders derive from other packets, computed on first use and kept per capture:
         # "syn_ws" (frame -> window shift of a SYN), "tls13" (stream -> its ServerHello frame)
         self.memo: dict[str, dict] = {"syn_ws": {}, "tls13": {}}
+        self.analysis = TcpAnalysis(self)  # tshark's tcp.analysis, computed on demand
         self.bytes_done = 0
         self.done = False
         self.lock = threading.Lock()  # held while a batch's derived state is being updated
@@ -85,7 +88,8 @@ class PacketIndex:
             prec = batch.ts_prec if batch.ts_prec is not None else self.cap.ts_digits
             cols.update(offset=batch.offset, caplen=batch.caplen, origlen=batch.origlen, ts=batch.ts_ns,
                         prec=prec, link=batch.link, stream=stream, ustream=self.udp.update(cols), dir=direction,
-                        iface=batch.iface if batch.iface is not None else -1)
+                        iface=batch.iface if batch.iface is not None else -1,
+                        tcpopt=_tcp_options(batch.buf, rel, batch.caplen, cols))
             if self.first_ts is None:
                 stamped = np.nonzero(np.asarray(prec) >= 0)[0] if batch.ts_prec is not None else [0]
                 if len(stamped):  # times are relative to the first packet that has one
@@ -154,8 +158,23 @@ class PacketIndex:
 
     def stream_frames(self, stream: int) -> np.ndarray:
         """Frame indexes (0-based) of a TCP stream's packets that carry payload."""
+        order, starts = self._by_stream()
+        if not 0 <= stream < len(starts) - 1:
+            return order[:0]
+        frames = order[starts[stream]:starts[stream + 1]]
+        return frames[self.cols.raw("paylen")[frames] > 0]
+
+    def _by_stream(self) -> tuple[np.ndarray, np.ndarray]:
+        """Packets grouped by tcp.stream (frame order within a stream), rebuilt when the index
+        has grown: one sort instead of a scan of every packet per stream asked for."""
         n = self.cols.n
-        return np.nonzero((self.cols.raw("stream")[:n] == stream) & (self.cols.raw("paylen")[:n] > 0))[0]
+        cached = self.memo.get("by_stream")
+        if cached is None or cached[0] != n:
+            streams = self.cols.raw("stream")[:n]
+            order = np.argsort(streams, kind="stable")
+            starts = np.searchsorted(streams[order], np.arange(self.tcp.count + 1))
+            cached = self.memo["by_stream"] = (n, order, starts)
+        return cached[1], cached[2]
 
     def payload(self, i: int) -> bytes:
         """Transport payload of packet i (TCP or UDP), as captured."""
@@ -166,8 +185,31 @@ class PacketIndex:
         hdr = (data[l4 + 12] >> 4) * 4 if self.cols.raw("ipproto")[i] == 6 else 8
         return data[l4 + hdr:l4 + hdr + int(self.cols.raw("paylen")[i])]
 
+    def tcp_analysis(self, i: int):
+        """tshark's sequence analysis of packet i (an Analysis), or None if it is no TCP segment."""
+        return self.analysis.get(i)
+
     def field(self, name: str, i: int):
         return self.cols.raw(name)[i]
 
     def memory_bytes(self) -> int:
         return self.cols.nbytes() + self.tcp.slots.nbytes()
+
+
+def _tcp_options(buf: bytes, rel: np.ndarray, caplen: np.ndarray, cols) -> np.ndarray:
+    """Bit 0 set where a TCP header has options that may include SACK blocks: any options but
+    the usual NOP, NOP, timestamps.  Lets the analysis skip reading most packets again."""
+    out = np.zeros(len(rel), np.uint8)
+    tcp = np.nonzero((cols["ipproto"] == PROTO_TCP) & (cols["l4off"] >= 0) & (cols["tcpflags"] < 0x1000))[0]
+    if not len(tcp):
+        return out
+    raw = np.frombuffer(buf, np.uint8)
+    start = rel[tcp].astype(np.int64) + cols["l4off"][tcp]
+    end = rel[tcp].astype(np.int64) + caplen[tcp]
+    hdr = (raw[np.minimum(start + 12, len(raw) - 1)] >> 4).astype(np.int64) * 4
+    at = np.minimum(start + 20, len(raw) - 4)
+    first4 = raw[at].astype(np.uint32) << 24 | raw[at + 1].astype(np.uint32) << 16 \
+        | raw[at + 2].astype(np.uint32) << 8 | raw[at + 3]
+    plain_ts = (hdr == 32) & (first4 == 0x0101080A) & (start + 24 <= end)
+    out[tcp] = (hdr > 20) & ~plain_ts
+    return out
