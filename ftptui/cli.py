@@ -23,6 +23,10 @@ def parse_args(argv):
                    help="print the packet list as tshark does and exit")
     p.add_argument("-Y", "--display-filter", metavar="FILTER",
                    help="with --print: only packets matching this Wireshark display filter")
+    p.add_argument("--follow", metavar="tcp,N|udp,N",
+                   help="print TCP or UDP stream N (tcp.stream / udp.stream) and exit")
+    p.add_argument("--format", default="ascii", choices=("ascii", "hex", "raw", "json"),
+                   help="layout for --follow: tshark's -z follow ascii/hex/raw, or JSON")
     p.add_argument("--demo", action="store_true", help="open the bundled sample capture (an active FTP session)")
     p.add_argument("file", nargs="?", help="capture file (same as -r)")
     return p.parse_args(argv)
@@ -34,6 +38,11 @@ def main(argv=None) -> int:
     if args.demo:
         path = sample_path()
     try:
+        if args.follow:
+            if not path:
+                print("ftptui: --follow needs a capture file (-r FILE)", file=sys.stderr)
+                return 2
+            return print_follow(path, args.follow, args.format)
         if args.print_list:
             if not path:
                 print("ftptui: --print needs a capture file (-r FILE)", file=sys.stderr)
@@ -82,6 +91,29 @@ def print_list(path: str, display_filter: str | None = None) -> int:
         print(f"ftptui: {w}", file=sys.stderr)
     cap.close()
     return 2 if cap.warnings else 0
+
+
+def print_follow(path: str, spec: str, fmt: str) -> int:
+    from .capture import open_capture
+    from .render.follow import to_json, tshark_text
+    from .store.index import PacketIndex
+    from .streams.follow import follow_tcp, follow_udp
+
+    proto, _, number = spec.partition(",")
+    if proto not in ("tcp", "udp") or not number.isdigit():
+        raise FtptuiError(f"--follow wants tcp,N or udp,N (a stream number), not {spec!r}")
+    cap = open_capture(path)
+    index = PacketIndex(cap)
+    index.build()
+    count = index.tcp.count if proto == "tcp" else index.udp.count
+    if int(number) >= count:
+        raise FtptuiError(f"{path}: no {proto} stream {number} (the capture has {count}: 0..{count - 1})")
+    stream = (follow_tcp if proto == "tcp" else follow_udp)(index, int(number))
+    text = to_json(stream) + "\n" if fmt == "json" else tshark_text(stream, fmt, terminal=sys.stdout.isatty())
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    cap.close()
+    return 0
 
 
 def run_ui(path: str | None) -> int:

@@ -29,7 +29,7 @@ INDEX_DTYPES = {
     "offset": (np.int64, ()), "caplen": (np.uint32, ()), "origlen": (np.uint32, ()),
     "ts": (np.int64, ()), "prec": (np.int8, ()), "link": (np.uint16, ()), "stream": (np.int32, ()), "ustream": (np.int32, ()), "dir": (np.uint8, ()),
     "iface": (np.int16, ()),  # pcapng interface id (frame.interface_id); -1 in pcap files
-    "tcpopt": (np.uint8, ()),  # bit 0: the TCP options may hold SACK blocks (see _tcp_options)
+    "tcpopt": (np.uint8, ()),  # bit 0: TCP options beyond timestamps (SACK, window scale...)
     "src": (np.uint8, (16,)), "dst": (np.uint8, (16,)),
     **{name: (t, ()) for name, t in COLUMN_TYPES.items()},
 }
@@ -132,7 +132,7 @@ class PacketIndex:
                 payload = buf[start + hdr:min(start + hdr + int(paylen[i]), end)]
                 self.ftp.control_packet(frame, int(stream[i]), int(dport[i]) == FTP_PORT, payload,
                                         cols["src"][i].tobytes(), cols["dst"][i].tobytes(),
-                                        int(sport[i]), int(dport[i]))
+                                        int(sport[i]), int(dport[i]), seq=int(cols["seq"][i]))
             else:
                 self._icmp(frame, buf, int(rel[i]) + int(l4off[i]), int(rel[i]) + int(batch.caplen[i]),
                            int(proto[i]), cols["src"][i].tobytes(), cols["dst"][i].tobytes())
@@ -156,12 +156,16 @@ class PacketIndex:
         c = self.cols
         return self.cap.read(int(c.raw("offset")[i]), int(c.raw("caplen")[i]))
 
-    def stream_frames(self, stream: int) -> np.ndarray:
-        """Frame indexes (0-based) of a TCP stream's packets that carry payload."""
+    def stream_packets(self, stream: int) -> np.ndarray:
+        """Frame indexes (0-based, ascending) of a TCP stream's packets."""
         order, starts = self._by_stream()
         if not 0 <= stream < len(starts) - 1:
             return order[:0]
-        frames = order[starts[stream]:starts[stream + 1]]
+        return order[starts[stream]:starts[stream + 1]]
+
+    def stream_frames(self, stream: int) -> np.ndarray:
+        """Frame indexes (0-based) of a TCP stream's packets that carry payload."""
+        frames = self.stream_packets(stream)
         return frames[self.cols.raw("paylen")[frames] > 0]
 
     def _by_stream(self) -> tuple[np.ndarray, np.ndarray]:
@@ -197,8 +201,9 @@ class PacketIndex:
 
 
 def _tcp_options(buf: bytes, rel: np.ndarray, caplen: np.ndarray, cols) -> np.ndarray:
-    """Bit 0 set where a TCP header has options that may include SACK blocks: any options but
-    the usual NOP, NOP, timestamps.  Lets the analysis skip reading most packets again."""
+    """Bit 0 set where a TCP header has options that may matter to the sequence analysis (SACK
+    blocks, window scale): any options but the usual NOP, NOP, timestamps.  Lets the analysis
+    skip reading most packets again."""
     out = np.zeros(len(rel), np.uint8)
     tcp = np.nonzero((cols["ipproto"] == PROTO_TCP) & (cols["l4off"] >= 0) & (cols["tcpflags"] < 0x1000))[0]
     if not len(tcp):

@@ -1,0 +1,69 @@
+"""A followed stream as text: tshark's `-z follow` layouts (ascii, hex, raw) and JSON."""
+from __future__ import annotations
+
+import base64
+import json
+
+from ..streams.follow import Chunk, Stream
+
+RULE = "=" * 67
+
+
+def gap_text(chunk: Chunk) -> bytes:
+    """What tshark puts in the stream where bytes are missing (its C string, NUL included)."""
+    size = chunk.gap if chunk.gap < 2**31 else chunk.gap - 2**32  # printed with %d
+    return f"[{size} bytes missing in capture file]".encode() + b"\0"
+
+
+def _node(node) -> str:
+    addr, port = node
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def tshark_text(stream: Stream, mode: str, terminal: bool = False) -> str:
+    """`tshark -q -z follow,<proto>,<mode>,N` output.  With terminal=True, control characters
+    that tshark would write raw (CR in ascii mode) are shown as dots."""
+    lines = ["", RULE, f"Follow: {stream.proto},{mode}", f"Filter: {stream.proto}.stream eq {stream.number}"]
+    lines += [f"Node {k}: {_node(n)}" for k, n in enumerate(stream.nodes)]
+    offsets = [0, 0]
+    out = "\n".join(lines) + "\n"
+    for c in stream.chunks:
+        data = gap_text(c) if c.gap else c.data
+        tab = "\t" if c.side else ""
+        if mode == "raw":
+            out += tab + data.hex() + "\n"
+        elif mode == "ascii":
+            out += f"{tab}{len(data)}\n" + _ascii(data, terminal) + "\n"
+        else:
+            out += _hex(data, offsets[c.side], tab)
+        offsets[c.side] += len(data)
+    return out + RULE + "\n"
+
+
+def _ascii(data: bytes, terminal: bool) -> str:
+    keep = (0x0A,) if terminal else (0x0A, 0x0D)
+    return "".join(chr(b) if 0x20 <= b < 0x7F or b in keep else "." for b in data)
+
+
+def _hex(data: bytes, offset: int, tab: str) -> str:
+    out = ""
+    for k in range(0, len(data), 16):
+        row = data[k:k + 16]
+        hx = " ".join(f"{b:02x}" for b in row[:8]) + ("  " + " ".join(f"{b:02x}" for b in row[8:]) if len(row) > 8 else "")
+        asc = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in row)
+        asc = asc[:8] + (" " + asc[8:] if len(row) > 8 else "")
+        line = f"{tab}{offset + k:08X}  {hx:<49} {asc}"
+        out += (line[:-1] if line.endswith(" ") else line) + "\n"  # tshark drops one trailing space
+    return out
+
+
+def to_json(stream: Stream) -> str:
+    sides = ("client", "server")
+    return json.dumps({
+        "proto": stream.proto, "stream": stream.number,
+        "client": _node(stream.nodes[0]) if stream.nodes else None,
+        "server": _node(stream.nodes[1]) if stream.nodes else None,
+        "chunks": [{"from": sides[c.side], "frame": c.frame + 1, "data": base64.b64encode(c.data).decode()}
+                   for c in stream.chunks if not c.gap],
+        "gaps": [{"from": sides[c.side], "frame": c.frame + 1, "bytes": c.gap} for c in stream.gaps],
+    }, indent=1)
