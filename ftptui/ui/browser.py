@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 
+import numpy as np
+from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -11,10 +14,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from ..capture import open_capture
+from ..dfilter.apply import Cancelled, FilterRun
+from ..dfilter.compile import Filter, compile_filter
+from ..dfilter.errors import FilterError
+from ..dfilter.prepare import PrepareError, combine, filter_for_field
 from ..dissect.fallback import scapy_layers
 from ..dissect.packet import dissect
 from ..store.index import PacketIndex
 from .detail_tree import DetailTree
+from .filter_bar import FilterBar, FilterMenu
 from .hex_view import HexView
 from .packet_list import PacketList
 
@@ -34,6 +42,36 @@ class IndexProgress(Message):
         return isinstance(message, IndexProgress) and not message.done
 
 
+@dataclass(eq=False)
+class FilterJob:
+    """One run of a display filter in the worker: "apply" (a new filter over [0, end)) or "extend"
+    (the applied filter over packets the indexer added since)."""
+    kind: str
+    flt: Filter
+    text: str
+    stop: threading.Event = field(default_factory=threading.Event)
+    progress: float = 0.0
+
+
+class FilterProgress(Message):
+    def __init__(self, job: FilterJob, done: int, total: int):
+        self.job, self.done, self.total = job, done, total
+        super().__init__()
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FilterProgress) and message.job is self.job
+
+
+class FilterDone(Message):
+    """A filter run ended: `frames` matched in [start, end), or it was cancelled / failed."""
+
+    def __init__(self, job: FilterJob, start: int, end: int, frames: np.ndarray | None = None,
+                 cancelled: bool = False, error: str | None = None):
+        self.job, self.start, self.end, self.frames = job, start, end, frames
+        self.cancelled, self.error = cancelled, error
+        super().__init__()
+
+
 def progress_bar(fraction: float, width: int = 20) -> str:
     filled = int(round(fraction * width))
     return "[" + "█" * filled + "░" * (width - filled) + f"] {fraction * 100:3.0f}%"
@@ -42,7 +80,10 @@ def progress_bar(fraction: float, width: int = 20) -> str:
 class BrowserScreen(Screen):
     BINDINGS = [
         Binding("ctrl+g,colon", "goto", "Go to packet", id="browser.goto"),
-        Binding("escape", "cancel_goto", "Cancel", show=False, id="browser.cancel"),
+        Binding("slash", "focus_filter", "Filter", id="browser.filter"),
+        Binding("escape", "cancel", "Cancel", show=False, id="browser.cancel"),
+        Binding("tab", "next_pane(1)", "Next pane", show=False, id="browser.next_pane"),
+        Binding("shift+tab", "next_pane(-1)", "Previous pane", show=False, id="browser.previous_pane"),
         Binding("q", "app.quit", "Quit", id="browser.quit"),
     ]
 
@@ -53,8 +94,16 @@ class BrowserScreen(Screen):
         self.path = path
         self.stop = threading.Event()
         self.current = None
+        self.current_bytes = b""
+        # the applied display filter (None: all packets) and how many index rows its view covers
+        self.flt: Filter | None = None
+        self.filter_text = ""
+        self.view_end = 0
+        self.job: FilterJob | None = None  # the filter run in the worker, if any
+        self.failed: Filter | None = None  # an applied filter whose run on new packets raised
 
     def compose(self):
+        yield FilterBar(id="filterbar")
         with Vertical(id="panes"):
             yield PacketList(self.index, id="packets")
             with Horizontal(id="lower"):
@@ -71,6 +120,8 @@ class BrowserScreen(Screen):
 
     def on_unmount(self) -> None:
         self.stop.set()
+        if self.job is not None:
+            self.job.stop.set()
 
     @work(thread=True, exclusive=True, group="index")
     def build_index(self) -> None:
@@ -84,34 +135,210 @@ class BrowserScreen(Screen):
 
     def on_index_progress(self, message: IndexProgress) -> None:
         plist = self.query_one(PacketList)
-        first = plist.rows == 0
-        plist.sync()
-        if first and plist.rows:
-            plist.move_to(0)
+        if self.flt is None:
+            first = plist.rows == 0
+            plist.sync()
+            if first and plist.rows:
+                plist.move_to(0)
+        else:
+            self.extend_filter()
         self.update_status()
         if message.done:
             for w in self.cap.warnings:
                 self.notify(w, severity="warning", timeout=10)
 
-    def update_status(self) -> None:
+    @property
+    def displayed(self) -> int:
+        return self.query_one(PacketList).rows
+
+    def status_text(self) -> Text:
         n = len(self.index)
-        text = f" {self.path}  Packets: {n:,}"
+        shown = self.displayed
+        text = Text(f" {self.path}  Packets: {n:,}  Displayed: {shown:,} of {n:,}")
+        if n:
+            text.append(f" ({shown / n * 100:.1f}%)")
         if not self.index.done:
             total = max(self.index.total_bytes, 1)
-            text += "  indexing " + progress_bar(self.index.bytes_done / total)
+            text.append("  indexing " + progress_bar(self.index.bytes_done / total))
+        job = self.job
+        if job is not None and job.kind == "apply":
+            text.append("  filtering " + progress_bar(job.progress, 10) + " (Esc cancels)", style="bold")
+        if self.flt is not None:
+            text.append("  Filter: ")
+            text.append(self.filter_text, style="bold")
         if self.cap.warnings:
-            text += "  ⚠ " + self.cap.warnings[0]
-        self.query_one("#status", Static).update(text)
+            text.append("  ⚠ " + self.cap.warnings[0])
+        return text
+
+    def update_status(self) -> None:
+        self.query_one("#status", Static).update(self.status_text())
 
     def on_packet_list_selected(self, message: PacketList.Selected) -> None:
-        if message.row >= len(self.index):
+        frame = message.frame
+        if not 0 <= frame < len(self.index):
             return
-        d = dissect(self.index, message.row)
+        d = dissect(self.index, frame)
+        data = self.index.packet_bytes(frame)
         if d.layers and d.layers[-1].name in FALLBACK_LAYERS:
-            d.layers += scapy_layers(self.index.packet_bytes(message.row), int(self.index.field("link", message.row)))
+            d.layers += scapy_layers(data, int(self.index.field("link", frame)))
         self.current = d
+        self.current_bytes = data
         self.query_one(DetailTree).show(d)
-        self.query_one(HexView).show(self.index.packet_bytes(message.row))
+        self.query_one(HexView).show(data)
+
+    def clear_details(self) -> None:
+        self.current = None
+        self.current_bytes = b""
+        self.query_one(DetailTree).clear()
+        self.query_one(HexView).show(b"")
+
+    def action_next_pane(self, step: int) -> None:
+        """Tab / Shift+Tab cycle the list, tree and hex panes (the filter bar is reached with /)."""
+        panes = [self.query_one(PacketList), self.query_one(DetailTree), self.query_one(HexView)]
+        focused = self.app.focused
+        k = panes.index(focused) + step if focused in panes else 0
+        panes[k % len(panes)].focus()
+
+    # --- display filter -------------------------------------------------------------------------
+    def action_focus_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.input.focus()
+        bar.input.cursor_position = len(bar.value)
+
+    def on_filter_bar_apply(self, message: FilterBar.Apply) -> None:
+        self.apply_filter(message.text)
+        self.query_one(PacketList).focus()
+
+    def on_filter_bar_leave(self, message: FilterBar.Leave) -> None:
+        if message.cancel:
+            self.cancel_filter()
+        self.query_one(PacketList).focus()
+
+    def apply_filter(self, text: str) -> bool:
+        """Apply `text` (empty: show all packets).  The matching runs in a worker; the list keeps
+        the previous view until it is done.  False (and an error notice) for an invalid filter."""
+        text = text.strip()
+        if not text:
+            self._stop_job()
+            self.flt, self.filter_text, self.view_end = None, "", 0
+            self._show_view(None)
+            return True
+        try:
+            flt = compile_filter(text)
+        except FilterError as e:
+            self.notify(f"Invalid filter: {e.message}", severity="error")
+            return False
+        except Exception as e:  # a compiler bug must not take the browser down
+            self.notify(f"Filter compiler failed: {type(e).__name__}: {e}", severity="error")
+            return False
+        self.query_one(FilterBar).remember(text)
+        self._stop_job()
+        self.job = FilterJob("apply", flt, text)
+        self.run_filter(self.job, 0, len(self.index))
+        self.update_status()
+        return True
+
+    def cancel_filter(self) -> bool:
+        """Esc while a new filter is being applied: stop it and keep the previous view."""
+        if self.job is None or self.job.kind != "apply":
+            return False
+        self.job.stop.set()
+        return True
+
+    def _stop_job(self) -> None:
+        if self.job is not None:
+            self.job.stop.set()
+            self.job = None
+
+    def extend_filter(self) -> None:
+        """Run the applied filter over the packets indexed since its last run."""
+        if (self.flt is None or self.flt is self.failed or self.job is not None
+                or self.view_end >= len(self.index)):
+            return
+        self.job = FilterJob("extend", self.flt, self.filter_text)
+        self.run_filter(self.job, self.view_end, len(self.index))
+
+    @work(thread=True, exclusive=True, group="filter")
+    def run_filter(self, job: FilterJob, start: int, end: int) -> None:
+        def progress(done: int, total: int) -> None:
+            self.post_message(FilterProgress(job, done, total))
+
+        try:
+            if job.stop.is_set():
+                raise Cancelled()
+            frames = FilterRun(self.index, job.flt, stop=job.stop, on_progress=progress).rows(start, end)
+            if job.stop.is_set():
+                raise Cancelled()
+        except Cancelled:
+            self.post_message(FilterDone(job, start, end, cancelled=True))
+        except Exception as e:  # a bug in a decoder must not leave the filter running forever
+            self.post_message(FilterDone(job, start, end, error=f"{type(e).__name__}: {e}"))
+        else:
+            self.post_message(FilterDone(job, start, end, frames))
+
+    def on_filter_progress(self, message: FilterProgress) -> None:
+        if message.job is self.job and message.total:
+            message.job.progress = message.done / message.total
+            self.update_status()
+
+    def on_filter_done(self, message: FilterDone) -> None:
+        job = message.job
+        if job is not self.job:
+            return  # a run that was replaced or stopped
+        self.job = None
+        if message.cancelled:
+            if job.kind == "apply":
+                self.notify("Filter cancelled; the previous view is kept.", timeout=3)
+        elif message.error:
+            self.notify(f"Filter failed: {message.error}", severity="error", timeout=8)
+            if job.kind == "extend":
+                self.failed = job.flt  # do not retry it on every batch; the view stops growing
+        elif job.kind == "apply":
+            self.flt, self.filter_text, self.view_end = job.flt, job.text, message.end
+            self._show_view(message.frames)
+        else:
+            plist = self.query_one(PacketList)
+            first = plist.rows == 0
+            plist.frames = np.concatenate([plist.frames, message.frames])
+            self.view_end = message.end
+            plist.sync()
+            if first and plist.rows:
+                plist.move_to(0)
+        self.update_status()
+        self.extend_filter()
+
+    def _show_view(self, frames) -> None:
+        plist = self.query_one(PacketList)
+        plist.set_view(frames)
+        if not plist.rows:
+            self.clear_details()
+        self.update_status()
+
+    def on_detail_tree_filter_request(self, message: DetailTree.FilterRequest) -> None:
+        try:
+            expr = filter_for_field(message.field, self.current_bytes)
+        except PrepareError as e:
+            self.notify(str(e), severity="error")
+            return
+        if message.mode == "menu":
+            self.app.push_screen(FilterMenu(expr), lambda choice: self._filter_choice(expr, choice))
+            return
+        self.filter_on(expr, message.mode, message.how)
+
+    def _filter_choice(self, expr: str, choice) -> None:
+        if choice:
+            self.filter_on(expr, *choice)
+
+    def filter_on(self, expr: str, mode: str, how: str) -> None:
+        """Apply or prepare `expr` combined with the bar's text, as Wireshark's menus do."""
+        bar = self.query_one(FilterBar)
+        text = combine(bar.value, expr, how)
+        bar.set_text(text)
+        if mode == "apply" and bar.state != "invalid":
+            self.apply_filter(text)
+            self.query_one(PacketList).focus()
+        else:  # prepare, or a combination the current (invalid) text spoils: edit it in the bar
+            self.action_focus_filter()
 
     def on_detail_tree_field_selected(self, message: DetailTree.FieldSelected) -> None:
         f = message.field
@@ -123,7 +350,9 @@ class BrowserScreen(Screen):
         box.value = ""
         box.focus()
 
-    def action_cancel_goto(self) -> None:
+    def action_cancel(self) -> None:
+        """Esc: stop a filter being applied, and close the go-to box."""
+        self.cancel_filter()
         box = self.query_one("#goto", Input)
         if box.display:
             box.display = False
@@ -134,9 +363,15 @@ class BrowserScreen(Screen):
             return
         text = event.value.strip()
         plist = self.query_one(PacketList)
-        if not text.isdigit() or not 1 <= int(text) <= plist.rows:
-            self.notify(f"No packet {text!r}: packets are 1..{plist.rows}", severity="error")
+        n = len(self.index)
+        if not text.isdigit() or not 1 <= int(text) <= n:
+            self.notify(f"No packet {text!r}: packets are 1..{n}", severity="error")
+            return
+        row = plist.row_of(int(text) - 1)
+        if row is None:
+            self.notify(f"Packet {int(text)} isn't displayed: the filter {self.filter_text!r} hides it.",
+                        severity="warning")
             return
         event.input.display = False
-        plist.move_to(int(text) - 1)
+        plist.move_to(row)
         plist.focus()

@@ -1,6 +1,7 @@
 """The detail tree of the selected packet; expanded nodes stay expanded across packets."""
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Tree
 
@@ -9,9 +10,29 @@ from ..dissect.tree import Dissection, Field
 
 
 class DetailTree(Tree):
+    # Wireshark's Apply as Filter / Prepare as Filter on the selected field; "f" opens the full menu
+    BINDINGS = [
+        Binding("a", "filter('apply', 'selected')", "Apply as filter", id="tree.apply"),
+        Binding("p", "filter('prepare', 'selected')", "Prepare filter", id="tree.prepare"),
+        Binding("A", "filter('apply', 'and')", "…and selected", id="tree.apply_and"),
+        Binding("O", "filter('apply', 'or')", "…or selected", id="tree.apply_or"),
+        Binding("N", "filter('apply', 'not')", "Not selected", id="tree.apply_not"),
+        Binding("f", "filter_menu", "Filter menu", id="tree.filter_menu"),
+    ]
+
     class FieldSelected(Message):
         def __init__(self, field: Field):
             self.field = field
+            super().__init__()
+
+    class FilterRequest(Message):
+        """Apply or prepare a filter on a field: mode "apply"/"prepare"/"menu", how as in
+        dfilter.prepare.combine ("selected", "not", "and", "or", "and_not", "or_not")."""
+
+        def __init__(self, field: Field, mode: str, how: str = "selected"):
+            self.field = field
+            self.mode = mode
+            self.how = how
             super().__init__()
 
     def __init__(self, **kwargs):
@@ -45,3 +66,20 @@ class DetailTree(Tree):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         if event.node.data:
             self.post_message(self.FieldSelected(event.node.data[0]))
+
+    def _selected_field(self) -> Field | None:
+        node = self.cursor_node
+        if node is None or not node.data:
+            self.notify("Select a field in the packet details first.", severity="warning")
+            return None
+        return node.data[0]
+
+    def action_filter(self, mode: str, how: str) -> None:
+        field = self._selected_field()
+        if field is not None:
+            self.post_message(self.FilterRequest(field, mode, how))
+
+    def action_filter_menu(self) -> None:
+        field = self._selected_field()
+        if field is not None:
+            self.post_message(self.FilterRequest(field, "menu"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -53,7 +54,12 @@ def fit(text: str, width: int, right: bool) -> str:
 
 
 class PacketList(ScrollView, can_focus=True):
-    """Rows are (frame index) -> text, rendered from the index on demand with an LRU cache."""
+    """The displayed packets, one row each, rendered from the index on demand with an LRU cache.
+
+    The list shows a view: every packet of the index (`frames` is None), or the frames a display
+    filter kept (`frames`: ascending 0-based frame indexes).  Row r shows frame `frame_at(r)`; the
+    No. column keeps the frame's own number.
+    """
 
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False, id="list.up"),
@@ -67,42 +73,88 @@ class PacketList(ScrollView, can_focus=True):
     cursor = reactive(0, always_update=True)
 
     class Selected(Message):
-        """The cursor moved to another packet (0-based frame index)."""
+        """The cursor moved to another packet: its row in the list and its 0-based frame index."""
 
-        def __init__(self, row: int):
+        def __init__(self, row: int, frame: int):
             self.row = row
+            self.frame = frame
             super().__init__()
 
     def __init__(self, index, **kwargs):
         super().__init__(**kwargs)
         self.index = index
         self.rows = 0
+        self.frames: np.ndarray | None = None  # None: every packet of the index is displayed
         self._cache: OrderedDict[int, tuple[list[str], str]] = OrderedDict()
-        self.rendered_rows: set[int] = set()  # which rows were ever dissected (for tests)
+        self.rendered_rows: set[int] = set()  # which frames were ever dissected (for tests)
 
     # --- data -------------------------------------------------------------------------------
+    def _count(self) -> int:
+        return len(self.index) if self.frames is None else len(self.frames)
+
     def sync(self) -> None:
-        """Pick up packets the indexer has added since the last call."""
-        n = len(self.index)
+        """Pick up rows added since the last call (packets indexed, or frames a filter added)."""
+        n = self._count()
         if n != self.rows:
             self.rows = n
             self.virtual_size = Size(self._total_width(), n + 1)
             self.refresh()
 
+    def frame_at(self, row: int) -> int:
+        """The 0-based frame index shown on a row."""
+        return row if self.frames is None else int(self.frames[row])
+
+    @property
+    def current_frame(self) -> int | None:
+        """The frame under the cursor (None when the list is empty)."""
+        return self.frame_at(self.cursor) if 0 <= self.cursor < self.rows else None
+
+    def row_of(self, frame: int) -> int | None:
+        """The row showing a frame, or None when the frame is not displayed."""
+        if self.frames is None:
+            return frame if 0 <= frame < self.rows else None
+        k = int(np.searchsorted(self.frames, frame))
+        return k if k < len(self.frames) and int(self.frames[k]) == frame else None
+
+    def nearest_row(self, frame: int) -> int:
+        """The row of the frame, or of the displayed frame closest to it (the earlier on a tie)."""
+        if self.frames is None:
+            return max(0, min(self.rows - 1, frame))
+        k = int(np.searchsorted(self.frames, frame))
+        if k >= len(self.frames):
+            return len(self.frames) - 1
+        if k > 0 and frame - int(self.frames[k - 1]) <= int(self.frames[k]) - frame:
+            return k - 1
+        return k
+
+    def set_view(self, frames: np.ndarray | None) -> None:
+        """Show only `frames` (None: all packets), keeping the cursor on the same frame when it is
+        still displayed, else on the nearest displayed one."""
+        keep = self.current_frame
+        self.frames = None if frames is None else np.asarray(frames, dtype=np.int64)
+        self.rows = self._count()
+        self.virtual_size = Size(self._total_width(), self.rows + 1)
+        self.refresh()
+        if self.rows:
+            self.cursor = self.nearest_row(keep) if keep is not None else 0
+        else:
+            self.cursor = 0
+
     def _total_width(self) -> int:
         return max(self.size.width, sum(w for _, w, _ in COLUMNS) + 40)
 
-    def cells(self, row: int) -> tuple[list[str], str]:
-        hit = self._cache.get(row)
+    def cells(self, frame: int) -> tuple[list[str], str]:
+        """The column texts and colour class of a frame (0-based frame index)."""
+        hit = self._cache.get(frame)
         if hit is not None:
-            self._cache.move_to_end(row)
+            self._cache.move_to_end(frame)
             return hit
-        d = dissect(self.index, row)
-        self.rendered_rows.add(row)
+        d = dissect(self.index, frame)
+        self.rendered_rows.add(frame)
         cells = [str(d.number), d.time, safe(d.source), safe(d.destination), safe(d.protocol), str(d.length),
                  safe(d.info)]
         value = (cells, row_class(d))
-        self._cache[row] = value
+        self._cache[frame] = value
         if len(self._cache) > 4000:
             self._cache.popitem(last=False)
         return value
@@ -117,7 +169,7 @@ class PacketList(ScrollView, can_focus=True):
         row = scroll_y + y - 1
         if row >= self.rows:
             return Strip.blank(width)
-        cells, cls = self.cells(row)
+        cells, cls = self.cells(self.frame_at(row))
         text = "".join(fit(c, w, right) for c, (_, w, right) in zip(cells, COLUMNS))
         style = CURSOR if row == self.cursor else ROW_STYLES.get(cls, ROW_STYLES[""])
         text = text[scroll_x:].ljust(width)[:width]
@@ -138,7 +190,8 @@ class PacketList(ScrollView, can_focus=True):
         elif new >= top + visible:
             self.scroll_to(y=new - visible + 1, animate=False)
         self.refresh()
-        self.post_message(self.Selected(new))
+        if new < self.rows:
+            self.post_message(self.Selected(new, self.frame_at(new)))
 
     def move_to(self, row: int) -> None:
         if self.rows:
