@@ -27,6 +27,8 @@ def parse_args(argv):
                    help="print TCP or UDP stream N (tcp.stream / udp.stream) and exit")
     p.add_argument("--format", default="ascii", choices=("ascii", "hex", "raw", "json"),
                    help="layout for --follow: tshark's -z follow ascii/hex/raw, or JSON")
+    p.add_argument("--conv", metavar="KIND", choices=("eth", "ip", "ipv6", "tcp", "udp"),
+                   help="print the conversations table (eth, ip, ipv6, tcp, udp) as tshark -z conv does")
     p.add_argument("--demo", action="store_true", help="open the bundled sample capture (an active FTP session)")
     p.add_argument("file", nargs="?", help="capture file (same as -r)")
     return p.parse_args(argv)
@@ -38,6 +40,11 @@ def main(argv=None) -> int:
     if args.demo:
         path = sample_path()
     try:
+        if args.conv:
+            if not path:
+                print("ftptui: --conv needs a capture file (-r FILE)", file=sys.stderr)
+                return 2
+            return print_conversations(path, args.conv)
         if args.follow:
             if not path:
                 print("ftptui: --follow needs a capture file (-r FILE)", file=sys.stderr)
@@ -91,6 +98,18 @@ def print_list(path: str, display_filter: str | None = None) -> int:
         print(f"ftptui: {w}", file=sys.stderr)
     cap.close()
     return 2 if cap.warnings else 0
+
+
+def print_conversations(path: str, kind: str) -> int:
+    from .capture import open_capture
+    from .render.conversations import table
+    from .store.index import PacketIndex
+    from .streams.conversations import conversations
+
+    index = PacketIndex(open_capture(path))
+    index.build()
+    sys.stdout.write(table(kind, conversations(index, kind)))
+    return 0
 
 
 def print_follow(path: str, spec: str, fmt: str) -> int:

@@ -73,7 +73,7 @@ MAY_HAVE = {
     "ipv6": lambda c: _ip(c),
     "icmp": lambda c: _ip(c) & (c.col("ipproto") == PROTO_ICMP),
     "icmpv6": lambda c: _ip(c) & (c.col("ipproto") == PROTO_ICMPV6),
-    "arp": lambda c: c.col("ethertype") == ETH_ARP,
+    "arp": lambda c: np.isin(c.col("ethertype"), (ETH_ARP, 0x8035)),  # RARP is decoded as arp
     "dhcp": lambda c: c.transport(PROTO_UDP) & _port(c, 67, 68),
     "ntp": lambda c: c.transport(PROTO_UDP) & _port(c, 123),
 }

@@ -19,6 +19,7 @@ from .literals import Network
 from .parser import BitAnd, Compare, Exists, FieldRef, Literal, Member, Node
 
 LINK_ETHERNET = 1
+ETH_RARP = 0x8035
 
 
 @dataclass
@@ -114,7 +115,7 @@ def _field_table():
         "frame.time_delta": ("time", one(everything, Columns.delta_time)),
         "frame.time_epoch": ("time", one(everything, lambda c: c.col("ts"))),
         "eth": ("bytes", one(lambda c: c.col("link") == LINK_ETHERNET)),
-        "arp": ("bytes", one(lambda c: c.col("ethertype") == ETH_ARP)),
+        "arp": ("bytes", one(lambda c: np.isin(c.col("ethertype"), (ETH_ARP, ETH_RARP)))),  # RARP too
         "ip": ("bytes", one(Columns.ip4)),
         "ip.src": ("ipv4", addrs(False, ("src",))),
         "ip.dst": ("ipv4", addrs(False, ("dst",))),

@@ -1,8 +1,9 @@
-"""The first bytes of many packets' transport payloads, read from the file in big chunks.
+"""A few bytes at a known place in many packets, read from the file in big chunks.
 
-Deciding which decoder a packet goes to (HTTP starts with a method, TLS with a record header)
-needs only a few payload bytes.  Reading them for half a million packets one pread at a time
-costs seconds; gathering them from 16 MB chunks with numpy costs a fraction of that.
+Deciding which decoder a packet goes to (HTTP starts with a method, TLS with a record header),
+or listing Ethernet conversations (the MAC addresses), needs only a few bytes per packet.
+Reading them for half a million packets one pread at a time costs seconds; gathering them from
+16 MB chunks with numpy costs a fraction of that.
 """
 from __future__ import annotations
 
@@ -12,34 +13,37 @@ CHUNK = 16 << 20
 PROTO_TCP = 6
 
 
-def payload_prefix(index, rows: np.ndarray, width: int = 8) -> np.ndarray:
-    """(len(rows), width) uint8: each row's first payload bytes, zero-padded past the payload
-    or the captured bytes.  rows must be ascending packet indexes with a TCP or UDP header."""
+def gather(index, rows: np.ndarray, starts: np.ndarray, width: int, limit: np.ndarray | None = None) -> np.ndarray:
+    """(len(rows), width) uint8: the bytes at `starts` (offsets inside each packet) of each row,
+    zero past the captured bytes or past `limit` (per-row count of bytes to take).  rows ascending."""
     out = np.zeros((len(rows), width), dtype=np.uint8)
     if not len(rows):
         return out
     cols = index.cols
-    start = cols.raw("offset")[rows] + cols.raw("l4off")[rows]  # transport header in the file
-    end = cols.raw("offset")[rows] + cols.raw("caplen")[rows]
-    paylen = cols.raw("paylen")[rows].astype(np.int64)
-    tcp = cols.raw("ipproto")[rows] == PROTO_TCP
+    pkt = cols.raw("offset")[rows]
+    first = pkt + starts
+    end = pkt + cols.raw("caplen")[rows]
+    stop = np.minimum(end, first + (width if limit is None else np.minimum(limit, width)))
     k = 0
     while k < len(rows):
-        base = int(start[k])
-        last = int(np.searchsorted(end, base + CHUNK, side="right"))  # rows that fit in this chunk
-        last = max(last, k + 1)
-        buf = np.frombuffer(index.cap.read(base, int(end[last - 1]) - base), dtype=np.uint8)
-        pos = start[k:last] - base
-        top = end[k:last] - base
-        hdr = np.where(tcp[k:last], (buf[np.minimum(pos + 12, len(buf) - 1)] >> 4).astype(np.int64) * 4, 8)
-        first = pos + hdr
-        stop = np.minimum(top, first + np.minimum(paylen[k:last], width))
+        base = int(min(first[k], end[k]))
+        last = max(int(np.searchsorted(end, base + CHUNK, side="right")), k + 1)
+        buf = np.frombuffer(index.cap.read(base, int(end[k:last].max()) - base), dtype=np.uint8)
         for j in range(width):
-            at = first + j
-            ok = at < stop
-            out[k:last, j][ok] = buf[at[ok]]
+            at = first[k:last] + j
+            ok = at < stop[k:last]
+            out[k:last, j][ok] = buf[at[ok] - base]
         k = last
     return out
+
+
+def payload_prefix(index, rows: np.ndarray, width: int = 8) -> np.ndarray:
+    """Each row's first `width` transport-payload bytes (rows: TCP or UDP packets)."""
+    cols = index.cols
+    l4 = cols.raw("l4off")[rows].astype(np.int64)
+    tcp = cols.raw("ipproto")[rows] == PROTO_TCP
+    hdr = np.where(tcp, (gather(index, rows, l4 + 12, 1)[:, 0] >> 4).astype(np.int64) * 4, 8)
+    return gather(index, rows, l4 + hdr, width, cols.raw("paylen")[rows].astype(np.int64))
 
 
 def startswith_any(prefix: np.ndarray, words) -> np.ndarray:
