@@ -29,6 +29,12 @@ def parse_args(argv):
                    help="layout for --follow: tshark's -z follow ascii/hex/raw, or JSON")
     p.add_argument("--conv", metavar="KIND", choices=("eth", "ip", "ipv6", "tcp", "udp"),
                    help="print the conversations table (eth, ip, ipv6, tcp, udp) as tshark -z conv does")
+    p.add_argument("--ftp", action="store_true", help="print FTP sessions, credentials and transfers and exit")
+    p.add_argument("--json", action="store_true", help="with --ftp: print them as JSON")
+    p.add_argument("--diagram", metavar="SESSION", type=int,
+                   help="with --ftp: print session SESSION as a Mermaid sequence diagram")
+    p.add_argument("--export-objects", metavar="ftp-data,DIR",
+                   help="extract every FTP transfer into DIR (tshark's flag)")
     p.add_argument("--demo", action="store_true", help="open the bundled sample capture (an active FTP session)")
     p.add_argument("file", nargs="?", help="capture file (same as -r)")
     return p.parse_args(argv)
@@ -40,6 +46,11 @@ def main(argv=None) -> int:
     if args.demo:
         path = sample_path()
     try:
+        if args.ftp or args.export_objects:
+            if not path:
+                print("ftptui: --ftp and --export-objects need a capture file (-r FILE)", file=sys.stderr)
+                return 2
+            return print_ftp(path, args)
         if args.conv:
             if not path:
                 print("ftptui: --conv needs a capture file (-r FILE)", file=sys.stderr)
@@ -98,6 +109,36 @@ def print_list(path: str, display_filter: str | None = None) -> int:
         print(f"ftptui: {w}", file=sys.stderr)
     cap.close()
     return 2 if cap.warnings else 0
+
+
+def print_ftp(path: str, args) -> int:
+    from .capture import open_capture
+    from .ftp.analysis import analyse
+    from .render import ftp as render
+    from .store.index import PacketIndex
+
+    index = PacketIndex(open_capture(path))
+    index.build()
+    analysis = analyse(index)
+    if args.export_objects:
+        kind, _, directory = args.export_objects.partition(",")
+        if kind != "ftp-data" or not directory:
+            raise FtptuiError(f"--export-objects wants ftp-data,DIR, not {args.export_objects!r}")
+        from .ftp.extract import extract
+        for k, (session, t) in enumerate(analysis.transfers, 1):
+            if t.tcp_stream >= 0:
+                print(extract(index, session, t, directory, k))
+        return 0
+    if args.diagram is not None:
+        session = next((s for s in analysis.sessions if s.id == args.diagram), None)
+        if session is None:
+            raise FtptuiError(f"{path}: no FTP session {args.diagram} (sessions: 1..{len(analysis.sessions)})")
+        sys.stdout.write(render.mermaid(index, session))
+    elif args.json:
+        sys.stdout.write(render.to_json(index, analysis) + "\n")
+    else:
+        sys.stdout.write(render.tables(index, analysis))
+    return 0
 
 
 def print_conversations(path: str, kind: str) -> int:

@@ -54,11 +54,13 @@ class _Side:
 
 
 class TcpFollower:
-    """Feed the stream's packets in frame order; chunks come out in tshark's order."""
+    """Feed the stream's packets in frame order; chunks come out in tshark's order, to `emit`
+    (default: kept in .chunks; a caller hashing a big transfer passes its own and keeps nothing)."""
 
-    def __init__(self):
+    def __init__(self, emit=None):
         self.sides = [_Side(), _Side()]
         self.chunks: list[Chunk] = []
+        self.emit = emit or self.chunks.append
 
     def packet(self, frame: int, side: int, seq: int, ack: int | None, flags: int, data: bytes) -> None:
         other = 1 - side
@@ -77,7 +79,7 @@ class TcpFollower:
         if seq == s.next:
             s.next = (s.next + len(data) + (1 if flags & FIN else 0)) & MASK
             if data:
-                self.chunks.append(Chunk(side, frame, data))
+                self.emit(Chunk(side, frame, data))
             while self._fragments(side, None, frame):
                 pass
         elif data:
@@ -98,33 +100,34 @@ class TcpFollower:
                 end = (seq + len(chunk.data)) & MASK
                 if _after(end, s.next):
                     new = chunk.data[(s.next - seq) & MASK:]
-                    self.chunks.append(Chunk(side, chunk.frame, new))
+                    self.emit(Chunk(side, chunk.frame, new))
                     s.next = end
                 del s.fragments[k], s.frag_seq[k]
                 return True
             if seq == s.next:
-                self.chunks.append(chunk)
+                self.emit(chunk)
                 s.next = (s.next + len(chunk.data)) & MASK
                 del s.fragments[k], s.frag_seq[k]
                 return True
         if acknowledged is not None and _after(acknowledged, lowest):
             missing = (lowest - s.next) & MASK
-            self.chunks.append(Chunk(side, frame, gap=missing))
+            self.emit(Chunk(side, frame, gap=missing))
             s.next = lowest
             return True
         return False
 
 
-def follow_tcp(index, stream: int) -> Stream:
+def follow_tcp(index, stream: int, emit=None) -> Stream:
+    """The stream's chunks (in .chunks, or passed to `emit` one by one as they are found)."""
     cols = index.cols
     frames = index.stream_packets(stream)  # every packet: bare ACKs move the other side on
     out = Stream("tcp", stream)
     if not len(frames):
         return out
-    follower = TcpFollower()
+    follower = TcpFollower(emit)
     base = index.tcp.slots.raw("base")
     first_dir = int(cols.raw("dir")[frames[0]])
-    out.nodes = _nodes(index, int(frames[0]))
+    out.nodes = endpoints(index, int(frames[0]))
     for i in frames.tolist():
         direction = int(cols.raw("dir")[i])
         flags = int(cols.raw("tcpflags")[i])
@@ -143,7 +146,7 @@ def follow_udp(index, stream: int) -> Stream:
     out = Stream("udp", stream)
     if not len(frames):
         return out
-    out.nodes = _nodes(index, int(frames[0]))
+    out.nodes = endpoints(index, int(frames[0]))
     src0, port0 = bytes(cols.raw("src")[frames[0]]), int(cols.raw("sport")[frames[0]])
     for i in frames.tolist():
         side = 0 if (bytes(cols.raw("src")[i]), int(cols.raw("sport")[i])) == (src0, port0) else 1
@@ -153,7 +156,8 @@ def follow_udp(index, stream: int) -> Stream:
     return out
 
 
-def _nodes(index, i: int) -> list:
+def endpoints(index, i: int) -> list:
+    """[(source address, port), (destination address, port)] of packet i, as text and int."""
     from ..dissect.text import ipv4, ipv6
     cols = index.cols
     v6 = int(cols.raw("ethertype")[i]) == 0x86DD

@@ -1,0 +1,95 @@
+"""FTP sessions as text: tables for people, JSON for programs, Mermaid for diagrams."""
+from __future__ import annotations
+
+import json
+
+from ..dissect.text import safe
+from ..ftp.analysis import FtpAnalysis
+from ..ftp.session import Session, Transfer
+
+
+def endpoint(node) -> str:
+    addr, port = node
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def rel_time(index, frame: int) -> float:
+    return (int(index.cols.raw("ts")[frame]) - (index.first_ts or 0)) / 1e9
+
+
+def to_json(index, analysis: FtpAnalysis) -> str:
+    return json.dumps({"sessions": [_session(index, s) for s in analysis.sessions]}, indent=1)
+
+
+def _session(index, s: Session) -> dict:
+    return {
+        "id": s.id, "client": endpoint(s.client), "server": endpoint(s.server), "tcp_stream": s.stream,
+        "user": s.user, "password": s.password, "logged_in": s.logged_in, "tls": s.tls,
+        "commands": [{"frame": c.frame + 1, "time": round(rel_time(index, c.frame), 6), "command": c.verb,
+                      "arg": c.arg, "replies": [{"frame": r.frame + 1, "code": r.code, "text": "\n".join(r.lines)}
+                                                for r in c.replies]} for c in s.commands],
+        "transfers": [_transfer(t) for t in s.transfers],
+    }
+
+
+def _transfer(t: Transfer) -> dict:
+    return {
+        "command": t.command, "arg": t.arg, "path": t.path, "type": t.type, "rest": t.rest, "mode": t.mode,
+        "setup": t.setup, "direction": t.direction, "data_client": t.data_client or None,
+        "data_server": t.data_server or None, "tcp_stream": t.tcp_stream if t.tcp_stream >= 0 else None,
+        "bytes": t.bytes, "expected_bytes": t.expected_bytes, "sha256": t.sha256 or None, "complete": t.complete,
+        "final_reply": t.final_reply.code if t.final_reply else None, "command_frame": t.command_frame + 1,
+        "first_data_frame": t.first_data_frame + 1 if t.first_data_frame >= 0 else None,
+        "last_data_frame": t.last_data_frame + 1 if t.last_data_frame >= 0 else None,
+        "missing_bytes": t.gaps,
+    }
+
+
+def tables(index, analysis: FtpAnalysis) -> str:
+    out = ["FTP sessions", _table(["id", "client", "server", "user", "logged in", "commands", "transfers", "tls"], [
+        [s.id, endpoint(s.client), endpoint(s.server), s.user or "", _yes(s.logged_in), len(s.commands),
+         len(s.transfers), "yes" if s.tls else ""] for s in analysis.sessions]), "", "Credentials",
+        _table(["session", "user", "password", "reply", "frame"], [
+            [s.id, u, p if p is not None else "", f"{r.code} {r.text}" if r else "", f + 1]
+            for s in analysis.sessions for (u, p, r, f) in s.credentials]), "", "Transfers",
+        _table(["session", "command", "path", "mode", "direction", "stream", "bytes", "expected", "reply", "complete",
+                "sha256"], [
+            [s.id, f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}", f"{t.mode or ''} {t.setup or ''}".strip(),
+             t.direction, t.tcp_stream if t.tcp_stream >= 0 else "", t.bytes,
+             "" if t.expected_bytes is None else t.expected_bytes, t.final_reply.code if t.final_reply else "",
+             "yes" if t.complete else "no", t.sha256[:16]] for s, t in analysis.transfers])]
+    return "\n".join(out) + "\n"
+
+
+def _yes(v) -> str:
+    return "yes" if v else "no" if v is False else "?"
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    cells = [[safe(str(c)) for c in r] for r in rows]
+    widths = [max([len(h)] + [len(r[k]) for r in cells]) for k, h in enumerate(header)]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+def mermaid(index, session: Session) -> str:
+    """The session as a Mermaid sequenceDiagram: the control dialogue and each data connection."""
+    c, s = "Client", "Server"
+    lines = ["sequenceDiagram", f"    participant {c} as {endpoint(session.client)}",
+             f"    participant {s} as {endpoint(session.server)}"]
+    for r in session.greeting:
+        lines.append(f"    {s}->>{c}: {_m(f'FTP [Response: {r.lines[0]}]')}")
+    for cmd in session.commands:
+        lines.append(f"    {c}->>{s}: {_m(f'FTP [Request: {cmd.raw}]')}")
+        for r in cmd.replies:
+            lines.append(f"    {s}->>{c}: {_m(f'FTP [Response: {r.lines[0]}]')}")
+        t = next((t for t in session.transfers if t.command_frame == cmd.frame), None)
+        if t is not None and t.tcp_stream >= 0:
+            arrow = f"{s}->>{c}" if t.direction != "upload" else f"{c}->>{s}"
+            lines.append(f"    {arrow}: {_m(f'FTP-DATA [{t.bytes} bytes, tcp.stream {t.tcp_stream}]')}")
+    return "\n".join(lines) + "\n"
+
+
+def _m(text: str) -> str:
+    """Text safe inside a Mermaid message (no line breaks, no ';' or '#', which Mermaid parses)."""
+    return safe(text).replace(";", ",").replace("#", "No.")
