@@ -58,10 +58,10 @@ def _create(directory: str, name: str) -> tuple[int, str]:
     stem, dot, ext = name.partition(".")
     for k in range(10000):
         candidate = name if k == 0 else f"{stem}-{k}{dot}{ext}"
-        path = os.path.join(directory, candidate)
-        if os.path.dirname(os.path.realpath(path)) != directory:  # cannot happen after safe_name
+        if os.sep in candidate or candidate in (".", ".."):  # cannot happen after safe_name
             raise ValueError(f"refusing to write outside {directory}: {candidate!r}")
-        try:
+        path = os.path.join(directory, candidate)
+        try:  # O_EXCL with O_NOFOLLOW: an existing file or a planted symlink counts as taken
             return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), path
         except FileExistsError:
             continue

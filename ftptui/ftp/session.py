@@ -128,8 +128,10 @@ class Session:
     def reply(self, reply: Reply) -> None:
         if self.tls:
             return
-        if not self._pending:
-            (self.greeting if not self.commands else self.commands[-1].replies).append(reply)
+        first = not self.greeting and not any(c.replies for c in self.commands)
+        if not self._pending or (first and reply.code == 220):
+            # the server's greeting, even when an eager client sent commands before it came
+            (self.greeting if first or not self.commands else self.commands[-1].replies).append(reply)
             return
         cmd = self._pending[0]
         cmd.replies.append(reply)

@@ -5,14 +5,27 @@ one wildcard port, and names it after the first request that follows the set-up 
 between PASV and RETR wins).  Connections on TCP port 20 that match nothing are still FTP-DATA,
 without the annotations.  This reproduces that behaviour for list compatibility; the FTP
 follower (ftp/ package, later) does the linking properly.
+
+It also follows tshark's current working directory of each control connection (PWD replies,
+successful CWD/CDUP), which the tree shows as ftp.current-working-directory and, for data
+connections, as the directory at set-up time.
 """
 from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _PORT_RE = re.compile(rb"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)")
+
+
+class Directory:
+    """A working directory as tshark keeps it: a buffer that data connections share with their
+    control connection, so the first relative CWD appended to an empty one shows in both."""
+    __slots__ = ("text",)
+
+    def __init__(self, text: str = ""):
+        self.text = text
 
 
 @dataclass
@@ -21,12 +34,15 @@ class DataConv:
     setup_frame: int
     command: str | None = None
     command_frame: int = -1
+    cwd: Directory | None = None  # None: a port-20 connection nothing set up
 
 
 @dataclass
 class _Control:
     current: DataConv | None = None
     tls_requested: bool = False
+    cwd: Directory = field(default_factory=Directory)
+    last_command: str | None = None
 
 
 def _v4(text: bytes) -> bytes | None:
@@ -57,13 +73,18 @@ class TsharkFtpLinker:
         self.tls_from: dict[int, int] = {}  # control stream -> first frame after "234" to AUTH TLS
         self.registry: dict[tuple[bytes, int, bytes], list[DataConv]] = {}
         self.stream_conv: dict[int, DataConv] = {}
+        self.cwd_at: dict[int, str] = {}  # control frame -> its working directory, when not ""
+        self.seq_end: dict[tuple[int, bool], int] = {}  # (control stream, request side) -> next seq
 
     def control_packet(self, frame: int, stream: int, is_request: bool, payload: bytes,
-                       src: bytes, dst: bytes, sport: int, dport: int) -> None:
+                       src: bytes, dst: bytes, sport: int, dport: int, seq: int | None = None) -> None:
         ctl = self.controls.setdefault(stream, _Control())
-        if stream in self.tls_from:
+        if stream in self.tls_from or self._resent(stream, is_request, seq, len(payload)):
             return
         line = first_line(payload)
+        self._follow_cwd(ctl, line, is_request)
+        if ctl.cwd.text:
+            self.cwd_at[frame] = ctl.cwd.text
         if is_request:
             ctl.tls_requested = line == b"AUTH TLS"
             if ctl.current is not None and ctl.current.command is None:
@@ -99,8 +120,39 @@ class TsharkFtpLinker:
                     if port is not None:
                         self._register(ctl, (src, port, dst), "EPASV", frame)
 
+    def _resent(self, stream: int, is_request: bool, seq: int | None, size: int) -> bool:
+        """Whether a segment only repeats bytes already seen in its direction: tshark marks it a
+        retransmission and does not hand it to FTP, so it changes no state."""
+        if seq is None:
+            return False
+        key = (stream, is_request)
+        end = (seq + size) & 0xFFFFFFFF
+        last = self.seq_end.get(key)
+        if last is not None and (last - end) & 0xFFFFFFFF < 0x80000000:
+            return True
+        self.seq_end[key] = end
+        return False
+
+    @staticmethod
+    def _follow_cwd(ctl: _Control, line: bytes, is_request: bool) -> None:
+        """tshark's directory tracking: a 257 reply (to PWD, but also MKD) states it, a 250
+        reply to "CWD dir" or "CDUP" changes it."""
+        if is_request:
+            ctl.last_command = line.decode("utf-8", "replace")
+            return
+        code = line[:3]
+        last = ctl.last_command or ""
+        if code == b"250" and last.startswith("CWD "):
+            ctl.cwd = change_directory(ctl.cwd, last[4:])
+        elif code == b"250" and last.startswith("CDUP"):
+            ctl.cwd = change_directory(ctl.cwd, "..")
+        elif code == b"257" and len(line) >= 4:
+            path = pwd_reply_directory(line[4:])
+            if path is not None:
+                ctl.cwd = Directory(path)
+
     def _register(self, ctl: _Control, key, method: str, frame: int) -> None:
-        conv = DataConv(method, frame)
+        conv = DataConv(method, frame, cwd=ctl.cwd)
         self.registry.setdefault(key, []).append(conv)
         ctl.current = conv
 
@@ -116,6 +168,9 @@ class TsharkFtpLinker:
         elif pa == 20 or pb == 20:
             self.stream_conv[stream] = DataConv("", -1)
 
+    def data_conv(self, stream: int) -> DataConv | None:
+        return self.stream_conv.get(stream)
+
     def label(self, stream: int, frame: int) -> tuple[str, str] | None:
         """(setup method, command) for a data packet, '' where tshark would show nothing."""
         conv = self.stream_conv.get(stream)
@@ -123,6 +178,48 @@ class TsharkFtpLinker:
             return None
         command = conv.command if conv.command is not None and conv.command_frame < frame else ""
         return conv.method, command
+
+
+def change_directory(cwd: Directory, path: str) -> Directory:
+    """A successful CWD: an absolute path replaces the directory; a relative one is appended and
+    normalised ('.', '..'), except onto an empty directory, which takes it as it is (in place)."""
+    if path.startswith("/"):
+        return Directory(path)
+    if not cwd.text:
+        cwd.text = path
+        return cwd
+    absolute = cwd.text.startswith("/")
+    out = "/" if absolute else ""
+    joined = cwd.text + ("" if cwd.text.endswith("/") else "/") + path
+    for part in joined[1 if absolute else 0:].split("/"):
+        if part == "..":
+            out = out[:out.rfind("/") + 1] if "/" in out else ""
+            if len(out) > 1 and out.endswith("/"):
+                out = out[:-1]
+        elif part and part != ".":
+            out += ("" if not out or out.endswith("/") else "/") + part
+    return Directory(out)
+
+
+def pwd_reply_directory(rest: bytes) -> str | None:
+    """The quoted directory of a 257 reply ('""' is a quote), or None when it is not quoted."""
+    if len(rest) < 2 or rest[:1] != b'"':
+        return None
+    out, started, k = bytearray(), False, 0
+    while k < len(rest):
+        c = rest[k]
+        if c == 0x22:
+            if rest[k + 1:k + 2] == b'"':
+                out.append(c)
+                k += 1
+            elif started:
+                return out.decode("utf-8", "replace")
+            else:
+                started = True
+        else:
+            out.append(c)
+        k += 1
+    return None
 
 
 def _parse_eprt(arg: bytes):
