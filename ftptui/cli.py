@@ -33,6 +33,8 @@ def parse_args(argv):
     p.add_argument("--json", action="store_true", help="with --ftp: print them as JSON")
     p.add_argument("--diagram", metavar="SESSION", type=int,
                    help="with --ftp: print session SESSION as a Mermaid sequence diagram")
+    p.add_argument("--fold", action="store_true",
+                   help="with --diagram: fold each connection's handshake and teardown into a note")
     p.add_argument("--export-objects", metavar="ftp-data,DIR",
                    help="extract every FTP transfer into DIR (tshark's flag)")
     p.add_argument("--demo", action="store_true", help="open the bundled sample capture (an active FTP session)")
@@ -133,7 +135,7 @@ def print_ftp(path: str, args) -> int:
         session = next((s for s in analysis.sessions if s.id == args.diagram), None)
         if session is None:
             raise FtptuiError(f"{path}: no FTP session {args.diagram} (sessions: 1..{len(analysis.sessions)})")
-        sys.stdout.write(render.mermaid(index, session))
+        sys.stdout.write(render.mermaid(index, session, fold=args.fold))
     elif args.json:
         sys.stdout.write(render.to_json(index, analysis) + "\n")
     else:

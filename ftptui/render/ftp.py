@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from ..dissect.text import safe
 from ..ftp.analysis import FtpAnalysis
 from ..ftp.session import Session, Transfer
@@ -72,22 +74,26 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in cells])
 
 
-def mermaid(index, session: Session) -> str:
-    """The session as a Mermaid sequenceDiagram: the control dialogue and each data connection."""
-    c, s = "Client", "Server"
-    lines = ["sequenceDiagram", f"    participant {c} as {endpoint(session.client)}",
-             f"    participant {s} as {endpoint(session.server)}"]
-    for r in session.greeting:
-        lines.append(f"    {s}->>{c}: {_m(f'FTP [Response: {r.lines[0]}]')}")
-    for cmd in session.commands:
-        lines.append(f"    {c}->>{s}: {_m(f'FTP [Request: {cmd.raw}]')}")
-        for r in cmd.replies:
-            lines.append(f"    {s}->>{c}: {_m(f'FTP [Response: {r.lines[0]}]')}")
-        t = next((t for t in session.transfers if t.command_frame == cmd.frame), None)
-        if t is not None and t.tcp_stream >= 0:
-            arrow = f"{s}->>{c}" if t.direction != "upload" else f"{c}->>{s}"
-            lines.append(f"    {arrow}: {_m(f'FTP-DATA [{t.bytes} bytes, tcp.stream {t.tcp_stream}]')}")
-    return "\n".join(lines) + "\n"
+def session_steps(index, session: Session, fold: bool = False):
+    """The packets of the session's control connection and of its data connections, in order."""
+    from ..ftp.analysis import sender_side
+    from .sequence import steps
+    client_ends = {tuple(session.client)}
+    streams = [session.stream]
+    for t in session.transfers:
+        if t.tcp_stream >= 0:
+            sender, nodes = sender_side(index, session, t, t.tcp_stream)
+            server_node = sender if t.direction != "upload" else 1 - sender
+            client_ends.add(tuple(nodes[1 - server_node]))
+            streams.append(t.tcp_stream)
+    frames = np.sort(np.concatenate([index.stream_packets(s) for s in streams]))
+    return steps(index, frames, client_ends, fold)
+
+
+def mermaid(index, session: Session, fold: bool = False) -> str:
+    from .sequence import mermaid as draw
+    return draw(session_steps(index, session, fold), f"Client {endpoint(session.client)}",
+                f"FTP Server {endpoint(session.server)}")
 
 
 def _m(text: str) -> str:

@@ -1,0 +1,119 @@
+"""Sequence diagrams of a TCP stream or an FTP session, packet by packet, as the seed
+walkthrough draws them: `A->>F: FTP [Request: USER]`, `F-->>A: TCP [ACK]`, and optionally the
+handshake and teardown of each connection folded into "Connection established / closed".
+
+The same steps render as Mermaid `sequenceDiagram` text and as a ladder for the terminal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..dissect.packet import dissect
+from ..dissect.text import safe
+from ..streams.follow import endpoints
+
+FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+FLAG_NAMES = ((FIN, "FIN"), (SYN, "SYN"), (RST, "RST"), (PSH, "PSH"), (ACK, "ACK"), (URG, "URG"))
+
+
+@dataclass
+class Step:
+    frame: int            # 0-based; -1 for a note
+    to_server: bool       # client (A) -> server (F)
+    label: str
+    note: bool = False
+
+
+def steps(index, frames: np.ndarray, client_ends: set, fold: bool = False) -> list[Step]:
+    """One step per packet of `frames` (ascending), labelled by what it carries; a packet goes
+    to the server when its source is one of `client_ends` ((address, port) pairs)."""
+    out: list[Step] = []
+    cols = index.cols
+    by_stream: dict[int, list[int]] = {}
+    for i in frames.tolist():
+        by_stream.setdefault(int(cols.raw("stream")[i]), []).append(i)
+    folded: dict[int, str] = {}
+    if fold:
+        for stream_frames in by_stream.values():
+            folded.update(_fold(index, stream_frames))
+    for i in frames.tolist():
+        if i in folded:
+            if folded[i]:
+                out.append(Step(-1, True, folded[i], note=True))
+            continue
+        out.append(Step(i, tuple(endpoints(index, i)[0]) in client_ends, label(index, i)))
+    return out
+
+
+def label(index, i: int) -> str:
+    d = dissect(index, i)
+    if d.protocol == "FTP":
+        kind, _, rest = d.info.partition(": ")
+        if kind == "Request":
+            return f"FTP [Request: {rest.split(' ', 1)[0]}]"
+        if kind == "Response":
+            return f"FTP [Response: {rest[:3]}]"
+        return "FTP"
+    if d.protocol == "FTP-DATA":
+        return "FTP-DATA"
+    flags = int(index.cols.raw("tcpflags")[i])
+    names = [n for bit, n in FLAG_NAMES if flags & bit]
+    if int(index.cols.raw("paylen")[i]) > 0 and d.protocol not in ("TCP", ""):
+        return d.protocol
+    return f"TCP [{', '.join(names)}]"
+
+
+def _fold(index, frames: list[int]) -> dict[int, str]:
+    """Frames to hide: the 3-way handshake becomes one note, the teardown another ('' = hide)."""
+    cols = index.cols
+    flags = [int(cols.raw("tcpflags")[i]) for i in frames]
+    paylen = [int(cols.raw("paylen")[i]) for i in frames]
+    hide: dict[int, str] = {}
+    if len(frames) >= 3 and flags[0] & SYN and not flags[0] & ACK and flags[1] & SYN and flags[1] & ACK \
+            and flags[2] & ACK and not paylen[2]:
+        hide[frames[0]], hide[frames[1]], hide[frames[2]] = "Connection established", "", ""
+    fins = [k for k, f in enumerate(flags) if f & (FIN | RST)]
+    if fins and all(not p for p in paylen[fins[0]:]) and frames[fins[0]] not in hide:
+        for k in range(fins[0], len(frames)):
+            hide[frames[k]] = ""
+        hide[frames[-1]] = "Connection closed"
+        # the note goes where the teardown starts
+        hide[frames[fins[0]]], hide[frames[-1]] = "Connection closed", ""
+    return hide
+
+
+def mermaid(steps_: list[Step], client_name: str = "Client", server_name: str = "Server") -> str:
+    lines = ["sequenceDiagram", f"    participant A as {_m(client_name)}", f"    participant F as {_m(server_name)}"]
+    for s in steps_:
+        if s.note:
+            lines.append(f"    Note over A,F: {_m(s.label)}")
+        elif s.to_server:
+            lines.append(f"    A->>F: {_m(s.label)}")
+        else:
+            lines.append(f"    F-->>A: {_m(s.label)}")
+    return "\n".join(lines) + "\n"
+
+
+def ladder(index, steps_: list[Step], client: str, server: str, width: int = 40) -> list[str]:
+    """The diagram as terminal lines: frame number, time, and an arrow between two lifelines."""
+    head = f"{'No.':>6} {'Time':>11}  {safe(client)[:width]:<{width}}  {safe(server)[:width]}"
+    lines = [head]
+    t0 = index.first_ts or 0
+    for s in steps_:
+        if s.note:
+            text = f" {safe(s.label)} "
+            lines.append(f"{'':>6} {'':>11}  │{text.center(width, '┄')}│")
+            continue
+        t = (int(index.cols.raw("ts")[s.frame]) - t0) / 1e9
+        text = f" {safe(s.label)} "
+        body = text.center(width - 1, "─")
+        arrow = f"│{body}▶│" if s.to_server else f"│◀{body}│"
+        lines.append(f"{s.frame + 1:>6} {t:>11.6f}  {arrow}")
+    return lines
+
+
+def _m(text: str) -> str:
+    """Text safe inside a Mermaid line (no breaks, no ';' or '#', which Mermaid parses)."""
+    return safe(text).replace(";", ",").replace("#", "No.")
