@@ -35,7 +35,7 @@ def tshark_text(stream: Stream, mode: str, terminal: bool = False) -> str:
         elif mode == "ascii":
             out += f"{tab}{len(data)}\n" + _ascii(data, terminal) + "\n"
         else:
-            out += _hex(data, offsets[c.side], tab)
+            out += hex_dump(data, offsets[c.side], tab)
         offsets[c.side] += len(data)
     return out + RULE + "\n"
 
@@ -45,7 +45,7 @@ def _ascii(data: bytes, terminal: bool) -> str:
     return "".join(chr(b) if 0x20 <= b < 0x7F or b in keep else "." for b in data)
 
 
-def _hex(data: bytes, offset: int, tab: str) -> str:
+def hex_dump(data: bytes, offset: int, tab: str) -> str:
     out = ""
     for k in range(0, len(data), 16):
         row = data[k:k + 16]

@@ -1,0 +1,126 @@
+"""The FTP view in the app (Pilot): sessions, dialogue, transfers, credentials, content, copy,
+extraction, the diagram, and jumping back to packets.  Expected values come from the seed
+walkthrough (its session, file and credentials) and tshark's frame numbers."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Log, OptionList, TabbedContent
+
+from ftptui.ui.app import FtptuiApp
+from ftptui.ui.browser import BrowserScreen
+from ftptui.ui.ftp_view import ContentScreen, FtpScreen
+from ftptui.ui.packet_list import PacketList
+
+DATA = Path(__file__).parent / "data"
+SEED = DATA / "seed-ftp-active.pcap"
+DUMP = (DATA / "seed-ftp-active.dump.sql").read_bytes()
+SIZE = (160, 50)
+
+
+@pytest.fixture(autouse=True)
+def private_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+async def open_ftp(pilot, app) -> FtpScreen:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.press("T")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, FtpScreen)
+    return screen
+
+
+async def show_tab(pilot, screen, tab: str):
+    screen.query_one(TabbedContent).active = tab
+    await pilot.pause()
+
+
+async def test_sessions_dialogue_and_credentials():
+    app = FtptuiApp(str(SEED))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ftp(pilot, app)
+        sessions = screen.query_one("#ftp-sessions", DataTable)
+        assert sessions.row_count == 1
+        assert [str(c) for c in sessions.get_row_at(0)[:5]] == ["1", "10.10.15.211:47050", "10.10.10.187:21",
+                                                                   "ftpuser", "yes"]
+        dialogue = screen.query_one("#ftp-dialogue", OptionList)
+        lines = [str(dialogue.get_option_at_index(k).prompt) for k in range(dialogue.option_count)]
+        assert lines[:5] == ["220 (vsFTPd 3.0.3)", "> USER ftpuser", "331 Please specify the password.",
+                             "> PASS %n?4Wz>R$tTF7", "230 Login successful."]
+        creds = screen.query_one("#ftp-credentials", DataTable)
+        assert [str(c) for c in creds.get_row_at(0)] == ["1", "ftpuser", "%n?4Wz>R$tTF7", "230 Login successful.", "10"]
+        # Enter on a dialogue line selects its packet: "> PORT 10,10,15,211,158,215" is frame 18 (tshark)
+        port = next(k for k, text in enumerate(lines) if text.startswith("> PORT 10,10,15,211,158,215"))
+        dialogue.focus()
+        dialogue.highlighted = port
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BrowserScreen)
+        assert app.screen.query_one(PacketList).current_frame == 17
+
+
+async def test_transfers_content_copy_and_extract(tmp_path):
+    app = FtptuiApp(str(SEED))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ftp(pilot, app)
+        await show_tab(pilot, screen, "tab-transfers")
+        table = screen.query_one("#ftp-transfers", DataTable)
+        assert [str(table.get_row_at(k)[0]) for k in range(table.row_count)] == ["LIST", "NLST dump.sql", "RETR dump.sql"]
+        table.focus()
+        table.move_cursor(row=2)
+        await pilot.press("y")
+        assert app.clipboard == hashlib.sha256(DUMP).hexdigest()
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, ContentScreen)
+        log = app.screen.query_one(Log)
+        assert list(log.lines) == [line.expandtabs(8) for line in DUMP.decode().splitlines()]
+        await pilot.press("x")  # hex dump
+        await pilot.pause()
+        assert log.lines[0].startswith("00000000  ")
+        await pilot.press("escape")
+        await pilot.pause()
+        table.focus()
+        await pilot.press("e")
+        box = screen.query_one("#ftp-input", Input)
+        assert app.focused is box
+        box.value = str(tmp_path / "out")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert (tmp_path / "out" / "dump.sql").read_bytes() == DUMP
+
+
+async def test_diagram_and_follow_from_a_transfer():
+    app = FtptuiApp(str(SEED))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ftp(pilot, app)
+        await show_tab(pilot, screen, "tab-diagram")
+        lines = list(screen.query_one("#ftp-diagram", Log).lines)
+        assert any("TCP [SYN]" in ln and "▶" in ln for ln in lines)
+        assert any("FTP [Request: USER]" in ln for ln in lines)
+        await pilot.press("z")  # fold the handshakes
+        await pilot.pause()
+        folded = list(screen.query_one("#ftp-diagram", Log).lines)
+        assert any("Connection established" in ln for ln in folded) and not any("TCP [SYN]" in ln for ln in folded)
+        await pilot.press("m")
+        assert app.clipboard.startswith("sequenceDiagram\n") and "Note over A,F: Connection established" in app.clipboard
+        await show_tab(pilot, screen, "tab-transfers")
+        table = screen.query_one("#ftp-transfers", DataTable)
+        table.focus()
+        table.move_cursor(row=2)
+        await pilot.press("g")  # filter the list to the data connection
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        browser = app.screen
+        assert isinstance(browser, BrowserScreen)
+        assert browser.filter_text == "tcp.stream eq 3"
+        # tshark -r tests/data/seed-ftp-active.pcap -Y "tcp.stream eq 3" -T fields -e frame.number
+        assert [int(f) + 1 for f in browser.query_one(PacketList).frames] == [61, 62, 64, 67, 68, 69, 70, 71, 72, 73,
+                                                                              74, 75]
