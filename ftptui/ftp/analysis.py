@@ -61,12 +61,12 @@ def _stream_starts(index) -> np.ndarray:
 
 
 def control_streams(index, starts: np.ndarray) -> list[int]:
+    """TCP streams that carry an FTP control connection, in order of their first packet."""
     cols = index.cols
-    n = len(index)
     stream, paylen = cols["stream"], cols["paylen"]
     port21 = (cols["sport"] == FTP_PORT) | (cols["dport"] == FTP_PORT)
     found = set(np.unique(stream[(stream >= 0) & port21]).tolist())
-    # other ports: the first payload of the stream from each side looks like FTP
+    # other ports: the stream's first payload is a 220 greeting and the other side answers in FTP
     data_rows = np.nonzero((stream >= 0) & (paylen > 0) & ~port21)[0]
     if len(data_rows):
         sids, first = np.unique(stream[data_rows], return_index=True)
@@ -76,7 +76,6 @@ def control_streams(index, starts: np.ndarray) -> list[int]:
         for sid in sids[greets].tolist():
             if _client_speaks_ftp(index, sid):
                 found.add(sid)
-    del n
     return sorted(found, key=lambda s: starts[s])
 
 
