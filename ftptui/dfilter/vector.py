@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
+from ..streams.analysis import FLAG_FIELDS
 from .compile import Compiler
 from .fields import lookup
 from .literals import Network
@@ -144,6 +145,9 @@ def _field_table():
     }
     for bit, name in enumerate(("fin", "syn", "reset", "push", "ack", "urg", "ece", "cwr", "ae")):
         table[f"tcp.flags.{name}"] = ("bool", flag(bit))
+    # tcp.analysis flags: one pass over every stream (streams/analysis.py), then a mask
+    for name in list(FLAG_FIELDS) + ["tcp.analysis"]:
+        table[name] = ("bytes", one(lambda c, n=name: c.index.analysis.all().matches(n)[c.rows]))
     return table
 
 
@@ -152,7 +156,7 @@ FIELDS = _field_table()
 
 # Fields the columns always get right, whatever the packet (no "unsure" rows).
 CERTAIN = {"frame", "frame.number", "frame.len", "frame.cap_len", "frame.time_relative", "frame.time_delta",
-           "frame.time_epoch", "eth", "arp"}
+           "frame.time_epoch", "eth", "arp", "tcp.analysis", *FLAG_FIELDS}
 
 
 def vector_field(node: Node):

@@ -13,6 +13,7 @@ from . import app, transport
 from .app import tcp_payload as transport_payload_tcp
 from .app import udp_payload as transport_payload_udp
 from ..capture.reader import LINK_PCAPNG_CUSTOM
+from ..streams import analysis
 from .macnames import resolve_mac
 from .text import bits, ipv4, ipv6, mac
 from .tree import Dissection, Field
@@ -24,6 +25,7 @@ IP_PROTOS = {1: "ICMP", 2: "IGMP", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE", 5
              60: "Destination Options for IPv6", 59: "No Next Header for IPv6", 132: "SCTP"}
 LINK_NAMES = {0: "NULL/Loopback", 1: "Ethernet", 101: "Raw IP", 12: "Raw IP", 14: "Raw IP", 108: "OpenBSD loopback",
               113: "Linux cooked-mode capture v1", 228: "Raw IPv4", 229: "Raw IPv6", 276: "Linux cooked-mode capture v2"}
+NULL_FAMILIES = {2: "IP", 7: "OSI", 16: "Appletalk", 23: "Netware IPX/SPX", 24: "IPv6", 28: "IPv6", 30: "IPv6"}
 # frame.encap_type is wiretap's encapsulation number, not the file's link type
 WTAP_ENCAP = {0: 15, 1: 1, 101: 7, 12: 7, 14: 7, 108: 174, 113: 25, 228: 129, 229: 130, 276: 210}
 # layers whose payload tshark hands to its "ethertype" dispatcher, which frame.protocols lists
@@ -141,8 +143,7 @@ def previous_ts(index, i: int) -> int:
 def format_abs_time(ns: int) -> str:
     """tshark's local-time rendering of an absolute time: 'Jul 18, 2020 09:41:35.302744000 UTC'."""
     t = time.localtime(ns // 1_000_000_000)
-    return (f"{time.strftime('%b', t)} {t.tm_mday:2d}, {time.strftime('%Y %H:%M:%S', t)}"
-            f".{ns % 1_000_000_000:09d} {time.strftime('%Z', t)}")
+    return time.strftime(f"%b {t.tm_mday:2d}, %Y %H:%M:%S", t) + f".{ns % 1_000_000_000:09d} {t.tm_zone}"
 
 
 def protocol_path(d: Dissection) -> str:
@@ -217,7 +218,8 @@ def dissect_payload(index, i: int) -> Dissection:
         if proto == 6:
             p = l4 + (data[l4 + 12] >> 4) * 4
             paylen = int(cols.raw("paylen")[i])
-            if paylen:
+            seq_ack = index.tcp_analysis(i)  # tshark hands retransmitted data to no application
+            if paylen and (seq_ack is None or not seq_ack.flags & analysis.NO_SUBDISSECTOR):
                 transport_payload_tcp(ctx, p, min(p + paylen, len(data)), paylen, sport, dport,
                                       int(cols.raw("stream")[i]))
         elif proto == 17:
@@ -252,7 +254,7 @@ def link_layer(ctx: Context, link: int) -> None:
         _address_bits(eth.add(f"Destination: {_mac_label(dst)}", "eth.dst", 0, 6, dst), "eth.dst", 0, dst)
         _address_bits(eth.add(f"Source: {_mac_label(src)}", "eth.src", 6, 6, src), "eth.src", 6, src)
         if et <= 1500:
-            eth.label = f"IEEE 802.3 Ethernet, Src: {_mac_label(src)}, Dst: {_mac_label(dst)}"
+            eth.label = "IEEE 802.3 Ethernet "  # tshark names no addresses here
             eth.add(f"Length: {et}", "eth.len", 12, 2, et)
             app.llc(ctx, 14, dst)
             return
@@ -305,7 +307,9 @@ def link_layer(ctx: Context, link: int) -> None:
         fam = struct.unpack(">I" if link == 108 else "<I", raw)[0]
         if link == 0 and fam > 0xFFFF:
             fam = struct.unpack(">I", raw)[0]
-        d.layer(f"Null/Loopback", "null", 0, 4).add(f"Family: {fam}", "null.family", 0, 4, fam)
+        name = NULL_FAMILIES.get(fam)
+        d.layer("Null/Loopback", "null", 0, 4).add(f"Family: {name} ({fam})" if name else f"Family: Unknown ({fam})",
+                                                  "null.family", 0, 4, fam)
         d.protocol = "NULL"
         ethertype(ctx, 0x0800 if fam == 2 else 0x86DD if fam in (10, 24, 28, 30) else 0, 4)
     else:
@@ -394,6 +398,7 @@ def arp(ctx: Context, off: int, et: int) -> None:
     layer.add(f"Hardware size: {hlen}", "arp.hw.size", off + 4, 1, hlen)
     layer.add(f"Protocol size: {plen}", "arp.proto.size", off + 5, 1, plen)
     layer.add(f"Opcode: {opnames.get(op, 'unknown')} ({op})", "arp.opcode", off + 6, 2, op)
+    _arp_kind(layer, op, spa, tpa, tha)
     spa_s = ipv4(spa) if plen == 4 else spa.hex()
     tpa_s = ipv4(tpa) if plen == 4 else tpa.hex()
     layer.add(f"Sender MAC address: {_mac_label(sha)}", "arp.src.hw_mac", p, hlen, sha)
@@ -416,6 +421,21 @@ def arp(ctx: Context, off: int, et: int) -> None:
         d.info = f"{mac(tha)} is at {tpa_s}"
     else:
         d.info = f"Unknown ARP opcode 0x{op:04x}"
+
+
+def _arp_kind(layer: Field, op: int, spa: bytes, tpa: bytes, tha: bytes) -> None:
+    """tshark's generated flags, added only when true, and the title they give the layer."""
+    probe = op == 1 and not any(spa)
+    announcement = op == 1 and spa == tpa and any(spa) and not any(tha)
+    gratuitous = spa == tpa and (op == 2 or (op == 1 and any(spa)))
+    for flag, name, title in ((gratuitous, "isgratuitous", "Is gratuitous"), (probe, "isprobe", "Is probe"),
+                              (announcement, "isannouncement", "Is announcement")):
+        if flag:
+            layer.add(f"[{title}: True]", f"arp.{name}", value=True)
+    if announcement or probe:
+        layer.label = layer.label.split(" (")[0] + (" (ARP Announcement)" if announcement else " (ARP Probe)")
+    elif gratuitous:
+        layer.label = layer.label[:-1] + "/gratuitous ARP)"
 
 
 def ip4(ctx: Context, off: int) -> None:
@@ -504,6 +524,8 @@ def ip6(ctx: Context, off: int) -> None:
     ctx.net_src, ctx.net_dst, ctx.ttl = src, dst, hlim
     layer = d.layer(f"Internet Protocol Version 6, Src: {ipv6(src)}, Dst: {ipv6(dst)}", "ipv6", off, 40)
     layer.add(f"{first >> 28:04b} .... = Version: {first >> 28}", "ipv6.version", off, 1, first >> 28)
+    layer.add(f"{first >> 28:04b} .... = Version: {first >> 28}", "ip.version", off, 1, first >> 28,
+              hidden=True)  # tshark's, so that "ip.version == 6" matches
     # tshark reads the class and its parts from the whole first word, so they highlight all 4 bytes
     tclass, dscp, ecn = (first >> 20) & 0xFF, (first >> 22) & 0x3F, (first >> 20) & 3
     short, long = _dscp_names(dscp)

@@ -1,8 +1,11 @@
 """ICMP, ICMPv6, UDP and TCP decoders with tshark's Info text."""
 from __future__ import annotations
 
+import numpy as np
+
 from . import app
-from .text import bits, ipv6, mac
+from ..streams import analysis
+from .text import bits, ipv6, mac, seconds
 
 ICMP_TYPES = {0: "Echo (ping) reply", 3: "Destination unreachable", 4: "Source quench (flow control)",
               5: "Redirect", 8: "Echo (ping) request", 9: "Router advertisement", 10: "Router solicitation",
@@ -81,20 +84,24 @@ def icmp(ctx, off, end) -> None:
     layer = d.layer("Internet Control Message Protocol", "icmp", off, end - off)
     layer.add(f"Type: {typ} ({ICMP_TYPES.get(typ, 'Unknown')})", "icmp.type", off, 1, typ)
     layer.add(f"Code: {code}", "icmp.code", off + 1, 1, code)
-    layer.add(f"Checksum: 0x{pkt.u16(off + 2):04x}", "icmp.checksum", off + 2, 2, pkt.u16(off + 2))
+    _checksum_items(ctx, layer, "icmp", off, end, b"")
     name = ICMP_TYPES.get(typ, f"Unknown ICMP (obsolete or malformed?)")
     if typ in (0, 8):
         ident, seq = pkt.u16(off + 4), pkt.u16(off + 6)
+        swap_id, swapped = _swap16(ident), _swap16(seq)
         layer.add(f"Identifier (BE): {ident} (0x{ident:04x})", "icmp.ident", off + 4, 2, ident)
+        layer.add(f"Identifier (LE): {swap_id} (0x{swap_id:04x})", "icmp.ident_le", off + 4, 2, swap_id)
         layer.add(f"Sequence Number (BE): {seq} (0x{seq:04x})", "icmp.seq", off + 6, 2, seq)
-        swapped = ((seq & 0xFF) << 8) | (seq >> 8)
+        layer.add(f"Sequence Number (LE): {swapped} (0x{swapped:04x})", "icmp.seq_le", off + 6, 2, swapped)
         pad = "  " if typ == 8 else "    "
         d.info = f"{name}{pad}id=0x{ident:04x}, seq={seq}/{swapped}, ttl={ctx.ttl}"
         req = ctx.index.icmp_request_of.get(ctx.i)
         if typ == 0 and req is not None:
             d.info += f" (request in {req + 1})"
-        if end > off + 8:
-            layer.add(f"Data ({end - off - 8} bytes)", "data", off + 8, end - off - 8)
+            _response_to(ctx, layer, "icmp", "Request frame", "Response time", req)
+        data_at = _echo_timestamp(ctx, layer, off + 8, end)
+        if end > data_at:
+            layer.children.append(app.data_node(data_at, pkt.data[data_at:end]))
     elif typ == 3:
         d.info = f"{name} ({ICMP_UNREACH.get(code, 'Unknown')})"
     elif typ == 11:
@@ -104,6 +111,69 @@ def icmp(ctx, off, end) -> None:
     d.color = "icmp" if typ in (0, 8) else "icmp-error"
 
 
+def _echo_timestamp(ctx, layer, p: int, end: int) -> int:
+    """tshark reads the first 8 bytes of ping data as a timeval (big- or little-endian) when it
+    is within a day of the frame's time; returns where the remaining data starts."""
+    if end - p <= 8:
+        return p
+    now = int(ctx.index.cols.raw("ts")[ctx.i])
+    raw = ctx.pkt.data[p:p + 8]
+    for order in ("big", "little"):
+        secs, usecs = int.from_bytes(raw[:4], order), int.from_bytes(raw[4:], order)
+        diff = (secs - now // 1_000_000_000) & 0xFFFFFFFF
+        if min(diff, 2**32 - diff) < 86400 and usecs < 1_000_000:
+            stamp = secs * 1_000_000_000 + usecs * 1000
+            layer.add(f"Timestamp from icmp data: {_abs_time(stamp)}", "icmp.data_time", p, 8, stamp)
+            layer.add(f"[Timestamp from icmp data (relative): {seconds(now - stamp)} seconds]",
+                      "icmp.data_time_relative", p, 8, now - stamp)
+            return p + 8
+    return p
+
+
+def _abs_time(ns: int) -> str:
+    from .packet import format_abs_time  # packet imports this module
+    return format_abs_time(ns)
+
+
+def _swap16(v: int) -> int:
+    return ((v & 0xFF) << 8) | (v >> 8)
+
+
+def _checksum_items(ctx, layer, proto: str, off: int, end: int, pseudo: bytes) -> None:
+    """The checksum and its status; tshark verifies ICMP and ICMPv6 checksums when the whole
+    message was captured (ICMPv6's covers a pseudo-header: `pseudo`)."""
+    pkt = ctx.pkt
+    csum = pkt.u16(off + 2)
+    status = 2
+    if not ctx.cut:
+        msg = pkt.data[off:off + 2] + b"\0\0" + pkt.data[off + 4:end]
+        should = ~_ones_sum(pseudo + msg) & 0xFFFF
+        status = 1 if should == csum else 0
+    text = {2: "[unverified]", 1: "[correct]"}.get(status) or f"incorrect, should be 0x{should:04x}"
+    layer.add(f"Checksum: 0x{csum:04x} {text}", f"{proto}.checksum", off + 2, 2, csum)
+    layer.add(f"[Checksum Status: {('Bad', 'Good', 'Unverified')[status]}]", f"{proto}.checksum.status",
+              value=status)
+
+
+def _ones_sum(data: bytes) -> int:
+    """The Internet checksum's one's-complement sum of 16-bit words."""
+    if len(data) % 2:
+        data += b"\0"
+    total = int(np.frombuffer(data, dtype=">u2").sum(dtype=np.uint64))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+def _response_to(ctx, layer, proto: str, to_title: str, time_title: str, req: int) -> None:
+    """An echo reply's request frame and the time since it, in ms (FT_DOUBLE), as one-pass
+    tshark shows them; resp_in (request -> reply) needs a later frame, so tshark -Y never has it."""
+    ts = ctx.index.cols.raw("ts")
+    ms = (int(ts[ctx.i]) - int(ts[req])) / 1e6
+    layer.add(f"[{to_title}: {req + 1}]", f"{proto}.resp_to", value=req + 1)
+    layer.add(f"[{time_title}: {ms:.3f} ms]", f"{proto}.resptime", value=ms)
+
+
 def icmpv6(ctx, off, end) -> None:
     pkt, d = ctx.pkt, ctx.d
     typ, code = pkt.u8(off), pkt.u8(off + 1)
@@ -111,7 +181,8 @@ def icmpv6(ctx, off, end) -> None:
     layer = d.layer("Internet Control Message Protocol v6", "icmpv6", off, end - off)
     layer.add(f"Type: {ICMPV6_TYPES.get(typ, 'Unknown')} ({typ})", "icmpv6.type", off, 1, typ)
     layer.add(f"Code: {code}", "icmpv6.code", off + 1, 1, code)
-    layer.add(f"Checksum: 0x{pkt.u16(off + 2):04x}", "icmpv6.checksum", off + 2, 2, pkt.u16(off + 2))
+    pseudo = (ctx.net_src or b"") + (ctx.net_dst or b"") + (end - off).to_bytes(4, "big") + b"\0\0\0\x3a"
+    _checksum_items(ctx, layer, "icmpv6", off, end, pseudo)
     name = ICMPV6_TYPES.get(typ, f"Unknown ({typ})")
     d.color = "icmp"
     if typ in (128, 129):
@@ -122,6 +193,9 @@ def icmpv6(ctx, off, end) -> None:
         req = ctx.index.icmp_request_of.get(ctx.i)
         if typ == 129 and req is not None:
             d.info += f" (request in {req + 1})"
+            _response_to(ctx, layer, "icmpv6", "Response To", "Response Time", req)
+        if end > off + 8:
+            layer.children.append(app.data_node(off + 8, pkt.data[off + 8:end]))
         return
     opts_at = {133: 8, 134: 16, 135: 24, 136: 24, 137: 40}.get(typ)
     lladdr = _ndp_lladdr(pkt, off + opts_at, end) if opts_at else None
@@ -230,6 +304,35 @@ def _syn_ws(index, frame):
     return shift
 
 
+def tcp_timestamps(ctx, layer, stream: int) -> None:
+    """tshark's [Timestamps] item (shown by default): times since the stream's first frame and
+    since its previous frame, in ns."""
+    if stream < 0:
+        return
+    ts = ctx.index.cols.raw("ts")
+    first = ctx.index.tcp.first_frame(stream)
+    prev = _previous_in_stream(ctx.index, stream, ctx.i, first)
+    rel, delta = int(ts[ctx.i]) - int(ts[first]), int(ts[ctx.i]) - int(ts[prev])
+    node = layer.add("[Timestamps]")
+    node.add(f"[Time since first frame in this TCP stream: {seconds(rel)} seconds]", "tcp.time_relative", value=rel)
+    node.add(f"[Time since previous frame in this TCP stream: {seconds(delta)} seconds]", "tcp.time_delta",
+             value=delta)
+
+
+def _previous_in_stream(index, stream: int, i: int, first: int) -> int:
+    """The stream's frame before frame i (i itself for the first): searched backwards in
+    growing windows, as it is usually close."""
+    col = index.cols.raw("stream")
+    hi, size = i, 64
+    while hi > first:
+        lo = max(first, hi - size)
+        hits = np.flatnonzero(col[lo:hi] == stream)
+        if len(hits):
+            return lo + int(hits[-1])
+        hi, size = lo, size * 4
+    return min(first, i)
+
+
 def tcp(ctx, off, end) -> None:
     pkt, d, index, i = ctx.pkt, ctx.d, ctx.index, ctx.i
     sport, dport = pkt.u16(off), pkt.u16(off + 2)
@@ -257,8 +360,7 @@ def tcp(ctx, off, end) -> None:
     layer.add(f"Sequence Number: {rel_seq}    (relative sequence number)", "tcp.seq", off + 4, 4, rel_seq)
     layer.add(f"Sequence Number (raw): {seq}", "tcp.seq_raw", off + 4, 4, seq)
     nxt = rel_seq + paylen + (1 if flags & 0x03 else 0)
-    if paylen or flags & 0x03:
-        layer.add(f"[Next Sequence Number: {nxt}    (relative sequence number)]", "tcp.nxtseq", value=nxt)
+    layer.add(f"[Next Sequence Number: {nxt}    (relative sequence number)]", "tcp.nxtseq", value=nxt)
     rel_ack = None
     if flags & 0x10:
         rbase = index.tcp.base(stream, direction ^ 1) if stream >= 0 else -1
@@ -303,11 +405,27 @@ def tcp(ctx, off, end) -> None:
         info += _options(ctx, layer, off + 20, off + hdr, stream, direction)
     d.info = info
     d.color = "tcp-syn" if flags & 0x03 else "tcp-rst" if flags & 0x04 else "tcp"
+    tcp_timestamps(ctx, layer, stream)
+    seq_ack = index.tcp_analysis(i) if stream >= 0 else None  # tshark's tcp.analysis
+    if seq_ack is not None and seq_ack.present:
+        analysis.add_tree(layer, seq_ack)
     if paylen:
         p = off + hdr
         avail = min(end, len(pkt.data))
-        layer.add(f"TCP payload ({paylen} bytes)", "tcp.payload", p, max(avail - p, 0))
-        app.tcp_payload(ctx, p, avail, paylen, sport, dport, stream)
+        layer.add(f"TCP payload ({paylen} byte{'s' if paylen != 1 else ''})", "tcp.payload", p, max(avail - p, 0))
+        if seq_ack is None or not seq_ack.flags & analysis.NO_SUBDISSECTOR:
+            app.tcp_payload(ctx, p, avail, paylen, sport, dport, stream)
+        elif seq_ack.flags & analysis.RETRANSMISSION:
+            layer.add(f"Retransmitted TCP segment data ({paylen} byte{'s' if paylen != 1 else ''})",
+                      "tcp.segment_data", p, max(avail - p, 0))
+        elif seq_ack.flags & analysis.KEEP_ALIVE and avail > p:  # tshark shows a keep-alive's byte as data
+            data = d.layer(f"Data ({avail - p} byte{'s' if avail - p != 1 else ''})", "data", p, avail - p)
+            data.add(f"Data: {pkt.data[p:avail].hex()}", "data.data", p, avail - p, pkt.data[p:avail])
+            data.add(f"[Length: {avail - p}]", "data.len", value=avail - p)
+    if seq_ack is not None and seq_ack.flags:
+        d.info = seq_ack.labels() + d.info  # in front of the application's Info too
+        if seq_ack.bad:
+            d.color = "tcp-bad"
 
 
 def _options(ctx, layer, p, end, stream, direction) -> str:

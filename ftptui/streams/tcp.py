@@ -3,7 +3,8 @@
 Streams are numbered in order of first appearance, as `tcp.stream` is.  For each stream and
 direction we keep the base sequence number (tshark's rule: the ISN from a SYN, or seq-1 of the
 first segment, or ack-1 of the first ACK seen from the other side, whichever comes first) and
-the frame of the direction's SYN, whose window-scale option is parsed only when needed.
+the frame of the direction's SYN, whose window-scale option is parsed only when needed.  A SYN
+with a new ISN on known ports starts a new stream, as tshark's "port numbers reused" does.
 Everything is updated batch by batch with vectorised numpy, so a live capture can grow.
 """
 from __future__ import annotations
@@ -54,6 +55,7 @@ class TcpStreams:
         # per slot (2*stream + direction); direction 0 = from the canonical-first endpoint
         self.slots = Columns({"base": (np.int64, ()), "syn": (np.int64, ()), "first": (np.int64, ())})
         self.count = 0
+        self.reused: set[int] = set()  # frames whose SYN started a new stream on reused ports
 
     def update(self, first_index: int, cols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Assign stream ids and directions to one batch; returns (stream, direction) per packet."""
@@ -64,13 +66,75 @@ class TcpStreams:
         if not len(tcp):
             return stream, direction
         keys, swapped = conversation_keys(cols, tcp)
+        known = self.count
         sids, self.count = assign_ids(self.ids, self.count, keys)
         dirs = swapped.astype(np.uint8)
+        self._split_reused(first_index, tcp, sids, dirs, keys, known, cols)
         stream[tcp] = sids
         direction[tcp] = dirs
         self._grow_slots()
         self._update_slots(first_index, tcp, sids, dirs, cols)
         return stream, direction
+
+    def _split_reused(self, first_index, tcp, sids, dirs, keys, known, cols):
+        """tshark starts a new conversation (and stream number) at a SYN whose sequence number
+        differs from the base sequence number its side already has: the ports were reused.
+        Only SYNs of streams seen before them (`known`: ids below it predate the batch) are
+        checked, one by one: they are rare."""
+        flags = cols["tcpflags"][tcp]
+        syn = np.nonzero((flags & (SYN | ACK)) == SYN)[0]
+        if not len(syn):
+            return
+        # new streams are numbered in order of appearance: a first packet is a new running maximum
+        first = sids > np.maximum.accumulate(np.concatenate([[known - 1], sids[:-1]]))
+        syn = syn[(sids[syn] < known) | ~first[syn]]
+        if not len(syn):
+            return
+        seq, ack = cols["seq"][tcp], cols["ack"][tcp]
+        orig = sids.copy()
+        if len(syn) > 16:  # many to check: group the batch's positions by stream once
+            by_sid = np.argsort(orig, kind="stable")
+            sorted_sids = orig[by_sid]
+
+        def same_stream(j):  # batch positions of packet j's stream (as first numbered), ascending
+            if len(syn) <= 16:
+                return np.flatnonzero(orig == orig[j])
+            lo, hi = np.searchsorted(sorted_sids, [orig[j], orig[j] + 1])
+            return by_sid[lo:hi]
+
+        base_raw = self.slots.raw("base")
+        split = False
+        for j in syn.tolist():
+            sid, d = int(sids[j]), int(dirs[j])
+            base = int(base_raw[2 * sid + d]) if 2 * sid + d < self.slots.n else -1
+            if base < 0:  # the side's base from the stream's earlier packets in this batch
+                for p in same_stream(j).tolist():
+                    if p >= j:
+                        break
+                    if sids[p] != sid:
+                        continue
+                    if dirs[p] == d:
+                        base = int(seq[p]) if flags[p] & SYN else (int(seq[p]) - 1) & 0xFFFFFFFF
+                        break
+                    if flags[p] & ACK:
+                        base = (int(ack[p]) - 1) & 0xFFFFFFFF
+                        break
+            if base < 0 or base == int(seq[j]):
+                continue
+            new = self.ids[keys[j].tobytes()] = self.count
+            self.count += 1
+            later = same_stream(j)
+            sids[later[later >= j]] = new
+            self.reused.add(first_index + int(tcp[j]))
+            split = True
+        if split:  # number this batch's new streams in order of first appearance again
+            new_ids, first = np.unique(sids[sids >= known], return_index=True)
+            remap = np.empty(len(new_ids), np.int32)
+            remap[np.argsort(np.nonzero(sids >= known)[0][first], kind="stable")] = np.arange(len(new_ids)) + known
+            sids[sids >= known] = remap[np.searchsorted(new_ids, sids[sids >= known])]
+            for k, v in self.ids.items():
+                if v >= known:
+                    self.ids[k] = int(remap[np.searchsorted(new_ids, v)])
 
     def _grow_slots(self):
         need = 2 * self.count - self.slots.n

@@ -20,6 +20,7 @@ from ..dissect.text import safe
 ROW_STYLES = {
     "error": Style(color="#fffc9c", bgcolor="#a40000"),
     "tcp-rst": Style(color="#fffc9c", bgcolor="#a40000"),
+    "tcp-bad": Style(color="#f78787", bgcolor="#12272e"),  # Wireshark's "Bad TCP" (tcp.analysis.flags)
     "tcp-syn": Style(color="black", bgcolor="#a0a0a0"),
     "tcp": Style(color="black", bgcolor="#e7e6ff"),
     "udp": Style(color="black", bgcolor="#daeeff"),
@@ -38,6 +39,8 @@ COLUMNS = [("No.", 8, True), ("Time", 12, True), ("Source", 22, False), ("Destin
 def row_class(d) -> str:
     if d.malformed:
         return "error"
+    if d.color == "tcp-bad":  # Wireshark's first colouring rule
+        return "tcp-bad"
     if d.protocol in ("ARP", "RARP"):
         return "arp"
     if d.protocol.startswith("HTTP"):
