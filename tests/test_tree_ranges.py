@@ -65,7 +65,7 @@ def ftptui_fields(case: str):
         d = dissect(index, i)
         names = collections.defaultdict(list)
         for f in d.fields():
-            if f.name:
+            if f.name and not f.hidden:  # the PDML table leaves out tshark's hidden items too
                 names[f.name].append((f.start, f.length))
         out.append(([layer.name for layer in d.layers], names))
     cap.close()

@@ -49,6 +49,9 @@ class Batch:
     # 9, 6, 3, 2, 1 or 0), or -1 for a packet without a timestamp (Simple Packet Block; tshark
     # leaves its Time column blank and its ts_ns is 0).
     ts_prec: np.ndarray | None = None
+    # int16 per packet: the pcapng interface id of the packet's block (-1: a custom block), or
+    # None for pcap files, which have no interfaces (tshark then shows no frame.interface_id)
+    iface: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.offset)
@@ -64,10 +67,13 @@ class CaptureFile:
     warnings: list[str] = field(default_factory=list)
     # pcapng Custom Blocks by the file offset of their data: (Private Enterprise Number, copyable)
     custom_blocks: dict[int, tuple[int, bool]] = field(default_factory=dict)
+    # pcapng interface id -> its if_name option (absent: tshark says "unknown")
+    if_names: dict[int, str] = field(default_factory=dict)
     gzipped: bool = False
     _fd: int = -1
     _spool: str | None = None
     _gzip_problem: str | None = None
+    _tail: "PcapWalker | PcapngWalker | None" = None
 
     def read(self, offset: int, length: int) -> bytes:
         return os.pread(self._fd, length, offset)
@@ -86,6 +92,26 @@ class CaptureFile:
                 pass
             self._spool = None
 
+    def tail(self, chunk: int = CHUNK, final: bool = False):
+        """Yield the Batches of records added since the last `tail()` (the first call starts at
+        the beginning), for a capture that another writer is still growing.
+
+        A record cut short at the current end of the file is left for a later call, without a
+        warning: it is probably still being written.  Pass `final=True` once the writer has
+        finished: a partial record at the end then gives the same warning as `scan()`.  Garbage
+        gives its warning once and ends the tail for good (later calls yield nothing)."""
+        walker = self._tail
+        if walker is None:
+            walker = self._tail = PcapWalker(self) if self.format == "pcap" else PcapngWalker(self)
+        if walker.broken:
+            return
+        yield from walker.batches(chunk, tail=not final)
+
+    @property
+    def tail_offset(self) -> int:
+        """File offset just past the last complete record `tail()` has yielded."""
+        return self._tail.pos if self._tail is not None else 0
+
     def scan(self, chunk: int = CHUNK):
         """Yield Batches until the end of the file; sets warnings for truncation or garbage."""
         walker = PcapWalker(self) if self.format == "pcap" else PcapngWalker(self)
@@ -97,17 +123,25 @@ class CaptureFile:
                                  "every complete packet is shown")
 
 
-def open_capture(path: str) -> CaptureFile:
-    """Open a pcap/pcapng file (optionally gzipped). Raises CaptureError with a one-line message."""
+def open_capture(path: str, display_name: str | None = None) -> CaptureFile:
+    """Open a pcap/pcapng file (optionally gzipped). Raises CaptureError with a one-line message.
+
+    `display_name` names the capture in messages (default: the path), e.g. "standard input" for
+    the spool file that a pipe is copied into."""
+    name = path if display_name is None else display_name
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError as e:
-        raise CaptureError(f"{path}: {e.strerror}") from None
+        raise CaptureError(f"{name}: {e.strerror}") from None
+    return _open_fd(fd, path, name)
+
+
+def _open_fd(fd: int, path: str, name: str) -> CaptureFile:
     if os.path.isdir(path):
         os.close(fd)
-        raise CaptureError(f"{path}: is a directory, not a capture file")
+        raise CaptureError(f"{name}: is a directory, not a capture file")
     head = os.pread(fd, 4, 0)
-    cap = CaptureFile(path=path, display_name=path, _fd=fd)
+    cap = CaptureFile(path=path, display_name=name, _fd=fd)
     if head[:2] == GZIP_MAGIC:
         os.close(fd)
         cap._fd, cap._spool, cap._gzip_problem = _gunzip_to_spool(path)
@@ -121,15 +155,19 @@ def open_capture(path: str) -> CaptureFile:
     else:
         cap.close()
         if not head and cap.gzipped:
-            raise CaptureError(f"{path}: {cap._gzip_problem or 'the compressed file is empty'}, "
+            raise CaptureError(f"{name}: {cap._gzip_problem or 'the compressed file is empty'}, "
                                "not a capture file")
         if not head:
-            raise CaptureError(f"{path}: the file is empty, not a capture file")
-        raise CaptureError(f"{path}: not a pcap or pcapng capture file (unknown format)")
-    if cap.format == "pcap":
-        PcapWalker(cap)  # validates the global header now, so errors surface at open time
-    else:
-        PcapngWalker(cap).check_header()
+            raise CaptureError(f"{name}: the file is empty, not a capture file")
+        raise CaptureError(f"{name}: not a pcap or pcapng capture file (unknown format)")
+    try:
+        if cap.format == "pcap":
+            PcapWalker(cap)  # validates the global header now, so errors surface at open time
+        else:
+            PcapngWalker(cap).check_header()
+    except CaptureError:
+        cap.close()
+        raise
     return cap
 
 
@@ -184,11 +222,15 @@ class PcapWalker:
             raise CaptureError(f"{cap.display_name}: truncated pcap file header")
         self.endian, self.digits = PCAP_MAGICS[hdr[:4]]
         self.link = struct.unpack(self.endian + "I", hdr[20:24])[0] & 0x0FFFFFFF
+        self.pos = 24  # where the next call of batches() starts
+        self.broken = False  # garbage was found: nothing more can be read
 
-    def batches(self, chunk: int):
+    def batches(self, chunk: int, tail: bool = False):
+        """Yield Batches from self.pos to the end of the file.  With `tail`, a record cut short
+        at the end is left for the next call without a warning (a writer is still at work)."""
         cap, endian = self.cap, self.endian
         size = cap.size()
-        pos = 24
+        pos = self.pos
         unpack_len = struct.Struct(endian + "I").unpack_from
         rec = np.dtype([("sec", endian + "u4"), ("frac", endian + "u4"),
                         ("cap", endian + "u4"), ("orig", endian + "u4")])
@@ -215,16 +257,18 @@ class PcapWalker:
                 raw = np.frombuffer(buf, dtype=np.uint8)
                 hdrs = raw[idx[:, None] + np.arange(16)].copy().view(rec).ravel()
                 ts = hdrs["sec"].astype(np.int64) * 1_000_000_000 + hdrs["frac"].astype(np.int64) * mult
+                self.pos = pos + p
                 yield Batch(buf=buf, base=pos, offset=idx + pos + 16,
                             caplen=hdrs["cap"].astype(np.uint32), origlen=hdrs["orig"].astype(np.uint32),
                             ts_ns=ts, link=np.full(len(idx), self.link, dtype=np.uint16), end=pos + p)
             if bad:
+                self.broken = True
                 cap.warnings.append(
                     f"{cap.display_name}: garbage after the last complete packet "
                     f"(at byte {pos + p}); the packets before it are shown")
                 return
             if not starts and p == 0:
-                if pos + p < size:
+                if pos + p < size and not tail:
                     cap.warnings.append(
                         f"{cap.display_name}: the capture appears to have been cut short in the middle "
                         f"of a packet (at byte {pos}); every complete packet is shown")
@@ -239,6 +283,9 @@ class PcapngWalker:
         self.cap = cap
         self.endian = "<"
         self.ifaces: list[tuple[int, int, int, int]] = []  # (link, snaplen, ns_per_unit_num, units_per_s)
+        self.pos = 0  # where the next call of batches() starts
+        self.digits: int | None = None  # the finest precision of the interfaces seen so far
+        self.broken = False  # garbage was found: nothing more can be read
 
     def check_header(self) -> None:
         hdr = self.cap.read(0, 12)
@@ -274,12 +321,27 @@ class PcapngWalker:
             p += 4 + olen + (-olen % 4)
         return units, offset
 
-    def batches(self, chunk: int):
+    @staticmethod
+    def _if_name(options: bytes, e: str) -> str | None:
+        """The if_name option (code 2) of an IDB, or None."""
+        p = 0
+        while p + 4 <= len(options):
+            code, olen = struct.unpack_from(e + "HH", options, p)
+            if code == 0:
+                break
+            if code == 2:
+                return options[p + 4:p + 4 + olen].decode("utf-8", "replace").rstrip("\0")
+            p += 4 + olen + (-olen % 4)
+        return None
+
+    def batches(self, chunk: int, tail: bool = False):
+        """Yield Batches from self.pos to the end of the file.  With `tail`, a block cut short
+        at the end is left for the next call without a warning (a writer is still at work)."""
         cap = self.cap
         size = cap.size()
-        pos = 0
+        pos = self.pos
         e = self.endian
-        digits = None
+        digits = self.digits
         while pos < size:
             buf = cap.read(pos, min(chunk, size - pos))
             end = len(buf)
@@ -326,12 +388,16 @@ class PcapngWalker:
                 elif btype == 1:  # Interface Description Block
                     link, _res, snap = struct.unpack_from(e + "HHI", buf, p + 8)
                     units, tsoff = self._tsresol(buf[p + 16:p + blen - 4], e)
+                    name = self._if_name(buf[p + 16:p + blen - 4], e)
+                    if name is not None:
+                        cap.if_names[len(self.ifaces)] = name
                     self.ifaces.append((link, snap, units, tsoff))
                     # the file-wide precision is the finest of its interfaces'
                     digits = max(self._digits(units), -1 if digits is None else digits)
                 p += blen
             if digits is not None:
-                cap.ts_digits = digits
+                cap.ts_digits = self.digits = digits
+            self.pos = pos + p  # blocks up to here (interfaces too) are taken into account
             if offs:
                 n = len(offs)
                 iface_arr = np.asarray(ifs, dtype=np.int64)
@@ -356,12 +422,14 @@ class PcapngWalker:
                 prec[~stamped] = -1
                 yield Batch(buf=buf, base=pos, offset=np.asarray(offs, dtype=np.int64) + pos,
                             caplen=np.asarray(caps, dtype=np.uint32), origlen=np.asarray(origs, dtype=np.uint32),
-                            ts_ns=ts, link=links, end=pos + p, ts_prec=prec)
+                            ts_ns=ts, link=links, end=pos + p, ts_prec=prec,
+                            iface=iface_arr.astype(np.int16))
             if bad:
+                self.broken = True
                 cap.warnings.append(f"{cap.display_name}: {bad}; the packets before it are shown")
                 return
             if p == 0:
-                if pos < size:
+                if pos < size and not tail:
                     cap.warnings.append(
                         f"{cap.display_name}: the capture appears to have been cut short in the middle "
                         f"of a block (at byte {pos}); every complete packet is shown")

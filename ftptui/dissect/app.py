@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from ..ftp.tshark_link import first_line
 from . import dns
+from .ftp import ftp_control, ftp_data
+from .http import http
+from .tls import payload_frames, records
+from .media import data_node
+from .stp import llc  # noqa: F401 - packet.py calls app.llc
 from .text import bits, format_text
-from .tree import Field
 
 FTP_PORT, FTP_DATA_PORT = 21, 20
 HTTP_METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"TRACE ",
@@ -15,36 +19,15 @@ TLS_VERSIONS = {0x0300: "SSLv3", 0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TL
 TLS_CONTENT = {20: "Change Cipher Spec", 21: "Alert", 22: "Handshake", 23: "Application Data"}
 
 
-def data_node(start: int, raw: bytes) -> Field:
-    """tshark's "data" dissector for bytes nobody decodes: the bytes (value from the range) and
-    their count."""
-    n = len(raw)
-    node = Field(f"Data ({n} bytes)", "data", start, n)
-    node.add(f"Data: {raw[:36].hex()}{'…' if n > 36 else ''}", "data.data", start, n)
-    node.add(f"[Length: {n}]", "data.len", value=n)
-    return node
-
-
 def tcp_payload(ctx, p, end, paylen, sport, dport, stream) -> None:
     d, data = ctx.d, ctx.pkt.data[p:end]
     if FTP_PORT in (sport, dport):
         tls_from = ctx.index.ftp.tls_from.get(stream)
         if tls_from is not None and ctx.i >= tls_from and tls(ctx, p, end, data, stream):
             return
-        ftp(ctx, p, end, data, is_request=dport == FTP_PORT)
+        ftp_control(ctx, p, end, data, is_request=dport == FTP_PORT)
         return
-    label = ctx.index.ftp.label(stream, ctx.i) if stream >= 0 else None
-    if label is not None:
-        method, command = label
-        d.protocol = "FTP-DATA"
-        d.info = f"FTP Data: {paylen} bytes"
-        layer = d.layer(f"FTP Data ({len(data)} bytes data)", "ftp-data", p, end - p)
-        if method:
-            d.info += f" ({method})"
-            layer.add(f"[Setup method: {method}]", "ftp-data.setup-method", value=method)
-        if command:
-            d.info += f" ({command})"
-            layer.add(f"[Command: {command}]", "ftp-data.command", value=command)
+    if ftp_data(ctx, p, end, paylen, stream):
         return
     if data.startswith(HTTP_METHODS) or data.startswith(b"HTTP/"):
         http(ctx, p, end, data)
@@ -57,7 +40,22 @@ def tcp_payload(ctx, p, end, paylen, sport, dport, stream) -> None:
     if 53 in (sport, dport):
         dns.dissect(ctx, p + 2, end, "DNS")
         return
-    d.layers.append(data_node(p, data))  # nothing claims it: tshark's data dissector shows it
+    if not _stream_speaks_known_protocol(ctx, stream):
+        d.layers.append(data_node(p, data))  # nothing claims it: tshark's data dissector shows it
+
+
+def _stream_speaks_known_protocol(ctx, stream: int) -> bool:
+    """Whether the stream's first payload is HTTP, TLS or SSH: its other segments are then the
+    middle of a message tshark reassembles (shown as TCP only), not "data"."""
+    if stream < 0:
+        return False
+    memo = ctx.index.memo.setdefault("stream_speaks", {})
+    if stream not in memo:
+        first = payload_frames(ctx.index, stream, 1)
+        raw = ctx.index.payload(first[0]) if first else b""
+        memo[stream] = (raw.startswith(HTTP_METHODS) or raw.startswith(b"HTTP/") or raw.startswith(b"SSH-")
+                        or (len(raw) >= 5 and raw[0] in TLS_CONTENT and raw[1] == 3 and raw[2] <= 4))
+    return memo[stream]
 
 
 HANDSHAKES = {1: "Client Hello", 2: "Server Hello", 4: "New Session Ticket", 8: "Encrypted Extensions",
@@ -88,7 +86,7 @@ def tls(ctx, p, end, data: bytes, stream: int) -> bool:
     version = (data[1] << 8) | data[2]
     d.protocol = "TLSv1.3" if _tls13(ctx, stream) else TLS_VERSIONS.get(version, "TLS")
     d.info = ", ".join(names)
-    d.layer("Transport Layer Security", "tls", p, end - p)
+    records(ctx, d.layer("Transport Layer Security", "tls", p, end - p), p, data, stream, _tls13(ctx, stream))
     return True
 
 
@@ -100,8 +98,8 @@ def _server_hello_frame(ctx, stream: int):
     cache = ctx.index.memo["tls13"]
     if stream not in cache:
         cache[stream] = None
-        for f in ctx.index.stream_frames(stream)[:SERVER_HELLO_WITHIN]:
-            raw = ctx.index.payload(int(f))
+        for f in payload_frames(ctx.index, stream, SERVER_HELLO_WITHIN):
+            raw = ctx.index.payload(f)
             if len(raw) > 47 and raw[0] == 22 and raw[5] == 2 and b"\x00\x2b\x00\x02\x03\x04" in raw[:600]:
                 cache[stream] = int(f)
                 break
@@ -127,10 +125,14 @@ SSH_GEX_GROUP = 31
 def ssh(ctx, p, end, data: bytes, side: str) -> None:
     """Banner, the clear-text key-exchange messages, then 'Encrypted packet' (as tshark)."""
     d = ctx.d
-    d.layer("SSH Protocol", "ssh", p, end - p)
+    layer = d.layer("SSH Protocol", "ssh", p, end - p)
+    direction = f"[Direction: {'server-to-client' if side == 'Server' else 'client-to-server'}]"
     if data.startswith(b"SSH-"):
         d.protocol = "SSH"
-        d.info = f"{side}: Protocol ({format_text(first_line(data))})"
+        banner = first_line(data)
+        d.info = f"{side}: Protocol ({format_text(banner)})"
+        layer.add(f"Protocol: {format_text(banner)}", "ssh.protocol", p, len(banner), banner.decode("utf-8", "replace"))
+        layer.add(direction, "ssh.direction", value=side == "Server")
         return
     d.protocol = "SSHv2"
     names, off = [], 0
@@ -141,7 +143,11 @@ def ssh(ctx, p, end, data: bytes, side: str) -> None:
             names = []
             break
         names.append(SSH_MESSAGES[code])
+        _ssh_packet(layer, p + off, plen, data[off + 4], code)
         off += 4 + plen
+    if not names or off != len(data):
+        del layer.children[:]  # not a run of clear-text packets after all
+    layer.add(direction, "ssh.direction", value=side == "Server")
     if names and off == len(data):
         if side == "Server" and names[0] == "Diffie-Hellman Key Exchange Reply":
             names[0] = "Diffie-Hellman Group Exchange Group" if len(data) < 600 else names[0]
@@ -150,51 +156,12 @@ def ssh(ctx, p, end, data: bytes, side: str) -> None:
         d.info = f"{side}: Encrypted packet (len={len(data)})"
 
 
-def http(ctx, p, end, data: bytes) -> None:
-    d = ctx.d
-    d.protocol = "HTTP"
-    d.info = format_text(first_line(data)) + " "
-    d.layer("Hypertext Transfer Protocol", "http", p, end - p)
-    head, sep, body = data.partition(b"\r\n\r\n")
-    if data.startswith(b"HTTP/") and sep and body:
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-type":
-                d.info += f" ({format_text(value.strip().split(b';')[0])})"
-
-
-def ftp(ctx, p, end, data: bytes, is_request: bool) -> None:
-    d = ctx.d
-    d.protocol = "FTP"
-    line = first_line(data)
-    d.info = ("Request: " if is_request else "Response: ") + format_text(line)
-    layer = d.layer("File Transfer Protocol (FTP)", "ftp", p, end - p)
-    eol = len(line) + (2 if data[len(line):len(line) + 2] == b"\r\n" else 1 if len(data) > len(line) else 0)
-    node = layer.add(format_text(line) + ("\\r\\n" if eol == len(line) + 2 else ""), "", p, eol)
-    if is_request:
-        token = line.split(b" ", 1)[0]
-        node.add(f"Request command: {format_text(token)}", "ftp.request.command", p, len(token),
-                 token.decode("latin-1"))
-        if len(line) > len(token) + 1:
-            arg = line[len(token) + 1:]
-            node.add(f"Request arg: {format_text(arg)}", "ftp.request.arg", p + len(token) + 1, len(arg),
-                     arg.decode("latin-1"))
-    elif len(line) >= 3 and line[:3].isdigit():
-        code = int(line[:3])
-        node.add(f"Response code: {code}", "ftp.response.code", p, 3, code)
-        if len(line) > 4:
-            node.add(f"Response arg: {format_text(line[4:])}", "ftp.response.arg", p + 4, len(line) - 4,
-                     line[4:].decode("latin-1"))
-    elif line:
-        node.add(f"Response arg: {format_text(line)}", "ftp.response.arg", p, len(line), line.decode("latin-1"))
-    pos = p + eol
-    rest = data[eol:]
-    while rest:
-        ln = first_line(rest)
-        step = len(ln) + (2 if rest[len(ln):len(ln) + 2] == b"\r\n" else 1 if len(rest) > len(ln) else 0)
-        layer.add(format_text(ln) + ("\\r\\n" if step == len(ln) + 2 else ""), "", pos, step)
-        pos += step
-        rest = rest[step:]
+def _ssh_packet(layer, at: int, plen: int, padding: int, code: int) -> None:
+    """A clear-text SSH binary packet: its lengths and message code."""
+    node = layer.add("SSH Version 2", "", at, 4 + plen)
+    node.add(f"Packet Length: {plen}", "ssh.packet_length", at, 4, plen)
+    node.add(f"Padding Length: {padding}", "ssh.padding_length", at + 4, 1, padding)
+    node.add(f"Message Code: {SSH_MESSAGES[code]} ({code})", "ssh.message_code", at + 5, 1, code)
 
 
 def udp_payload(ctx, p, end, sport, dport) -> None:
@@ -221,10 +188,14 @@ def udp_payload(ctx, p, end, sport, dport) -> None:
         d.protocol = "DB-LSP-DISC/JSON" if json else "DB-LSP-DISC"
         d.info = "Dropbox LAN sync Discovery Protocol" + (", JavaScript Object Notation" if json else "")
         d.layer("Dropbox LAN sync Discovery Protocol", "db-lsp-disc", p, end - p)
+        if json:
+            d.layer("JavaScript Object Notation", "json", p, end - p)
     elif 1900 in ports:
         d.protocol = "SSDP"
         d.info = format_text(first_line(ctx.pkt.data[p:end])) + " "
         d.layer("Simple Service Discovery Protocol", "ssdp", p, end - p)
+    else:  # a port ftptui does not know: tshark's data dissector (unless tshark knows the port)
+        d.layers.append(data_node(p, ctx.pkt.data[p:end]))
 
 
 NTP_MODES = {0: "reserved", 1: "symmetric active", 2: "symmetric passive", 3: "client", 4: "server",
@@ -274,28 +245,3 @@ def igmp(ctx, off, end) -> None:
     d.layer("Internet Group Management Protocol", "igmp", off, end - off)
     d.info = {0x22: "Membership Report", 0x11: "Membership Query", 0x16: "Membership Report",
               0x17: "Leave Group"}.get(typ, f"Unknown Type:0x{typ:02x}")
-
-
-def llc(ctx, off, dst: bytes) -> None:
-    d = ctx.d
-    if dst[:5] == b"\x01\x80\xc2\x00\x00" and ctx.pkt.data[off:off + 2] == b"\x42\x42":
-        d.protocol = "STP"
-        # The 802.3 Length field (just before the LLC header) bounds the BPDU, as in tshark:
-        # the Ethernet padding after it is not part of STP.
-        end = min(off + ctx.pkt.u16(off - 2), len(ctx.pkt.data))
-        b = off + 3
-        bpdu = ctx.pkt.data[b:end]
-        d.layer("Spanning Tree Protocol", "stp", b, len(bpdu))
-        if len(bpdu) >= 4 and bpdu[3] == 0x80:
-            d.info = "Topology Change Notification"
-        elif len(bpdu) >= 27:
-            root = int.from_bytes(bpdu[5:7], "big")
-            cost = int.from_bytes(bpdu[13:17], "big")
-            port = int.from_bytes(bpdu[25:27], "big")
-            kind = {0: "Conf.", 2: "RST.", 3: "MST."}.get(bpdu[2], "Conf.")
-            d.info = (f"{kind} Root = {root & 0xF000}/{root & 0x0FFF}/{':'.join('%02x' % x for x in bpdu[7:13])}"
-                      f"  Cost = {cost}  Port = 0x{port:04x}")
-    else:
-        d.protocol = "LLC"
-        d.layer("Logical-Link Control", "llc", off, 3)
-

@@ -60,3 +60,10 @@ def bits(value: int, mask: int, width: int) -> str:
         if b and b % 4 == 0:
             out.append(" ")
     return "".join(out)
+
+
+def seconds(ns: int) -> str:
+    """A relative time as tshark shows it: seconds with 9 decimals."""
+    sign = "-" if ns < 0 else ""
+    secs, frac = divmod(abs(ns), 1_000_000_000)
+    return f"{sign}{secs}.{frac:09d}"

@@ -14,9 +14,13 @@ class Field:
     length: int = 0
     value: object = None
     children: list["Field"] = field(default_factory=list)
+    # tshark's hidden items (eth.ig, http.request, ftp.request, ...): filters see them, the
+    # detail view should not show them
+    hidden: bool = False
 
-    def add(self, label: str, name: str = "", start: int = 0, length: int = 0, value=None) -> "Field":
-        child = Field(label, name, start, length, value)
+    def add(self, label: str, name: str = "", start: int = 0, length: int = 0, value=None,
+            hidden: bool = False) -> "Field":
+        child = Field(label, name, start, length, value, hidden=hidden)
         self.children.append(child)
         return child
 

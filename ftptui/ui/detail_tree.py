@@ -51,7 +51,8 @@ class DetailTree(Tree):
         if f.children:
             node = parent.add(label, data=(f, path), expand=path in self.expanded_paths)
             for child in f.children:
-                self._add(node, child, path + (child.key,))
+                if not child.hidden:  # Wireshark's hidden items: there for filters, not shown
+                    self._add(node, child, path + (child.key,))
         else:
             parent.add_leaf(label, data=(f, path))
 

@@ -13,7 +13,8 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parents[2] / "ftptui" / "data" / "fields.tsv"
 PROTOCOLS = {"frame", "eth", "vlan", "sll", "null", "raw", "arp", "ip", "ipv6", "icmp", "icmpv6", "igmp",
              "tcp", "udp", "dns", "mdns", "llmnr", "nbns", "http", "ftp", "ftp-data", "tls", "ssh", "dhcp",
-             "ssdp", "stp", "ntp", "data", "_ws"}
+             "ssdp", "stp", "ntp", "data", "_ws",
+             "ieee8021ad", "ieee8021ah", "data-text-lines", "llc"}
 
 
 def main() -> None:
