@@ -22,7 +22,9 @@ from ..dissect.fallback import scapy_layers
 from ..dissect.packet import dissect
 from ..store.index import PacketIndex
 from .detail_tree import DetailTree
+from .conversations_view import ConversationsScreen
 from .filter_bar import FilterBar, FilterMenu
+from .follow_view import FollowScreen
 from .hex_view import HexView
 from .packet_list import PacketList
 
@@ -72,6 +74,26 @@ class FilterDone(Message):
         super().__init__()
 
 
+class StreamFollowed(Message):
+    """The follow worker finished: the stream, or the error that stopped it."""
+
+    def __init__(self, stream=None, error: str | None = None):
+        self.stream, self.error = stream, error
+        super().__init__()
+
+
+@dataclass
+class SavedView:
+    """The packet list's view before following a stream, restored when the follow view closes."""
+    flt: Filter | None
+    filter_text: str
+    view_end: int
+    frames: np.ndarray | None
+    bar_text: str
+    frame: int | None
+    failed: Filter | None
+
+
 def progress_bar(fraction: float, width: int = 20) -> str:
     filled = int(round(fraction * width))
     return "[" + "█" * filled + "░" * (width - filled) + f"] {fraction * 100:3.0f}%"
@@ -81,6 +103,9 @@ class BrowserScreen(Screen):
     BINDINGS = [
         Binding("ctrl+g,colon", "goto", "Go to packet", id="browser.goto"),
         Binding("slash", "focus_filter", "Filter", id="browser.filter"),
+        Binding("F", "follow", "Follow stream", id="browser.follow"),
+        Binding("C", "conversations", "Conversations", id="browser.conversations"),
+        Binding("T", "ftp", "FTP sessions", id="browser.ftp"),
         Binding("escape", "cancel", "Cancel", show=False, id="browser.cancel"),
         Binding("tab", "next_pane(1)", "Next pane", show=False, id="browser.next_pane"),
         Binding("shift+tab", "next_pane(-1)", "Previous pane", show=False, id="browser.previous_pane"),
@@ -101,6 +126,7 @@ class BrowserScreen(Screen):
         self.view_end = 0
         self.job: FilterJob | None = None  # the filter run in the worker, if any
         self.failed: Filter | None = None  # an applied filter whose run on new packets raised
+        self.conv_kind = "tcp"  # the conversation type last looked at
 
     def compose(self):
         yield FilterBar(id="filterbar")
@@ -214,9 +240,10 @@ class BrowserScreen(Screen):
             self.cancel_filter()
         self.query_one(PacketList).focus()
 
-    def apply_filter(self, text: str) -> bool:
+    def apply_filter(self, text: str, remember: bool = True) -> bool:
         """Apply `text` (empty: show all packets).  The matching runs in a worker; the list keeps
-        the previous view until it is done.  False (and an error notice) for an invalid filter."""
+        the previous view until it is done.  False (and an error notice) for an invalid filter.
+        remember=False keeps it out of the filter history (the filter that following sets)."""
         text = text.strip()
         if not text:
             self._stop_job()
@@ -231,7 +258,8 @@ class BrowserScreen(Screen):
         except Exception as e:  # a compiler bug must not take the browser down
             self.notify(f"Filter compiler failed: {type(e).__name__}: {e}", severity="error")
             return False
-        self.query_one(FilterBar).remember(text)
+        if remember:
+            self.query_one(FilterBar).remember(text)
         self._stop_job()
         self.job = FilterJob("apply", flt, text)
         self.run_filter(self.job, 0, len(self.index))
@@ -375,3 +403,119 @@ class BrowserScreen(Screen):
         event.input.display = False
         plist.move_to(row)
         plist.focus()
+
+    # --- follow stream and conversations ----------------------------------------------------------
+    def action_follow(self) -> None:
+        """Follow the TCP stream of the selected packet, else its UDP stream."""
+        frame = self.query_one(PacketList).current_frame
+        if frame is None:
+            self.notify("No packet selected", severity="warning", timeout=3)
+            return
+        tcp = int(self.index.field("stream", frame))
+        udp = int(self.index.field("ustream", frame))
+        if tcp >= 0:
+            self.follow_stream("tcp", tcp)
+        elif udp >= 0:
+            self.follow_stream("udp", udp)
+        else:
+            self.notify(f"Packet {frame + 1} is neither TCP nor UDP: there is no stream to follow",
+                        severity="warning", timeout=4)
+
+    def follow_stream(self, proto: str, number: int) -> None:
+        self.load_stream(proto, number)
+
+    @work(thread=True, exclusive=True, group="follow")
+    def load_stream(self, proto: str, number: int) -> None:
+        from ..streams.follow import follow_tcp, follow_udp
+        try:
+            stream = (follow_tcp if proto == "tcp" else follow_udp)(self.index, number)
+        except Exception as e:  # a bug in following must not take the browser down
+            self.post_message(StreamFollowed(error=f"{type(e).__name__}: {e}"))
+        else:
+            self.post_message(StreamFollowed(stream))
+
+    def on_stream_followed(self, message: StreamFollowed) -> None:
+        if message.error:
+            self.notify(f"Following failed: {message.error}", severity="error", timeout=8)
+            return
+        if self.app.screen is not self:
+            return  # a second follow request finished while the first one's view is open
+        stream = message.stream
+        if not stream.nodes:
+            self.notify(f"{stream.proto.upper()} stream {stream.number} has no packets", severity="warning")
+            return
+        plist = self.query_one(PacketList)
+        bar = self.query_one(FilterBar)
+        saved = SavedView(self.flt, self.filter_text, self.view_end, plist.frames, bar.value,
+                          plist.current_frame, self.failed)
+        text = f"{stream.proto}.stream eq {stream.number}"
+        bar.set_text(text)
+        self.apply_filter(text, remember=False)  # as Wireshark does; closing the view restores the old one
+        self.app.push_screen(FollowScreen(stream, text), lambda frame: self._follow_closed(saved, frame))
+
+    def _follow_closed(self, saved: SavedView, frame: int | None) -> None:
+        """Put the previous filter and view back; select `frame` (Enter on a chunk) or the packet
+        that was selected before."""
+        self._stop_job()
+        plist = self.query_one(PacketList)
+        self.flt, self.filter_text, self.view_end, self.failed = saved.flt, saved.filter_text, saved.view_end, saved.failed
+        plist.set_view(saved.frames)
+        self.query_one(FilterBar).set_text(saved.bar_text)
+        target = frame if frame is not None else saved.frame
+        if target is not None and plist.rows:
+            row = plist.row_of(target)
+            if row is None:
+                row = plist.nearest_row(target)
+                if frame is not None:
+                    self.notify(f"Packet {frame + 1} isn't displayed: the filter {self.filter_text!r} hides it.",
+                                severity="warning")
+            plist.move_to(row)
+        if not plist.rows:
+            self.clear_details()
+        plist.focus()
+        self.update_status()
+        self.extend_filter()
+
+    def action_conversations(self) -> None:
+        screen = ConversationsScreen(self.index, self.conv_kind)
+        self.app.push_screen(screen, lambda result: self._conversations_closed(screen, result))
+
+    def action_ftp(self) -> None:
+        from .ftp_view import FtpScreen
+        self.app.push_screen(FtpScreen(self.index), self._ftp_closed)
+
+    def _ftp_closed(self, result) -> None:
+        """Carry out what the FTP view asked for: go to a packet, filter, or follow."""
+        if not result:
+            return
+        if result[0] == "goto":
+            self.select_frame(result[1])
+        elif result[0] == "filter":
+            self.query_one(FilterBar).set_text(result[1])
+            self.apply_filter(result[1])
+            self.query_one(PacketList).focus()
+        elif result[0] == "follow":
+            self.follow_stream(result[1], result[2])
+
+    def select_frame(self, frame: int) -> None:
+        """Select packet `frame` (0-based) in the list, or say why it is not displayed."""
+        plist = self.query_one(PacketList)
+        row = plist.row_of(frame)
+        if row is None:
+            self.notify(f"Packet {frame + 1} isn't displayed: the filter {self.filter_text!r} hides it.",
+                        severity="warning")
+            return
+        plist.move_to(row)
+        plist.focus()
+
+    def _conversations_closed(self, screen: ConversationsScreen, result) -> None:
+        self.conv_kind = screen.kind
+        if not result:
+            return
+        if result[0] == "filter":
+            text = result[1]
+            self.query_one(FilterBar).set_text(text)
+            self.apply_filter(text)
+            self.query_one(PacketList).focus()
+        elif result[0] == "follow":
+            self.follow_stream(result[1], result[2])
