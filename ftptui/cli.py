@@ -38,6 +38,19 @@ def parse_args(argv):
     p.add_argument("--export-objects", metavar="ftp-data,DIR",
                    help="extract every FTP transfer into DIR (tshark's flag)")
     p.add_argument("--demo", action="store_true", help="open the bundled sample capture (an active FTP session)")
+    live = p.add_argument_group("live capture, pipes and growing files (-r - reads standard input)")
+    live.add_argument("-D", "--list-interfaces", action="store_true",
+                      help="list the interfaces to capture on, as tshark -D does, and exit")
+    live.add_argument("-i", "--interface", metavar="IFACE", action="append",
+                      help="capture on this interface (a name or its number in -D; repeat for more)")
+    live.add_argument("-f", "--capture-filter", metavar="BPF",
+                      help='capture filter in libpcap syntax, e.g. "tcp port 21" (checked with libpcap)')
+    live.add_argument("-c", "--count", metavar="COUNT", type=int,
+                      help="stop after COUNT packets (captured, or read from -r - / --follow-file)")
+    live.add_argument("-w", "--write", metavar="FILE",
+                      help="save what is captured (-i) or read from standard input (-r -) to FILE")
+    live.add_argument("--follow-file", action="store_true",
+                      help="with -r FILE: keep reading as another program appends to FILE (tail -f), until Ctrl-C")
     p.add_argument("file", nargs="?", help="capture file (same as -r)")
     return p.parse_args(argv)
 
@@ -48,6 +61,9 @@ def main(argv=None) -> int:
     if args.demo:
         path = sample_path()
     try:
+        from .capture import commands as capture_commands
+        if capture_commands.wants(args, path):
+            return capture_commands.run(args, path)
         if args.ftp or args.export_objects:
             if not path:
                 print("ftptui: --ftp and --export-objects need a capture file (-r FILE)", file=sys.stderr)
@@ -82,6 +98,7 @@ def main(argv=None) -> int:
 def print_list(path: str, display_filter: str | None = None) -> int:
     from .capture import open_capture
     from .dissect.packet import dissect
+    from .ftp.analysis import analyse
     from .render.tshark import tshark_line
     from .store.index import PacketIndex
 
@@ -99,13 +116,13 @@ def print_list(path: str, display_filter: str | None = None) -> int:
     if display_filter:
         run = FilterRun(index, flt)
     out = sys.stdout
-    done = 0
-    for batch in cap.scan():
-        index.add_batch(batch)
-        rows = range(done, len(index)) if run is None else run.rows(done, len(index)).tolist()
-        for i in rows:
-            out.write(tshark_line(run.dissection(i) if run else dissect(index, i)) + "\n")
-        done = len(index)
+    # Index everything and follow the FTP sessions first: data connections are then labelled
+    # by ftptui's own linking, which is right where tshark's one-pass port rules are not.
+    index.build()
+    analyse(index)
+    rows = range(len(index)) if run is None else run.rows().tolist()
+    for i in rows:
+        out.write(tshark_line(run.dissection(i) if run else dissect(index, i)) + "\n")
     out.flush()
     for w in cap.warnings:
         print(f"ftptui: {w}", file=sys.stderr)

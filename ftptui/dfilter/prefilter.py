@@ -11,6 +11,7 @@ import numpy as np
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
 from ..dissect.app import HTTP_METHODS, TLS_CONTENT
 from ..store.prefix import payload_prefix, startswith_any
+from ..dissect.ftp import data_streams
 from .fields import lookup
 from .parser import BitAnd, Call, Compare, Exists, FieldRef, Member, Node, Slice
 
@@ -48,7 +49,7 @@ def _tls_start(prefix):
 
 
 def _ftp_data(c):
-    streams = np.fromiter(c.index.ftp.stream_conv.keys(), dtype=np.int64)
+    streams = np.fromiter(data_streams(c.index), dtype=np.int64)
     return _tcp_payload(c) & np.isin(c.col("stream"), streams)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
+from ..dissect.ftp import data_streams
 from ..streams.analysis import FLAG_FIELDS
 from .compile import Compiler
 from .fields import lookup
@@ -83,7 +84,7 @@ class Columns:
 
 def _ftp_data(c: Columns) -> np.ndarray:
     """TCP payload of a data connection the FTP linker knows (the decoder's own rule)."""
-    streams = np.fromiter(c.index.ftp.stream_conv.keys(), dtype=np.int64)
+    streams = np.fromiter(data_streams(c.index), dtype=np.int64)
     port21 = (c.col("sport") == 21) | (c.col("dport") == 21)
     return c.transport(PROTO_TCP) & (c.col("paylen") > 0) & ~port21 & np.isin(c.col("stream"), streams)
 

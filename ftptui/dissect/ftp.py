@@ -197,30 +197,65 @@ def _epsv_port(rest: bytes):
     return port, k, close - 1 - k
 
 
+# tshark's name for each way of setting up a data connection
+SETUP_NAMES = {"PORT": "PORT", "PASV": "PASV", "EPRT": "EPRT", "EPSV": "EPASV"}
+
+
+def follower_links(index) -> dict[int, tuple[str, str, int, int]] | None:
+    """tcp.stream -> (setup method, command, setup frame, command frame) from ftptui's own FTP
+    follower (ftptui/ftp), once it has analysed everything indexed; None before.  It links data
+    connections the way Zeek does, so it is right where tshark's port rules are not."""
+    analysis = index.memo.get("ftp_analysis")
+    if analysis is None or analysis.packets != len(index):
+        return None
+    links = index.memo.get("ftp_links")
+    if links is None or links[0] is not analysis:
+        table = {t.tcp_stream: (SETUP_NAMES.get(t.setup, t.setup), f"{t.command} {t.arg}".strip(),
+                                t.expectation.frame, t.command_frame)
+                 for _, t in analysis.transfers if t.tcp_stream >= 0}
+        links = index.memo["ftp_links"] = (analysis, table)
+    return links[1]
+
+
+def data_streams(index) -> set[int]:
+    """Every tcp.stream labelled FTP-DATA: tshark's links and, once it has run, the follower's."""
+    links = follower_links(index) or {}
+    return set(index.ftp.stream_conv) | set(links)
+
+
 def ftp_data(ctx, p: int, end: int, paylen: int, stream: int) -> bool:
-    """An FTP data connection's segment (False if the stream is not one)."""
+    """An FTP data connection's segment (False if the stream is not one).  ftptui's follower
+    decides when it has run; before that (and for connections it could not tie to a control
+    connection) tshark's own linking rules do."""
     linker = ctx.index.ftp
     label = linker.label(stream, ctx.i) if stream >= 0 else None
-    if label is None:
+    links = follower_links(ctx.index)
+    ours = links.get(stream) if links is not None and stream >= 0 else None
+    if label is None and ours is None:
         return False
     conv = linker.data_conv(stream)
     d, data = ctx.d, ctx.pkt.data[p:end]
-    method, command = label
+    if ours is not None:
+        method, command, setup, command_frame = ours
+        cwd = conv.cwd.text if conv is not None and conv.cwd is not None else None
+    else:
+        method, command = label
+        # a port-20 connection nothing announced links to its TCP conversation's first frame
+        setup = conv.setup_frame if conv.cwd is not None else ctx.index.tcp.first_frame(stream)
+        command_frame = conv.command_frame
+        cwd = conv.cwd.text if conv.cwd is not None else None
     d.protocol = "FTP-DATA"
     d.info = f"FTP Data: {paylen} bytes" + (f" ({method})" if method else "") + (f" ({command})" if command else "")
     layer = d.layer(f"FTP Data ({len(data)} bytes data)", "ftp-data", p, end - p)
-    # a port-20 connection nothing announced links to its TCP conversation's first frame
-    setup = conv.setup_frame if conv.cwd is not None else ctx.index.tcp.first_frame(stream)
     layer.add(f"[Setup frame: {setup + 1}]", "ftp-data.setup-frame", value=setup + 1)
-    if conv.cwd is not None:
+    if ours is not None or conv.cwd is not None:
         if method:
             layer.add(f"[Setup method: {method}]", "ftp-data.setup-method", value=method)
         if command:
             layer.add(f"[Command: {command}]", "ftp-data.command", value=command)
-            layer.add(f"Command frame: {conv.command_frame + 1}", "ftp-data.command-frame",
-                      value=conv.command_frame + 1)
-        layer.add(f"[Current working directory: {conv.cwd.text}]", "ftp-data.current-working-directory",
-                  value=conv.cwd.text)
+            layer.add(f"Command frame: {command_frame + 1}", "ftp-data.command-frame", value=command_frame + 1)
+        if cwd is not None:
+            layer.add(f"[Current working directory: {cwd}]", "ftp-data.current-working-directory", value=cwd)
     if looks_like_text(data):
         d.layers.append(text_lines(p, data))
     return True
