@@ -124,3 +124,17 @@ async def test_diagram_and_follow_from_a_transfer():
         # tshark -r tests/data/seed-ftp-active.pcap -Y "tcp.stream eq 3" -T fields -e frame.number
         assert [int(f) + 1 for f in browser.query_one(PacketList).frames] == [61, 62, 64, 67, 68, 69, 70, 71, 72, 73,
                                                                               74, 75]
+
+
+async def test_browser_relabels_ftp_data_once_followed():
+    """After indexing, the browser follows the FTP sessions and the list shows the data
+    connection tshark misses (Zeek ftp.log: active-mode LIST to port 33582, frame 63)."""
+    from ftptui.dissect.packet import dissect
+    app = FtptuiApp(str(DATA / "public" / "zeek__ipv4.pcap"))
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        browser = app.screen
+        assert "ftp_analysis" in browser.index.memo
+        d = dissect(browser.index, 62)
+        assert (d.protocol, d.info) == ("FTP-DATA", "FTP Data: 342 bytes (PORT) (LIST)")

@@ -94,6 +94,10 @@ class SavedView:
     failed: Filter | None
 
 
+class FtpFollowed(Message):
+    """The FTP follower has analysed the whole capture."""
+
+
 def progress_bar(fraction: float, width: int = 20) -> str:
     filled = int(round(fraction * width))
     return "[" + "█" * filled + "░" * (width - filled) + f"] {fraction * 100:3.0f}%"
@@ -158,6 +162,22 @@ class BrowserScreen(Screen):
             self.post_message(IndexProgress(False))
         self.index.done = True
         self.post_message(IndexProgress(True))
+        self.follow_ftp()
+
+    @work(thread=True, exclusive=True, group="ftp")
+    def follow_ftp(self) -> None:
+        """Follow the FTP sessions once everything is indexed: data connections are then labelled
+        by ftptui's own linking (right where tshark's port rules are not), so redraw the rows."""
+        from ..ftp.analysis import analyse
+        try:
+            analyse(self.index)
+        except Exception as e:  # the browser works without it; say why the labels stay tshark's
+            self.app.call_from_thread(self.notify, f"FTP analysis failed: {e}", severity="warning")
+            return
+        self.post_message(FtpFollowed())
+
+    def on_ftp_followed(self, message: "FtpFollowed") -> None:
+        self.query_one(PacketList).forget_rows()
 
     def on_index_progress(self, message: IndexProgress) -> None:
         plist = self.query_one(PacketList)

@@ -95,6 +95,11 @@ class PacketList(ScrollView, can_focus=True):
     def _count(self) -> int:
         return len(self.index) if self.frames is None else len(self.frames)
 
+    def forget_rows(self) -> None:
+        """Drop the rendered rows (their text changed, e.g. FTP-DATA labels) and redraw."""
+        self._cache.clear()
+        self.refresh()
+
     def sync(self) -> None:
         """Pick up rows added since the last call (packets indexed, or frames a filter added)."""
         n = self._count()
