@@ -1,0 +1,198 @@
+"""Command-line actions for live and growing captures (called from cli.main):
+
+    ftptui -D                                              list interfaces as tshark -D
+    ftptui -i IFACE [-f BPF] --print [-Y F] [-c N] [-w FILE] print packets as they arrive
+    ftptui -r - --print [-Y F] [-c N] [-w FILE]            a pcap/pcapng stream on stdin
+    ftptui -r FILE --follow-file --print                   a file still being written (tail -f)
+
+Lines are the same as `ftptui -r FILE --print` (PacketIndex + dissect + tshark_line); Ctrl-C
+(or SIGTERM) ends the capture cleanly: packets already captured are written and printed, and the
+-w file is a complete capture.
+"""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from ..errors import FtptuiError
+
+NOT_YET = "is not available in the UI yet: add --print to print the packets as they arrive"
+
+
+def wants(args, path: str | None) -> bool:
+    """Is this command line one of ours?"""
+    return bool(args.list_interfaces or args.interface or args.follow_file or path == "-"
+                or args.count or args.capture_filter or args.write)
+
+
+def run(args, path: str | None) -> int:
+    if args.list_interfaces:
+        from .live import interface_lines
+        for line in interface_lines():
+            print(line)
+        return 0
+    other = [flag for flag, on in (("--ftp", args.ftp), ("--conv", args.conv), ("--follow", args.follow),
+                                   ("--export-objects", args.export_objects)) if on]
+    if args.interface:
+        if path:
+            raise FtptuiError("give either -i (capture) or -r (read), not both")
+        if other:
+            raise FtptuiError(f"{other[0]} needs a capture file: capture with -w FILE first")
+        if not args.print_list:
+            raise FtptuiError(f"live capture (-i) {NOT_YET}")
+        return print_live(args)
+    if args.capture_filter:
+        raise FtptuiError("a capture filter (-f) needs an interface to capture on (-i IFACE)")
+    if not path:
+        raise FtptuiError("-c and -w need a capture: -i IFACE, or -r FILE")
+    if other:
+        raise FtptuiError(f"{other[0]} needs a capture file, not a stream: save it with -w FILE first")
+    if args.write and path != "-":
+        raise FtptuiError("-w saves a live capture (-i) or a stream read from standard input (-r -)")
+    if not args.print_list:
+        what = "reading a stream (-r -)" if path == "-" else "following a growing file (--follow-file)"
+        if not args.follow_file and path != "-":  # -c with a plain file
+            raise FtptuiError("-c works with --print")
+        raise FtptuiError(f"{what} {NOT_YET}")
+    return print_stream(args, path)
+
+
+class _Interrupt:
+    """SIGINT/SIGTERM set an event instead of raising in the middle of a batch."""
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.old = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.old[sig] = signal.signal(sig, lambda *_: self.event.set())
+        return self.event
+
+    def __exit__(self, *exc):
+        for sig, handler in self.old.items():
+            signal.signal(sig, handler)
+
+
+def _compile_display_filter(text: str | None):
+    if not text:
+        return None
+    from ..dfilter.compile import compile_filter
+    from ..dfilter.errors import FilterError
+    try:
+        return compile_filter(text)
+    except FilterError as e:
+        raise FtptuiError(f"invalid display filter: {e.describe(text)}") from None
+
+
+class _Printer:
+    """Prints the new rows of a growing index as tshark lines."""
+
+    def __init__(self, cap, flt, out=None):
+        from ..dissect.packet import dissect
+        from ..render.tshark import tshark_line
+        from ..store.index import PacketIndex
+        self.index = PacketIndex(cap)
+        self.run = None
+        if flt is not None:
+            from ..dfilter.apply import FilterRun
+            self.run = FilterRun(self.index, flt)
+        self.dissect, self.line = dissect, tshark_line
+        self.out = out or sys.stdout
+        self.done = 0
+
+    def add(self, batch, limit: int = 0) -> bool:
+        """Index a batch and print its rows; False once `limit` packets have been read."""
+        index = self.index
+        index.add_batch(batch)
+        end = len(index) if not limit else min(len(index), limit)
+        rows = range(self.done, end) if self.run is None else self.run.rows(self.done, end).tolist()
+        write = self.out.write
+        for i in rows:
+            write(self.line(self.run.dissection(i) if self.run else self.dissect(index, i)) + "\n")
+        self.out.flush()
+        self.done = end
+        return not limit or end < limit
+
+
+def _follow(cap, source, printer: _Printer, stop: threading.Event, limit: int = 0, on_stop=None) -> None:
+    """Print batches as the source grows, until it finishes, `limit` packets, or `stop`
+    (then `on_stop()` may finish the source, and what it wrote is still printed)."""
+    while True:
+        finished = source.finished
+        for batch in cap.tail(final=finished):
+            if not printer.add(batch, limit):
+                return
+        if finished:
+            return
+        if stop.is_set():
+            if on_stop is None:
+                return
+            on_stop()
+            on_stop = None
+            continue
+        source.wait(0.2)
+
+
+def _warnings(cap) -> int:
+    for w in cap.warnings:
+        print(f"ftptui: {w}", file=sys.stderr)
+    return 2 if cap.warnings else 0
+
+
+def print_live(args) -> int:
+    from .live import LiveCapture
+    from .reader import open_capture
+
+    flt = _compile_display_filter(args.display_filter)
+    names = [n for spec in args.interface for n in spec.split(",") if n]
+    live = LiveCapture(names, args.capture_filter or "", spool_path=args.write, count=args.count or 0)
+    try:
+        with _Interrupt() as stop:
+            live.start()
+            print(f"Capturing on {', '.join(repr(n) for n in live.stats().interfaces)}", file=sys.stderr,
+                  flush=True)
+            cap = open_capture(live.path, live.display_name)
+            try:
+                _follow(cap, live, _Printer(cap, flt), stop, on_stop=live.stop)
+            finally:
+                live.stop()
+                cap.close()
+        stats = live.stats()
+        n, d = stats.packets, stats.dropped or 0
+        print(f"{n} packet{'' if n == 1 else 's'} captured", file=sys.stderr)
+        if d:
+            print(f"{d} packet{'' if d == 1 else 's'} dropped by the kernel", file=sys.stderr)
+        if stats.error:
+            raise FtptuiError(stats.error)
+        return 0
+    finally:
+        live.close()
+
+
+def print_stream(args, path: str) -> int:
+    from .spool import Finished, FileSource, StreamSpool, open_growing
+
+    flt = _compile_display_filter(args.display_filter)
+    if path == "-":
+        source = StreamSpool(0, path=args.write).start()
+    elif args.follow_file:
+        source = FileSource(path)
+    else:
+        source = Finished(path)  # -c on a plain file
+    try:
+        with _Interrupt() as stop:
+            cap = open_growing(source, stop)
+            try:
+                _follow(cap, source, _Printer(cap, flt), stop, limit=args.count or 0)
+                if source.error:
+                    raise FtptuiError(source.error)
+                return _warnings(cap) if source.finished else 0
+            finally:
+                cap.close()
+    finally:
+        close = getattr(source, "close", None)
+        if close:
+            close()
