@@ -21,6 +21,9 @@ def parse_args(argv):
     p.add_argument("-r", "--read", metavar="FILE", help="read packets from a pcap/pcapng file (gzip ok)")
     p.add_argument("--print", "-P", dest="print_list", action="store_true",
                    help="print the packet list as tshark does and exit")
+    p.add_argument("--tshark-ftp-data", action="store_true",
+                   help="with --print: label FTP data connections by tshark 4.0's own rules (to diff with "
+                        "tshark), not by ftptui's FTP follower")
     p.add_argument("-Y", "--display-filter", metavar="FILTER",
                    help="with --print: only packets matching this Wireshark display filter")
     p.add_argument("--follow", metavar="tcp,N|udp,N",
@@ -83,7 +86,7 @@ def main(argv=None) -> int:
             if not path:
                 print("ftptui: --print needs a capture file (-r FILE)", file=sys.stderr)
                 return 2
-            return print_list(path, args.display_filter)
+            return print_list(path, args.display_filter, follow_ftp=not args.tshark_ftp_data)
         return run_ui(path)
     except FtptuiError as e:
         print(f"ftptui: {e}", file=sys.stderr)
@@ -95,7 +98,7 @@ def main(argv=None) -> int:
         return 0
 
 
-def print_list(path: str, display_filter: str | None = None) -> int:
+def print_list(path: str, display_filter: str | None = None, follow_ftp: bool = True) -> int:
     from .capture import open_capture
     from .dissect.packet import dissect
     from .ftp.analysis import analyse
@@ -119,7 +122,8 @@ def print_list(path: str, display_filter: str | None = None) -> int:
     # Index everything and follow the FTP sessions first: data connections are then labelled
     # by ftptui's own linking, which is right where tshark's one-pass port rules are not.
     index.build()
-    analyse(index)
+    if follow_ftp:
+        analyse(index)
     rows = range(len(index)) if run is None else run.rows().tolist()
     for i in rows:
         out.write(tshark_line(run.dissection(i) if run else dissect(index, i)) + "\n")

@@ -43,7 +43,7 @@ def run_print(path) -> tuple[str, str, int]:
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = cli.main(["-r", str(path), "--print"])
+        rc = cli.main(["-r", str(path), "--print", "--tshark-ftp-data"])  # the reader's test: tshark's labels
     return out.getvalue(), err.getvalue(), rc
 
 

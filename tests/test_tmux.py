@@ -43,7 +43,10 @@ def wait_for(session: str, text: str, timeout: float = DEADLINE) -> str:
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
-        screen = tmux("capture-pane", "-p", "-t", session).stdout
+        shot = tmux("capture-pane", "-p", "-t", session, check=False)
+        if shot.returncode != 0:
+            pytest.fail(f"the ftptui session ended while waiting for {text!r}; last screen:\n{screen}")
+        screen = shot.stdout
         if text in screen:
             return screen
         time.sleep(0.1)  # polling interval only; the condition above is what we wait for
@@ -93,3 +96,31 @@ def test_demo_in_tmux(session):
         time.sleep(0.1)
     else:
         pytest.fail("ftptui did not quit on q")
+
+
+def test_filter_follow_and_ftp_views_in_tmux(session):
+    """The keyboard paths of a triage in a real terminal: filter, follow the data connection,
+    back, the FTP view."""
+    wait_for(session, "Request: USER ftpuser")
+    tmux("send-keys", "-t", session, "/")
+    tmux("send-keys", "-t", session, "-l", 'ftp.request.command == "RETR"')
+    tmux("send-keys", "-t", session, "Enter")
+    screen = wait_for(session, "Displayed: 1 of 84")
+    assert "Request: RETR dump.sql" in screen
+    # the RETR is on the control connection; go to the data packet 67 and follow its stream
+    tmux("send-keys", "-t", session, "/")
+    tmux("send-keys", "-t", session, "C-u")
+    tmux("send-keys", "-t", session, "Enter")
+    wait_for(session, "Displayed: 84 of 84")
+    tmux("send-keys", "-t", session, "C-g")
+    wait_for(session, "Go to packet number")
+    tmux("send-keys", "-t", session, "67", "Enter")
+    wait_for(session, "Frame 67:")
+    tmux("send-keys", "-t", session, "F")
+    screen = wait_for(session, "-- MySQL dump")  # the transferred file, as text
+    assert "tcp.stream eq 3" in screen
+    tmux("send-keys", "-t", session, "Escape")
+    wait_for(session, "Frame 67:")
+    tmux("send-keys", "-t", session, "T")
+    screen = wait_for(session, "FTP sessions: 1")
+    assert "ftpuser" in screen and "10.10.10.187:21" in screen

@@ -248,7 +248,9 @@ class BrowserScreen(Screen):
     # --- display filter -------------------------------------------------------------------------
     def action_focus_filter(self) -> None:
         bar = self.query_one(FilterBar)
-        bar.input.focus()
+        # focus now, not after a refresh (Widget.focus defers it): keys typed or pasted right
+        # after "/" must land in the bar, not on the list
+        self.set_focus(bar.input)
         bar.input.cursor_position = len(bar.value)
 
     def on_filter_bar_apply(self, message: FilterBar.Apply) -> None:

@@ -117,11 +117,12 @@ class FtpScreen(Screen):
                 yield DataTable(id="ftp-credentials", cursor_type="row", zebra_stripes=True)
             with TabPane("Diagram", id="tab-diagram"):
                 yield Log(id="ftp-diagram")
-        yield Input(placeholder="directory to extract into", id="ftp-input")
+        box = Input(placeholder="directory to extract into", id="ftp-input")
+        box.display = False  # shown when a path is asked for
+        yield box
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#ftp-input", Input).display = False
         sessions = self.query_one("#ftp-sessions", DataTable)
         sessions.add_columns("Id", "Client", "Server", "User", "Logged in", "Commands", "Transfers", "TLS")
         self.query_one("#ftp-transfers", DataTable).add_columns(
