@@ -34,8 +34,9 @@ def parse_args(argv):
                    help="print the conversations table (eth, ip, ipv6, tcp, udp) as tshark -z conv does")
     p.add_argument("--ftp", action="store_true", help="print FTP sessions, credentials and transfers and exit")
     p.add_argument("--json", action="store_true", help="with --ftp: print them as JSON")
-    p.add_argument("--diagram", metavar="SESSION", type=int,
-                   help="with --ftp: print session SESSION as a Mermaid sequence diagram")
+    p.add_argument("--diagram", metavar="SESSION|tcp,N",
+                   help="print FTP session SESSION (with --ftp) or TCP stream N (tcp,N) as a Mermaid "
+                        "sequence diagram")
     p.add_argument("--fold", action="store_true",
                    help="with --diagram: fold each connection's handshake and teardown into a note")
     p.add_argument("--export-objects", metavar="ftp-data,DIR",
@@ -67,6 +68,11 @@ def main(argv=None) -> int:
         from .capture import commands as capture_commands
         if capture_commands.wants(args, path):
             return capture_commands.run(args, path)
+        if args.diagram and args.diagram.startswith("tcp,"):
+            if not path:
+                print("ftptui: --diagram needs a capture file (-r FILE)", file=sys.stderr)
+                return 2
+            return print_stream_diagram(path, args.diagram, args.fold)
         if args.ftp or args.export_objects:
             if not path:
                 print("ftptui: --ftp and --export-objects need a capture file (-r FILE)", file=sys.stderr)
@@ -153,7 +159,9 @@ def print_ftp(path: str, args) -> int:
                 print(extract(index, session, t, directory, k))
         return 0
     if args.diagram is not None:
-        session = next((s for s in analysis.sessions if s.id == args.diagram), None)
+        if not args.diagram.isdigit():
+            raise FtptuiError(f"--diagram wants an FTP session number or tcp,N, not {args.diagram!r}")
+        session = next((s for s in analysis.sessions if s.id == int(args.diagram)), None)
         if session is None:
             raise FtptuiError(f"{path}: no FTP session {args.diagram} (sessions: 1..{len(analysis.sessions)})")
         sys.stdout.write(render.mermaid(index, session, fold=args.fold))
@@ -161,6 +169,23 @@ def print_ftp(path: str, args) -> int:
         sys.stdout.write(render.to_json(index, analysis) + "\n")
     else:
         sys.stdout.write(render.tables(index, analysis))
+    return 0
+
+
+def print_stream_diagram(path: str, spec: str, fold: bool) -> int:
+    from .capture import open_capture
+    from .render.sequence import mermaid, steps
+    from .store.index import PacketIndex
+    from .streams.follow import endpoints
+
+    number = spec.partition(",")[2]
+    index = PacketIndex(open_capture(path))
+    index.build()
+    if not number.isdigit() or int(number) >= index.tcp.count:
+        raise FtptuiError(f"{path}: no tcp stream {number!r} (the capture has {index.tcp.count}: 0..{index.tcp.count - 1})")
+    frames = index.stream_packets(int(number))
+    a, b = endpoints(index, int(frames[0]))
+    sys.stdout.write(mermaid(steps(index, frames, {tuple(a)}, fold), f"{a[0]}:{a[1]}", f"{b[0]}:{b[1]}"))
     return 0
 
 

@@ -272,3 +272,29 @@ def test_folded_diagram_notes_connections():
     assert out.count("Note over A,F: Connection established") == 4  # control + 3 data connections
     assert out.count("Note over A,F: Connection closed") == 4
     assert "TCP [SYN]" not in out
+
+
+def test_data_connection_diagram_matches_the_walkthrough():
+    """The walkthrough draws the LIST data connection (its line 158) with A as the FTP client;
+    `--diagram tcp,1` names A the connection's opener (the server, port 20), so the arrows are
+    the same with the two ends swapped."""
+    seed = (DATA / "seed-walkthrough-diagrams.txt").read_text().splitlines()[4]
+    out, err, rc = cli("-r", str(DATA / "seed-ftp-active.pcap"), "--diagram", "tcp,1")
+    assert rc == 0
+    swapped = [a.replace("A->>F", "X").replace("F-->>A", "A->>F").replace("X", "F-->>A") for a in _arrows(out)]
+    assert swapped == _arrows(seed)
+
+
+@pytest.mark.parametrize("rel, verb, text", [
+    ("ftp/zeek__ftp-invalid-reply-code.pcap", "PASV", "99 PASV invalid"),
+    ("ftp/zeek__ftp-missing-reply-code.pcap", "SYST", "SYST not supported"),
+    ("ftp/zeek__ftp-missing-space-after-reply-code.pcap", "RETR", "230_no_space"),
+])
+def test_odd_reply_codes_are_kept_without_a_code(rel, verb, text):
+    """Zeek's synthetic servers answer with a 2-digit code, no code, or no space after it; the
+    reply is kept as the server sent it (no code), and the next command still pairs with its own
+    reply (QUIT -> 221)."""
+    (s,) = ftp(rel)[1].sessions
+    by_verb = {c.verb: c for c in s.commands}
+    assert [(r.code, r.lines[0]) for r in by_verb[verb].replies] == [(None, text)]
+    assert by_verb["QUIT"].final.code == 221 and (s.user, s.logged_in) == ("zeek", True)

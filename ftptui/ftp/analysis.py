@@ -21,6 +21,10 @@ from .control import ReplyAssembler, parse_command, split_lines
 from .session import Session, Transfer
 
 FTP_PORT = 21
+# how long after it is announced a data connection may start (servers close an unused passive
+# port within a minute or two; five minutes is generous and keeps a later reuse of the same port
+# from being taken for it)
+DATA_WINDOW_NS = 300 * 1_000_000_000
 FTP_VERBS = (b"USER", b"AUTH", b"FEAT", b"SYST", b"OPTS", b"user", b"auth", b"feat", b"syst", b"opts")
 
 
@@ -132,6 +136,7 @@ def link_data(index, result: FtpAnalysis, starts: np.ndarray) -> None:
         by_responder.setdefault((canonical_addr(dst[0]), dst[1]), []).append(sid)
     taken: set[int] = set()
     control = {s.stream for s in result.sessions}
+    ts = cols["ts"]
     for session in result.sessions:
         for t in session.transfers:
             exp = t.expectation
@@ -142,7 +147,8 @@ def link_data(index, result: FtpAnalysis, starts: np.ndarray) -> None:
             peer = session.client[0] if exp.mode == "active" else session.server[0]
             for key in ((canonical_addr(exp.addr), exp.port), (canonical_addr(peer), exp.port)):
                 sid = next((sid for sid in by_responder.get(key, [])
-                            if sid not in taken and sid not in control and starts[sid] >= exp.frame), None)
+                            if sid not in taken and sid not in control and starts[sid] >= exp.frame
+                            and ts[starts[sid]] - ts[exp.frame] <= DATA_WINDOW_NS), None)
                 if sid is not None:
                     taken.add(sid)
                     _fill(index, session, t, sid)
