@@ -138,3 +138,24 @@ async def test_browser_relabels_ftp_data_once_followed():
         assert "ftp_analysis" in browser.index.memo
         d = dissect(browser.index, 62)
         assert (d.protocol, d.info) == ("FTP-DATA", "FTP Data: 342 bytes (PORT) (LIST)")
+
+
+async def test_tcp_stream_diagram_screen():
+    """D on a packet of the LIST data connection (frame 28, tcp.stream 1) draws its ladder:
+    the walkthrough's steps TCP [SYN] ... FTP-DATA ... TCP [FIN, ACK]."""
+    from ftptui.ui.diagram_view import DiagramScreen
+    app = FtptuiApp(str(SEED))
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.screen.select_frame(27)
+        await pilot.press("D")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DiagramScreen)
+        lines = list(screen.query_one(Log).lines)
+        labels = [ln.split("│")[1].strip("─ ▶◀") for ln in lines[1:]]
+        assert labels == ["TCP [SYN]", "TCP [SYN, ACK]", "TCP [ACK]", "FTP-DATA", "TCP [ACK]", "TCP [FIN, ACK]",
+                          "TCP [FIN, ACK]", "TCP [ACK]"]
+        await pilot.press("m")
+        assert app.clipboard.startswith("sequenceDiagram\n    participant A as 10.10.10.187:20")

@@ -110,6 +110,7 @@ class BrowserScreen(Screen):
         Binding("F", "follow", "Follow stream", id="browser.follow"),
         Binding("C", "conversations", "Conversations", id="browser.conversations"),
         Binding("T", "ftp", "FTP sessions", id="browser.ftp"),
+        Binding("D", "diagram", "Sequence diagram", id="browser.diagram"),
         Binding("escape", "cancel", "Cancel", show=False, id="browser.cancel"),
         Binding("tab", "next_pane(1)", "Next pane", show=False, id="browser.next_pane"),
         Binding("shift+tab", "next_pane(-1)", "Previous pane", show=False, id="browser.previous_pane"),
@@ -501,6 +502,16 @@ class BrowserScreen(Screen):
     def action_conversations(self) -> None:
         screen = ConversationsScreen(self.index, self.conv_kind)
         self.app.push_screen(screen, lambda result: self._conversations_closed(screen, result))
+
+    def action_diagram(self) -> None:
+        """The selected packet's TCP stream as a sequence diagram."""
+        from .diagram_view import DiagramScreen
+        frame = self.query_one(PacketList).current_frame
+        stream = int(self.index.field("stream", frame)) if frame is not None else -1
+        if stream < 0:
+            self.notify("Select a TCP packet: its stream is drawn", severity="warning", timeout=3)
+            return
+        self.app.push_screen(DiagramScreen(self.index, stream))
 
     def action_ftp(self) -> None:
         from .ftp_view import FtpScreen
