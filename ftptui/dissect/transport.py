@@ -16,6 +16,13 @@ ICMP_UNREACH = {0: "Network unreachable", 1: "Host unreachable", 2: "Protocol un
                 9: "Network administratively prohibited", 10: "Host administratively prohibited",
                 13: "Communication administratively filtered"}
 ICMP_TTL = {0: "Time to live exceeded in transit", 1: "Fragment reassembly time exceeded"}
+# tshark's code names for the ICMPv6 errors it names in Info (packet-icmpv6.c)
+ICMPV6_CODES = {
+    1: {0: "no route to destination", 1: "Communication with destination administratively prohibited",
+        2: "Beyond scope of source address", 3: "Address unreachable", 4: "Port unreachable",
+        5: "Source address failed ingress/egress policy", 6: "Reject route to destination"},
+    3: {0: "hop limit exceeded in transit", 1: "fragment reassembly time exceeded"},
+}
 ICMPV6_TYPES = {1: "Destination Unreachable", 2: "Packet Too Big", 3: "Time Exceeded", 4: "Parameter Problem",
                 128: "Echo (ping) request", 129: "Echo (ping) reply", 130: "Multicast Listener Query",
                 131: "Multicast Listener Report", 132: "Multicast Listener Done", 133: "Router Solicitation",
@@ -108,7 +115,51 @@ def icmp(ctx, off, end) -> None:
         d.info = f"{name} ({ICMP_TTL.get(code, 'Unknown')})"
     else:
         d.info = name
+    if typ in (3, 4, 5, 11, 12):
+        quoted_packet(ctx, layer, off + 8, end, 4)
     d.color = "icmp" if typ in (0, 8) else "icmp-error"
+
+
+def quoted_packet(ctx, layer, q: int, end: int, version: int) -> None:
+    """The start of the packet an ICMP error quotes, as tshark shows it inside the ICMP layer: its
+    IP header and the transport ports, under the usual field names (so `ip.addr`, `udp.port`
+    match it, as in Wireshark).  A quote cut short just ends the items."""
+    from .packet import Malformed  # here: packet imports this module
+    pkt = ctx.pkt
+    try:
+        if version == 4:
+            ihl = (pkt.u8(q) & 0x0F) * 4
+            src, dst, proto = pkt.bytes(q + 12, 4), pkt.bytes(q + 16, 4), pkt.u8(q + 9)
+            node = layer.add(f"Internet Protocol Version 4, Src: {_v4(src)}, Dst: {_v4(dst)}", "ip", q,
+                             min(ihl, end - q))
+            node.add(f"Total Length: {pkt.u16(q + 2)}", "ip.len", q + 2, 2, pkt.u16(q + 2))
+            node.add(f"Identification: 0x{pkt.u16(q + 4):04x} ({pkt.u16(q + 4)})", "ip.id", q + 4, 2, pkt.u16(q + 4))
+            node.add(f"Time to Live: {pkt.u8(q + 8)}", "ip.ttl", q + 8, 1, pkt.u8(q + 8))
+            node.add(f"Protocol: {proto}", "ip.proto", q + 9, 1, proto)
+            node.add(f"Source Address: {_v4(src)}", "ip.src", q + 12, 4, src)
+            node.add(f"Destination Address: {_v4(dst)}", "ip.dst", q + 16, 4, dst)
+            t = q + ihl
+        else:
+            src, dst, proto = pkt.bytes(q + 8, 16), pkt.bytes(q + 24, 16), pkt.u8(q + 6)
+            node = layer.add(f"Internet Protocol Version 6, Src: {ipv6(src)}, Dst: {ipv6(dst)}", "ipv6", q,
+                             min(40, end - q))
+            node.add(f"Next Header: {proto}", "ipv6.nxt", q + 6, 1, proto)
+            node.add(f"Source Address: {ipv6(src)}", "ipv6.src", q + 8, 16, src)
+            node.add(f"Destination Address: {ipv6(dst)}", "ipv6.dst", q + 24, 16, dst)
+            t = q + 40
+        if proto in (6, 17):
+            sport, dport = pkt.u16(t), pkt.u16(t + 2)
+            name, title = ("udp", "User Datagram Protocol") if proto == 17 else ("tcp", "Transmission Control Protocol")
+            node = layer.add(f"{title}, Src Port: {sport}, Dst Port: {dport}", name, t, min(8, end - t))
+            node.add(f"Source Port: {sport}", f"{name}.srcport", t, 2, sport)
+            node.add(f"Destination Port: {dport}", f"{name}.dstport", t + 2, 2, dport)
+    except Malformed:
+        pass
+
+
+def _v4(b: bytes) -> str:
+    return "%d.%d.%d.%d" % tuple(b)
+
 
 
 def _echo_timestamp(ctx, layer, p: int, end: int) -> int:
@@ -214,8 +265,10 @@ def icmpv6(ctx, off, end) -> None:
     elif typ in (133, 134):
         d.info = name + (f" from {mac(lladdr)}" if lladdr else "")
     else:
-        d.info = name
+        d.info = name + (f" ({ICMPV6_CODES[typ].get(code, 'Unknown')})" if typ in ICMPV6_CODES else "")
         d.color = "icmp-error" if typ < 128 else "icmp"
+    if typ in (1, 2, 3, 4):  # errors quote the offending packet
+        quoted_packet(ctx, layer, off + 8, end, 6)
 
 
 def _ndp_lladdr(pkt, p, end):
