@@ -14,7 +14,7 @@ import numpy as np
 
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
 from ..dissect.ftp import data_streams
-from ..streams.analysis import FLAG_FIELDS
+from ..streams.analysis import FLAG_FIELDS, NO_SUBDISSECTOR
 from .compile import Compiler
 from .fields import lookup
 from .literals import Network
@@ -83,10 +83,16 @@ class Columns:
 
 
 def _ftp_data(c: Columns) -> np.ndarray:
-    """TCP payload of a data connection the FTP linker knows (the decoder's own rule)."""
+    """TCP payload of a data connection the FTP linker knows (the decoder's own rule), except the
+    segments tshark gives no application layer (retransmissions, keep-alives: see analysis)."""
     streams = np.fromiter(data_streams(c.index), dtype=np.int64)
     port21 = (c.col("sport") == 21) | (c.col("dport") == 21)
-    return c.transport(PROTO_TCP) & (c.col("paylen") > 0) & ~port21 & np.isin(c.col("stream"), streams)
+    mask = c.transport(PROTO_TCP) & (c.col("paylen") > 0) & ~port21 & np.isin(c.col("stream"), streams)
+    for k in np.nonzero(mask)[0].tolist():
+        seq_ack = c.index.tcp_analysis(int(c.rows[k]))
+        if seq_ack is not None and seq_ack.flags & NO_SUBDISSECTOR:
+            mask[k] = False
+    return mask
 
 
 def _field_table():
