@@ -285,9 +285,25 @@ def test_unprivileged_run_says_how_to_fix_it():
     assert ran
 
 
-def test_live_ui_is_not_there_yet():
-    line = _one_line_error(run_ftptui("-i", "lo"))
-    assert "--print" in line
+def test_live_ui_errors_come_before_the_ui():
+    """`ftptui -i` without --print opens the browser; what is wrong with the command line (an
+    unknown interface, an invalid filter, no privileges) is one line and status 2 before the UI
+    is drawn (so nothing here needs a terminal)."""
+    line = _one_line_error(run_ftptui("-i", "nosuchif0", stdin=subprocess.DEVNULL))
+    assert "there is no interface 'nosuchif0'" in line
+    if bpf.available():
+        line = _one_line_error(run_ftptui("-i", "lo", "-f", "tcp prt 80", stdin=subprocess.DEVNULL))
+        assert "invalid capture filter" in line and "syntax error" in line
+    line = _one_line_error(run_ftptui("-i", "lo", "-r", "x.pcap", stdin=subprocess.DEVNULL))
+    assert "not both" in line
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to drop privileges")
+def test_unprivileged_ui_says_how_to_fix_it():
+    res = run_ftptui("-i", "lo", preexec_fn=_drop_capabilities, stdin=subprocess.DEVNULL)
+    line = _one_line_error(res)
+    assert "cannot capture on lo: permission denied" in line
+    assert "run as root" in line and "setcap cap_net_raw,cap_net_admin+eip" in line
 
 
 def test_list_interfaces_like_tshark():
@@ -469,7 +485,7 @@ def test_ftp_session_captured_live(tmp_path):
         ft.BACKENDS.pop("ftptui", None)
     path = traffic.pcaps["ftptui"]
     printed = backend["it"].stdout.splitlines()
-    assert printed and printed == run_ftptui("-r", str(path), "--print").stdout.splitlines()
+    assert printed and printed == run_ftptui("-r", str(path), "--print", "--tshark-ftp-data").stdout.splitlines()
     index = PacketIndex(open_capture(str(path)))
     index.build()
     analysis = analyse(index)

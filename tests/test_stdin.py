@@ -33,7 +33,7 @@ def ftptui_run(*args, data: bytes = b"", **kw) -> subprocess.CompletedProcess:
 
 
 def printed(path: Path) -> subprocess.CompletedProcess:
-    return ftptui_run("-r", str(path), "--print")
+    return ftptui_run("-r", str(path), "--print", "--tshark-ftp-data")  # streams print in one pass
 
 
 def pcap_record_ends(data: bytes) -> list[int]:
@@ -174,9 +174,17 @@ def test_count_and_write_with_stdin(tmp_path):
     assert res.returncode == 0 and saved.read_bytes() == SEED.read_bytes()
 
 
-def test_stream_needs_print_for_now():
-    res = ftptui_run("-r", "-", data=SEED.read_bytes())
-    assert res.returncode == 2 and b"--print" in res.stderr and b"Traceback" not in res.stderr
+def test_stream_in_the_browser_needs_a_terminal_for_the_keys():
+    """`ftptui -r -` without --print opens the browser, which reads keys from the terminal
+    (/dev/tty): without one (no controlling terminal) it says so in one line, status 2.
+    (tests/test_tmux.py runs it in a terminal.)"""
+    res = ftptui_run("-r", "-", data=SEED.read_bytes(), start_new_session=True)
+    assert res.returncode == 2 and b"Traceback" not in res.stderr
+    assert res.stderr.decode().strip().splitlines() == [
+        "ftptui: reading a capture from standard input needs a terminal for the keys: "
+        "/dev/tty: No such device or address"]
+    res = ftptui_run("-r", "-", "-c", "3", data=SEED.read_bytes(), start_new_session=True)
+    assert res.returncode == 2 and b"-c works with --print" in res.stderr
 
 
 def test_follow_file(tmp_path):
