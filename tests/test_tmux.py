@@ -102,6 +102,7 @@ def test_filter_follow_and_ftp_views_in_tmux(session):
     """The keyboard paths of a triage in a real terminal: filter, follow the data connection,
     back, the FTP view."""
     wait_for(session, "Request: USER ftpuser")
+    wait_for(session, "Frame 1:")  # ready: the first packet is selected and its tree drawn
     tmux("send-keys", "-t", session, "/")
     tmux("send-keys", "-t", session, "-l", 'ftp.request.command == "RETR"')
     tmux("send-keys", "-t", session, "Enter")
