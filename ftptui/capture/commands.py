@@ -1,5 +1,8 @@
 """Command-line actions for live and growing captures (called from cli.main):
 
+    ftptui -i IFACE [-f BPF] [-c N] [-w FILE]              the browser on a live capture
+    ftptui -r - [-w FILE]                                  the browser on a stream (keys from the terminal)
+    ftptui -r FILE --follow-file                           the browser on a file still being written
     ftptui -D                                              list interfaces as tshark -D
     ftptui -i IFACE [-f BPF] --print [-Y F] [-c N] [-w FILE] print packets as they arrive
     ftptui -r - --print [-Y F] [-c N] [-w FILE]            a pcap/pcapng stream on stdin
@@ -11,13 +14,12 @@ Lines are the same as `ftptui -r FILE --print` (PacketIndex + dissect + tshark_l
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
 
 from ..errors import FtptuiError
-
-NOT_YET = "is not available in the UI yet: add --print to print the packets as they arrive"
 
 
 def wants(args, path: str | None) -> bool:
@@ -40,7 +42,7 @@ def run(args, path: str | None) -> int:
         if other:
             raise FtptuiError(f"{other[0]} needs a capture file: capture with -w FILE first")
         if not args.print_list:
-            raise FtptuiError(f"live capture (-i) {NOT_YET}")
+            return ui_live(args)
         return print_live(args)
     if args.capture_filter:
         raise FtptuiError("a capture filter (-f) needs an interface to capture on (-i IFACE)")
@@ -51,10 +53,9 @@ def run(args, path: str | None) -> int:
     if args.write and path != "-":
         raise FtptuiError("-w saves a live capture (-i) or a stream read from standard input (-r -)")
     if not args.print_list:
-        what = "reading a stream (-r -)" if path == "-" else "following a growing file (--follow-file)"
-        if not args.follow_file and path != "-":  # -c with a plain file
-            raise FtptuiError("-c works with --print")
-        raise FtptuiError(f"{what} {NOT_YET}")
+        if args.count:  # the browser reads a whole stream or file; only a live capture stops at -c
+            raise FtptuiError("-c works with --print, or with -i in the browser")
+        return ui_stream(args, path)
     return print_stream(args, path)
 
 
@@ -196,3 +197,59 @@ def print_stream(args, path: str) -> int:
         close = getattr(source, "close", None)
         if close:
             close()
+
+
+# --- the browser on a growing capture ---------------------------------------------------------------
+def _run_app(source, cap=None) -> int:
+    from ..ui.app import FtptuiApp
+    app = FtptuiApp(source=source, cap=cap)
+    app.run()
+    return app.return_code or 0
+
+
+def ui_live(args) -> int:
+    """`ftptui -i IFACE [-f BPF]`: the browser on a live capture.  The interface and the filter
+    are checked and the capture started before the UI is drawn, so every problem (unknown
+    interface, invalid filter, no privileges) is one line on stderr and exit status 2."""
+    from .live import LiveCapture
+
+    names = [n for spec in args.interface for n in spec.split(",") if n]
+    live = LiveCapture(names, args.capture_filter or "", spool_path=args.write, count=args.count or 0)
+    try:
+        live.start()
+        return _run_app(live)
+    finally:
+        live.close()
+
+
+def _wait_for_header(source):
+    """open_growing, saying on stderr what it waits for when the header is slow to come."""
+    from .spool import open_growing
+
+    timer = threading.Timer(1.0, lambda: print(f"ftptui: waiting for a capture on {source.display_name}…",
+                                               file=sys.stderr, flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        return open_growing(source)
+    finally:
+        timer.cancel()
+
+
+def ui_stream(args, path: str) -> int:
+    """`ftptui -r -` (a pcap/pcapng stream on standard input, the keys from the terminal) and
+    `ftptui -r FILE --follow-file`: the browser on a capture that grows as it arrives."""
+    from .spool import FileSource, StreamSpool, stdin_from_tty
+
+    if path == "-":
+        if os.isatty(0):
+            raise FtptuiError("standard input is a terminal: pipe a capture into it, e.g. "
+                              "tcpdump -U -w - | ftptui -r -")
+        source = StreamSpool(stdin_from_tty(), path=args.write).start()
+    else:
+        source = FileSource(path)
+    try:
+        cap = _wait_for_header(source)
+        return _run_app(source, cap)
+    finally:
+        source.close()

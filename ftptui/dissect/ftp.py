@@ -203,10 +203,13 @@ SETUP_NAMES = {"PORT": "PORT", "PASV": "PASV", "EPRT": "EPRT", "EPSV": "EPASV"}
 
 def follower_links(index) -> dict[int, tuple[str, str, int, int]] | None:
     """tcp.stream -> (setup method, command, setup frame, command frame) from ftptui's own FTP
-    follower (ftptui/ftp), once it has analysed everything indexed; None before.  It links data
-    connections the way Zeek does, so it is right where tshark's port rules are not."""
+    follower (ftptui/ftp), once it has run; None before.  It links data connections the way Zeek
+    does, so it is right where tshark's port rules are not.  On a growing capture the latest
+    analysis may cover only the packets indexed when it ran: its links still hold (a data
+    connection, once tied to its command, stays tied), and streams that started later fall back
+    to tshark's rules until it runs again."""
     analysis = index.memo.get("ftp_analysis")
-    if analysis is None or analysis.packets != len(index):
+    if analysis is None or analysis.packets > len(index):
         return None
     links = index.memo.get("ftp_links")
     if links is None or links[0] is not analysis:

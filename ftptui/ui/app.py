@@ -1,6 +1,9 @@
 """The Textual application: welcome screen or browser, and one place for errors."""
 from __future__ import annotations
 
+import asyncio
+import signal
+
 from textual.app import App
 from textual.binding import Binding
 
@@ -15,17 +18,35 @@ class FtptuiApp(App):
     TITLE = "ftptui"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit")]
 
-    def __init__(self, path: str | None = None, sample: str | None = None):
+    def __init__(self, path: str | None = None, sample: str | None = None, source=None, cap=None):
+        """`source`: a growing capture instead of a file (a LiveCapture, a StreamSpool or a
+        FileSource; `cap` its capture file if it is open already)."""
         super().__init__()
         self.path = path
         self.sample = sample
+        self.source, self.source_cap = source, cap
 
     def on_mount(self) -> None:
-        if self.path:
+        self._exit_on_signals()
+        if self.source is not None:
+            self.open_source(self.source, self.source_cap, exit_on_error=True)
+        elif self.path:
             self.open_capture(self.path, exit_on_error=True)
         else:
             from ..cli import sample_path
             self.push_screen(WelcomeScreen(self.sample or sample_path()))
+
+    def _exit_on_signals(self) -> None:
+        """SIGTERM and SIGHUP (the SSH connection or the tmux pane went away) end the app the
+        normal way, so a live capture is stopped and its temporary spool deleted."""
+        if self.is_headless:
+            return  # under a test's Pilot: leave the test process's signals alone
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, lambda s=sig: self.exit(return_code=128 + s))
+        except (RuntimeError, NotImplementedError, ValueError, AttributeError):
+            pass  # not the main thread, or no such signals here
 
     def open_capture(self, path: str, exit_on_error: bool = False) -> None:
         try:
@@ -40,5 +61,29 @@ class FtptuiApp(App):
         remember(path)
         self.push_screen(screen)
 
+    def open_source(self, source, cap=None, exit_on_error: bool = False, start: bool = False) -> bool:
+        """Browse a growing capture (with `start`, start the LiveCapture first).  Errors (no
+        privileges, ...) end the app with one line when `exit_on_error`, else are a notice and
+        the source is closed."""
+        try:
+            if start and not source.running:
+                source.start()
+            screen = BrowserScreen(source, cap)
+        except FtptuiError as e:
+            if exit_on_error:
+                self.error_console.soft_wrap = True
+                self.exit(return_code=2, message=f"ftptui: {e}")
+            else:
+                self.notify(str(e), severity="error", timeout=10)
+                close = getattr(source, "close", None)
+                if close:
+                    close()
+            return False
+        self.push_screen(screen)
+        return True
+
     def on_welcome_screen_open_file(self, message: WelcomeScreen.OpenFile) -> None:
         self.open_capture(message.path)
+
+    def on_welcome_screen_start_capture(self, message: WelcomeScreen.StartCapture) -> None:
+        self.open_source(message.live, start=True)

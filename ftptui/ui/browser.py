@@ -26,6 +26,7 @@ from .conversations_view import ConversationsScreen
 from .filter_bar import FilterBar, FilterMenu
 from .follow_view import FollowScreen
 from .hex_view import HexView
+from .live import LiveBrowser
 from .packet_list import PacketList
 
 
@@ -103,10 +104,16 @@ def progress_bar(fraction: float, width: int = 20) -> str:
     return "[" + "█" * filled + "░" * (width - filled) + f"] {fraction * 100:3.0f}%"
 
 
-class BrowserScreen(Screen):
+class BrowserScreen(LiveBrowser, Screen):
+    """The packet browser on a capture file (`source` a path), or on a growing capture: a
+    LiveCapture, a StreamSpool (a pipe) or a FileSource (a file still being written), whose
+    capture file `cap` may be open already (open_growing waits for its header otherwise)."""
+
     BINDINGS = [
         Binding("ctrl+g,colon", "goto", "Go to packet", id="browser.goto"),
-        Binding("slash", "focus_filter", "Filter", id="browser.filter"),
+        # priority: handled as the key arrives, so keys typed right after it (a paste, tmux
+        # send-keys, a fast typist) already go to the bar; check_action turns it off in a text box
+        Binding("slash", "focus_filter", "Filter", id="browser.filter", priority=True),
         Binding("F", "follow", "Follow stream", id="browser.follow"),
         Binding("C", "conversations", "Conversations", id="browser.conversations"),
         Binding("T", "ftp", "FTP sessions", id="browser.ftp"),
@@ -114,14 +121,19 @@ class BrowserScreen(Screen):
         Binding("escape", "cancel", "Cancel", show=False, id="browser.cancel"),
         Binding("tab", "next_pane(1)", "Next pane", show=False, id="browser.next_pane"),
         Binding("shift+tab", "next_pane(-1)", "Previous pane", show=False, id="browser.previous_pane"),
+        *LiveBrowser.LIVE_BINDINGS,  # capture keys (live only), save as, mark
         Binding("q", "app.quit", "Quit", id="browser.quit"),
     ]
 
-    def __init__(self, path: str):
+    def __init__(self, source, cap=None):
         super().__init__()
-        self.cap = open_capture(path)  # raises CaptureError before anything is drawn
+        if isinstance(source, str):
+            self.cap = open_capture(source)  # raises CaptureError before anything is drawn
+            self.path = source
+        else:
+            self.cap = self._open_source(source, cap)
+            self.path = source.display_name
         self.index = PacketIndex(self.cap)
-        self.path = path
         self.stop = threading.Event()
         self.current = None
         self.current_bytes = b""
@@ -147,12 +159,17 @@ class BrowserScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#goto", Input).display = False
         self.query_one(PacketList).focus()
-        self.build_index()
+        if self.growing:
+            self.start_following()
+        else:
+            self.build_index()
 
     def on_unmount(self) -> None:
         self.stop.set()
         if self.job is not None:
             self.job.stop.set()
+        if self.growing:
+            self.close_source()
 
     @work(thread=True, exclusive=True, group="index")
     def build_index(self) -> None:
@@ -170,8 +187,10 @@ class BrowserScreen(Screen):
         """Follow the FTP sessions once everything is indexed: data connections are then labelled
         by ftptui's own linking (right where tshark's port rules are not), so redraw the rows."""
         from ..ftp.analysis import analyse
+        index = self.index
         try:
-            analyse(self.index)
+            with index.lock:  # a growing capture's indexer waits (its packets wait in the spool)
+                analyse(index)
         except Exception as e:  # the browser works without it; say why the labels stay tshark's
             self.app.call_from_thread(self.notify, f"FTP analysis failed: {e}", severity="warning")
             return
@@ -185,7 +204,7 @@ class BrowserScreen(Screen):
         if self.flt is None:
             first = plist.rows == 0
             plist.sync()
-            if first and plist.rows:
+            if first and plist.rows and not plist.live:  # a growing capture's list follows its end
                 plist.move_to(0)
         else:
             self.extend_filter()
@@ -199,6 +218,8 @@ class BrowserScreen(Screen):
         return self.query_one(PacketList).rows
 
     def status_text(self) -> Text:
+        if self.growing:
+            return self.live_status_text()
         n = len(self.index)
         shown = self.displayed
         text = Text(f" {self.path}  Packets: {n:,}  Displayed: {shown:,} of {n:,}")
@@ -207,6 +228,9 @@ class BrowserScreen(Screen):
         if not self.index.done:
             total = max(self.index.total_bytes, 1)
             text.append("  indexing " + progress_bar(self.index.bytes_done / total))
+        marked = self.query_one(PacketList).marked
+        if marked:
+            text.append(f"  Marked: {len(marked):,}")
         job = self.job
         if job is not None and job.kind == "apply":
             text.append("  filtering " + progress_bar(job.progress, 10) + " (Esc cancels)", style="bold")
@@ -247,6 +271,11 @@ class BrowserScreen(Screen):
         panes[k % len(panes)].focus()
 
     # --- display filter -------------------------------------------------------------------------
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "focus_filter":  # in the filter bar or the go-to box "/" is text
+            return not isinstance(self.app.focused, Input)
+        return super().check_action(action, parameters)
+
     def action_focus_filter(self) -> None:
         bar = self.query_one(FilterBar)
         # focus now, not after a refresh (Widget.focus defers it): keys typed or pasted right
@@ -353,7 +382,7 @@ class BrowserScreen(Screen):
             plist.frames = np.concatenate([plist.frames, message.frames])
             self.view_end = message.end
             plist.sync()
-            if first and plist.rows:
+            if first and plist.rows and not plist.live:
                 plist.move_to(0)
         self.update_status()
         self.extend_filter()
@@ -519,6 +548,8 @@ class BrowserScreen(Screen):
 
     def _ftp_closed(self, result) -> None:
         """Carry out what the FTP view asked for: go to a packet, filter, or follow."""
+        # its analysis (re-run when it opened on a grown capture) labels the FTP-DATA rows
+        self.query_one(PacketList).forget_rows()
         if not result:
             return
         if result[0] == "goto":

@@ -133,7 +133,9 @@ class FtpScreen(Screen):
     @work(thread=True, exclusive=True, group="ftp")
     def run_analysis(self) -> None:
         try:
-            self.post_message(AnalysisReady(analyse(self.index)))
+            with self.index.lock:  # a growing capture's indexer waits while it is read
+                analysis = analyse(self.index)
+            self.post_message(AnalysisReady(analysis))
         except Exception as e:  # a bug in the analysis must not take the browser down
             self.post_message(AnalysisReady(None, f"{type(e).__name__}: {e}"))
 

@@ -31,6 +31,7 @@ ROW_STYLES = {
     "": Style(color="black", bgcolor="#ffffff"),
 }
 CURSOR = Style(color="white", bgcolor="#2a5db0", bold=True)
+MARKED = Style(color="white", bgcolor="black", bold=True)  # Wireshark's marked packets
 HEADER = Style(bold=True, reverse=True)
 COLUMNS = [("No.", 8, True), ("Time", 12, True), ("Source", 22, False), ("Destination", 22, False),
            ("Protocol", 9, False), ("Length", 7, True), ("Info", 0, False)]
@@ -62,6 +63,10 @@ class PacketList(ScrollView, can_focus=True):
     The list shows a view: every packet of the index (`frames` is None), or the frames a display
     filter kept (`frames`: ascending 0-based frame indexes).  Row r shows frame `frame_at(r)`; the
     No. column keeps the frame's own number.
+
+    On a growing capture (`live`) the list follows the newest packet while the cursor is on the
+    last row; once the user moves up it stays put and counts the rows added since (`new_rows`,
+    the "+N new" indicator) until the cursor is on the last row again (End / G).
     """
 
     BINDINGS = [
@@ -90,6 +95,10 @@ class PacketList(ScrollView, can_focus=True):
         self.frames: np.ndarray | None = None  # None: every packet of the index is displayed
         self._cache: OrderedDict[int, tuple[list[str], str]] = OrderedDict()
         self.rendered_rows: set[int] = set()  # which frames were ever dissected (for tests)
+        self.live = False       # a growing capture: follow the newest packet (see the docstring)
+        self.following = True   # the cursor is on the last row (or the list is empty)
+        self.new_rows = 0       # rows added while not following
+        self.marked: set[int] = set()  # frames the user marked (m), shown as Wireshark does
 
     # --- data -------------------------------------------------------------------------------
     def _count(self) -> int:
@@ -101,12 +110,42 @@ class PacketList(ScrollView, can_focus=True):
         self.refresh()
 
     def sync(self) -> None:
-        """Pick up rows added since the last call (packets indexed, or frames a filter added)."""
+        """Pick up rows added since the last call (packets indexed, or frames a filter added).
+        On a growing capture, move to the new last row while following, else count them."""
         n = self._count()
         if n != self.rows:
+            added = n - self.rows
             self.rows = n
             self.virtual_size = Size(self._total_width(), n + 1)
             self.refresh()
+            if self.live and n:
+                if self.following:
+                    self.move_to(n - 1)
+                elif added > 0:
+                    self.new_rows += added
+
+    def set_index(self, index, frames: np.ndarray | None = None) -> None:
+        """Show another index (a cleared live capture starts a new one), empty so far: all its
+        packets (`frames` None) or a filtered view of it (`frames`)."""
+        self.index = index
+        self.frames = frames
+        self._cache.clear()
+        self.marked.clear()
+        self.rows = self._count()
+        self.following, self.new_rows = True, 0
+        self.virtual_size = Size(self._total_width(), self.rows + 1)
+        self.scroll_to(y=0, animate=False)
+        self.cursor = 0
+        self.refresh()
+
+    def toggle_mark(self, frame: int) -> bool:
+        """Mark or unmark a frame; True when it is marked now."""
+        if frame in self.marked:
+            self.marked.discard(frame)
+        else:
+            self.marked.add(frame)
+        self.refresh()
+        return frame in self.marked
 
     def frame_at(self, row: int) -> int:
         """The 0-based frame index shown on a row."""
@@ -143,7 +182,9 @@ class PacketList(ScrollView, can_focus=True):
         self.rows = self._count()
         self.virtual_size = Size(self._total_width(), self.rows + 1)
         self.refresh()
-        if self.rows:
+        if self.rows and self.live and self.following:
+            self.cursor = self.rows - 1  # a growing capture being followed: keep following
+        elif self.rows:
             self.cursor = self.nearest_row(keep) if keep is not None else 0
         else:
             self.cursor = 0
@@ -179,7 +220,12 @@ class PacketList(ScrollView, can_focus=True):
             return Strip.blank(width)
         cells, cls = self.cells(self.frame_at(row))
         text = "".join(fit(c, w, right) for c, (_, w, right) in zip(cells, COLUMNS))
-        style = CURSOR if row == self.cursor else ROW_STYLES.get(cls, ROW_STYLES[""])
+        if row == self.cursor:
+            style = CURSOR
+        elif self.marked and self.frame_at(row) in self.marked:
+            style = MARKED
+        else:
+            style = ROW_STYLES.get(cls, ROW_STYLES[""])
         text = text[scroll_x:].ljust(width)[:width]
         return Strip([Segment(text, style)])
 
@@ -191,6 +237,9 @@ class PacketList(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         if not self.rows:
             return
+        following = new >= self.rows - 1
+        if following != self.following or following:
+            self.following, self.new_rows = following, 0
         top = self.scroll_offset.y
         visible = self.scrollable_content_region.height - 1
         if new < top:

@@ -11,6 +11,7 @@ from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ..capture.interfaces import describe, list_interfaces
+from ..errors import FtptuiError
 from ..dissect.text import safe
 from .recent import load_recent
 
@@ -22,6 +23,13 @@ class WelcomeScreen(Screen):
     class OpenFile(Message):
         def __init__(self, path: str):
             self.path = path
+            super().__init__()
+
+    class StartCapture(Message):
+        """Capture with this LiveCapture (interface and capture filter checked, not started)."""
+
+        def __init__(self, live):
+            self.live = live
             super().__init__()
 
     def __init__(self, sample: str):
@@ -40,8 +48,8 @@ class WelcomeScreen(Screen):
             yield Label("Capture", classes="section")
             yield OptionList(*[Option(safe(describe(i)), id="iface:" + i.name) for i in list_interfaces()],
                              id="iface-list")
-            yield Label("Live capture from these interfaces arrives in a later version; "
-                        "use tcpdump -w and open the file meanwhile.", classes="hint")
+            yield Label("Enter on an interface asks for a capture filter and starts capturing "
+                        "(capturing needs root or the CAP_NET_RAW capability).", classes="hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -57,7 +65,28 @@ class WelcomeScreen(Screen):
         elif oid.startswith("recent:"):
             self.post_message(self.OpenFile(oid[len("recent:"):]))
         elif oid.startswith("iface:"):
-            self.notify(f"Live capture on {oid[6:]} is not available yet.", severity="warning")
+            self.ask_capture_filter(oid[len("iface:"):])
+
+    def ask_capture_filter(self, name: str) -> None:
+        """Ask for a capture filter for interface `name`; the dialog checks it (and the
+        interface) with libpcap and stays open, with the message, until it is valid."""
+        from ..capture.live import LiveCapture, resolve_interface
+        from .live import CaptureFilterDialog
+
+        def check(text: str):
+            return LiveCapture([name], text)
+
+        def chosen(live) -> None:
+            if live is not None:
+                self.post_message(self.StartCapture(live))
+
+        try:
+            resolve_interface(name)  # the interface itself (unsupported link type, gone): say so now
+        except FtptuiError as e:
+            self.notify(str(e), severity="error", timeout=10)
+            return
+        self.app.push_screen(CaptureFilterDialog(f"Capture on {name}: capture filter (libpcap syntax)",
+                                                 "", check), chosen)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():
