@@ -498,3 +498,14 @@ def test_ftp_session_captured_live(tmp_path):
         for t, e in zip(s.transfers, e_session.transfers):
             data = e.data if e.complete else e.whole[:t.bytes]
             assert (t.command, t.path, t.bytes, t.sha256) == (e.command, e.path, len(data), ft.sha256(data))
+    # The same traffic through a pipe, as `ssh box tcpdump -w - | ftptui -r -` gets it: the
+    # spool written with -w holds every packet, and the follower finds the same transfers.
+    piped_path = tmp_path / "through-a-pipe.pcap"
+    res = subprocess.run([sys.executable, "-m", "ftptui", "-r", "-", "--print", "-w", str(piped_path)],
+                         input=path.read_bytes(), capture_output=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.decode().splitlines() == printed
+    piped = PacketIndex(open_capture(str(piped_path)))
+    piped.build()
+    assert [(t.command, t.path, t.sha256) for _, t in analyse(piped).transfers] == \
+           [(t.command, t.path, t.sha256) for _, t in analysis.transfers]
