@@ -57,6 +57,38 @@ async def shoot_welcome(out: Path, size: tuple[int, int]) -> Path:
         return Path(app.save_screenshot("ftptui-welcome.svg", str(out)))
 
 
+async def shoot_follow(out: Path, size: tuple[int, int]) -> Path:
+    """The RETR data connection (packet 67) followed: the transferred dump.sql, client/server colours."""
+    from ftptui.ui.app import FtptuiApp
+
+    app = FtptuiApp(SAMPLE)
+    async with app.run_test(size=size) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+g", "6", "7", "enter", "F")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        return Path(app.save_screenshot("ftptui-follow.svg", str(out)))
+
+
+async def shoot_ftp(out: Path, size: tuple[int, int]) -> Path:
+    """The FTP view: the session, its transfers."""
+    from textual.widgets import TabbedContent
+
+    from ftptui.ui.app import FtptuiApp
+
+    app = FtptuiApp(SAMPLE)
+    async with app.run_test(size=size) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("T")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.screen.query_one(TabbedContent).active = "tab-transfers"
+        await pilot.pause()
+        return Path(app.save_screenshot("ftptui-ftp.svg", str(out)))
+
+
 def _walk(node):
     for child in node.children:
         yield child
@@ -98,7 +130,7 @@ def main() -> int:
     for var in ("COLUMNS", "LINES"):
         os.environ.pop(var, None)
     shots = []
-    for shoot in (shoot_welcome, shoot_browser):
+    for shoot in (shoot_welcome, shoot_browser, shoot_follow, shoot_ftp):
         # an empty recent list for each shot, and the user's own left alone
         os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="ftptui-shots-")
         shots.append(asyncio.run(shoot(out, (cols, rows))))
