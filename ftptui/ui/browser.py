@@ -228,6 +228,10 @@ class BrowserScreen(LiveBrowser, Screen):
         if not self.index.done:
             total = max(self.index.total_bytes, 1)
             text.append("  indexing " + progress_bar(self.index.bytes_done / total))
+        return self.status_tail(text)
+
+    def status_tail(self, text: Text) -> Text:
+        """What every status line ends with: marks, a running filter, the filter, a warning."""
         marked = self.query_one(PacketList).marked
         if marked:
             text.append(f"  Marked: {len(marked):,}")

@@ -343,18 +343,7 @@ class LiveBrowser:
                 text.append("  following the file (tail -f)", style="bold")
         if not plist.following and plist.new_rows:
             text.append(f"  +{plist.new_rows:,} new (End follows)", style="bold reverse")
-        if plist.marked:
-            text.append(f"  Marked: {len(plist.marked):,}")
-        job = self.job
-        if job is not None and job.kind == "apply":
-            from .browser import progress_bar
-            text.append("  filtering " + progress_bar(job.progress, 10) + " (Esc cancels)", style="bold")
-        if self.flt is not None:
-            text.append("  Filter: ")
-            text.append(self.filter_text, style="bold")
-        if self.cap.warnings:
-            text.append("  ⚠ " + self.cap.warnings[0])
-        return text
+        return self.status_tail(text)
 
     def new_rows_changed(self) -> None:
         """Show "+N new" on the list's border too, where the eye is."""
