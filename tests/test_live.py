@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
+from loopback import Server, capture_unavailable
 
 from ftptui.capture import bpf, open_capture
 from ftptui.capture.live import LiveCapture, capture_interfaces, interface_lines
@@ -35,17 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 20.0
 
 
-def _can_capture() -> str | None:
-    if not sys.platform.startswith("linux"):
-        return "live capture is Linux only (AF_PACKET)"
-    try:
-        socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0).close()
-    except PermissionError:
-        return "capturing needs root or CAP_NET_RAW"
-    return None
-
-
-NO_CAPTURE = _can_capture()
+NO_CAPTURE = capture_unavailable()
 needs_capture = pytest.mark.skipif(NO_CAPTURE is not None, reason=NO_CAPTURE or "")
 needs_bpf = pytest.mark.skipif(bpf.available() is None, reason=bpf.NO_COMPILER)
 
@@ -77,32 +68,6 @@ def wait_for_stderr(proc: subprocess.Popen, text: bytes) -> bytes:
     return err
 
 
-class Server:
-    """A TCP server on 127.0.0.1 (a free port) that reads what a client sends and closes."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(TIMEOUT)
-        self.port = self.sock.getsockname()[1]
-
-    def exchange(self, payload: bytes) -> None:
-        """One connection: the client sends payload, the server answers, both close."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as c:
-            conn, _ = self.sock.accept()
-            with conn:
-                c.sendall(payload)
-                got = b""
-                while len(got) < len(payload):
-                    got += conn.recv(65536)
-                conn.sendall(b"ok")
-                assert c.recv(2) == b"ok"
-
-    def close(self):
-        self.sock.close()
-
-
 def pcap_records(path: Path) -> list[tuple[int, int]]:
     """(caplen, origlen) of each record of a little-endian microsecond pcap, strictly."""
     data = path.read_bytes()
@@ -124,7 +89,7 @@ def pcap_records(path: Path) -> list[tuple[int, int]]:
 @needs_bpf
 def test_print_count_write(tmp_path):
     """-c N: exactly N lines, the -w file a valid pcap of the same N packets, printed alike."""
-    server, out, n = Server(), tmp_path / "live.pcap", 12
+    server, out, n = Server(TIMEOUT), tmp_path / "live.pcap", 12
     try:
         proc = ftptui("-i", "lo", "-f", f"tcp port {server.port}", "--print", "-c", str(n), "-w", str(out))
         err = wait_for_stderr(proc, b"Capturing on 'lo'")
@@ -154,7 +119,7 @@ def test_print_count_write(tmp_path):
 @needs_bpf
 def test_display_filter_on_live_rows(tmp_path):
     """-Y filters the printed rows; -w still saves every captured packet."""
-    server, out, n = Server(), tmp_path / "live.pcap", 10
+    server, out, n = Server(TIMEOUT), tmp_path / "live.pcap", 10
     try:
         proc = ftptui("-i", "lo", "-f", f"tcp port {server.port}", "-Y", "tcp.flags.syn == 1",
                       "--print", "-c", str(n), "-w", str(out))
@@ -176,7 +141,7 @@ def test_display_filter_on_live_rows(tmp_path):
 def test_ctrl_c_writes_a_complete_file(tmp_path):
     """SIGINT ends the capture: the packets captured so far are printed and saved."""
     out = tmp_path / "int.pcap"
-    dst = Server()  # a port nobody else uses, for a filter-free capture to recognise
+    dst = Server(TIMEOUT)  # a port nobody else uses, for a filter-free capture to recognise
     proc = ftptui("-i", "lo", "--print", "-w", str(out))
     try:
         wait_for_stderr(proc, b"Capturing on")
@@ -341,7 +306,7 @@ def test_interface_by_number():
 def test_live_capture_api(tmp_path):
     """LiveCapture + open_capture + follow: the index grows as packets arrive; counters; a
     filter change; stop, resume, clear."""
-    server = Server()
+    server = Server(TIMEOUT)
     live = LiveCapture(["lo"], f"tcp port {server.port}")
     try:
         live.start()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import socket
 import sys
 import time
 import uuid
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from loopback import Server, capture_unavailable  # noqa: E402
 from test_tmux import HEIGHT, SOCKET, TMUX, WIDTH, demo_command, tmux, wait_for  # noqa: E402
 
 from ftptui.capture import bpf  # noqa: E402
@@ -149,34 +149,17 @@ def test_slow_pipe_grows_and_follows(terminal, tmp_path):
     wait_gone(session)
 
 
-def _can_capture() -> str | None:
-    if not sys.platform.startswith("linux"):
-        return "live capture is Linux only"
-    try:
-        socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0).close()
-    except PermissionError:
-        return "capturing needs root or CAP_NET_RAW"
-    return None
-
-
-@pytest.mark.skipif(_can_capture() is not None, reason=_can_capture() or "")
+@pytest.mark.skipif(capture_unavailable() is not None, reason=capture_unavailable() or "")
 @pytest.mark.skipif(bpf.available() is None, reason=bpf.NO_COMPILER)
 def test_live_capture_in_tmux(terminal):
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(DEADLINE)
-    port = server.getsockname()[1]
+    server = Server(DEADLINE)
+    port = server.port
     try:
         session = terminal(f"{shlex.join(ftptui_command())} -i lo -f {shlex.quote(f'tcp port {port}')}")
         wait_for(session, "● capturing on lo", DEADLINE)
         assert f"Capture filter: tcp port {port}" in status_line(session)
         for k in range(3):
-            with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as c:
-                conn, _ = server.accept()
-                with conn:
-                    c.sendall(b"hello %d" % k)
-                    assert conn.recv(100)
+            server.exchange(b"hello %d" % k)
         # the counters: at least the 3 handshakes and payloads, none dropped, all displayed
         wait_for_re(session, r"Captured: (\d+)  Dropped: 0  [\d.]+ pkt/s  Displayed: (\d+) of (\d+)",
                     check=lambda m: int(m.group(1)) == int(m.group(2)) == int(m.group(3)) >= 12)

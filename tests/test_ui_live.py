@@ -14,12 +14,12 @@ capture filters cannot be compiled (no libpcap or tcpdump).
 """
 from __future__ import annotations
 
-import socket
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from loopback import Server, capture_unavailable
 from textual.widgets import Input, Label, OptionList, Static
 
 from ftptui.capture import bpf, open_capture
@@ -36,17 +36,7 @@ TIMEOUT = 20.0
 SEED = Path(__file__).parent / "data" / "seed-ftp-active.pcap"
 
 
-def _can_capture() -> str | None:
-    if not sys.platform.startswith("linux"):
-        return "live capture is Linux only (AF_PACKET)"
-    try:
-        socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0).close()
-    except PermissionError:
-        return "capturing needs root or CAP_NET_RAW"
-    return None
-
-
-NO_CAPTURE = _can_capture()
+NO_CAPTURE = capture_unavailable()
 pytestmark = [pytest.mark.skipif(NO_CAPTURE is not None, reason=NO_CAPTURE or ""),
               pytest.mark.skipif(bpf.available() is None, reason=bpf.NO_COMPILER)]
 
@@ -56,34 +46,9 @@ def private_state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
-class Server:
-    """A TCP server on 127.0.0.1 (a free port); each exchange is one short connection."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(TIMEOUT)
-        self.port = self.sock.getsockname()[1]
-
-    def exchange(self, payload: bytes) -> None:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT) as c:
-            conn, _ = self.sock.accept()
-            with conn:
-                c.sendall(payload)
-                got = b""
-                while len(got) < len(payload):
-                    got += conn.recv(65536)
-                conn.sendall(b"ok")
-                assert c.recv(2) == b"ok"
-
-    def close(self):
-        self.sock.close()
-
-
 @pytest.fixture
 def server():
-    s = Server()
+    s = Server(TIMEOUT)
     yield s
     s.close()
 
@@ -252,7 +217,7 @@ async def test_display_filter_marks_and_save_as_during_capture(server, tmp_path)
 
 
 async def test_restart_with_a_new_capture_filter(server):
-    other = Server()
+    other = Server(TIMEOUT)
     live = LiveCapture(["lo"], f"tcp port {server.port}")
     live.start()
     app = FtptuiApp(source=live)
