@@ -115,17 +115,10 @@ def _pcap(pk: _Packets, out, link_hint: int, progress, stop) -> None:
     sec = ts // 1_000_000_000
     frac = ts % 1_000_000_000 if nano else (ts % 1_000_000_000) // 1000
     rec = struct.Struct("<IIII").pack
-    for start in range(0, len(pk), BATCH):
-        if stop is not None and stop.is_set():
-            raise CaptureError("the save was cancelled")
-        end = min(len(pk), start + BATCH)
-        parts = []
-        for i, data in pk.data(start, end):
-            parts.append(rec(int(sec[i]) & 0xFFFFFFFF, int(frac[i]), len(data), int(pk.origlen[i])))
-            parts.append(data)
-        out.write(b"".join(parts))
-        if progress:
-            progress(end, len(pk))
+
+    def record(i: int, data: bytes) -> list[bytes]:
+        return [rec(int(sec[i]) & 0xFFFFFFFF, int(frac[i]), len(data), int(pk.origlen[i])), data]
+    _write_records(out, pk, record, stop, progress)
 
 
 def _option(code: int, value: bytes) -> bytes:
@@ -162,19 +155,24 @@ def _pcapng(pk: _Packets, out, if_names: dict[int, str], progress, stop) -> None
     ts = np.maximum(pk.ts, 0)
     stamp = (ts // 1_000_000_000) * per + (ts % 1_000_000_000) // (1_000_000_000 // per)
     head = struct.Struct("<IIIIIII").pack
+
+    def block(i: int, data: bytes) -> list[bytes]:  # an Enhanced Packet Block
+        cl, pad = len(data), -len(data) % 4
+        blen = 32 + cl + pad
+        t = int(stamp[i])
+        return [head(6, blen, int(id_of[i]), t >> 32, t & 0xFFFFFFFF, cl, int(pk.origlen[i])), data,
+                b"\0" * pad + struct.pack("<I", blen)]
+    _write_records(out, pk, block, stop, progress)
+
+
+def _write_records(out, pk, encode, stop, progress) -> None:
+    """Write every packet as encode(i, data) pieces, BATCH packets at a time, checking `stop`
+    and reporting progress between batches."""
     for start in range(0, len(pk), BATCH):
         if stop is not None and stop.is_set():
             raise CaptureError("the save was cancelled")
         end = min(len(pk), start + BATCH)
-        parts = []
-        for i, data in pk.data(start, end):
-            cl, pad = len(data), -len(data) % 4
-            blen = 32 + cl + pad
-            t = int(stamp[i])
-            parts.append(head(6, blen, int(id_of[i]), t >> 32, t & 0xFFFFFFFF, cl, int(pk.origlen[i])))
-            parts.append(data)
-            parts.append(b"\0" * pad + struct.pack("<I", blen))
-        out.write(b"".join(parts))
+        out.write(b"".join(piece for i, data in pk.data(start, end) for piece in encode(i, data)))
         if progress:
             progress(end, len(pk))
 
