@@ -23,11 +23,11 @@ What the capture holds (the capture point is next to the client):
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import tempfile
 
 from scapy.all import IP, TCP, Ether, Raw, wrpcap  # noqa: E402
+
+from tcp_analysis_table import write_tshark_fixtures  # noqa: E402 (a sibling tool)
 
 CLIENT, SERVER = "10.1.0.2", "10.1.0.1"
 MAC_C, MAC_S = "02:00:00:00:00:02", "02:00:00:00:00:01"
@@ -235,15 +235,7 @@ def main(argv: list[str]) -> int:
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     wrpcap(out, build())
     if "--tshark" in argv:
-        home = tempfile.mkdtemp()  # tshark's default preferences
-        env = dict(os.environ, LC_ALL="C.UTF-8", TZ="UTC", HOME=home)
-        listing = subprocess.run(["tshark", "-r", out], capture_output=True, text=True, env=env, check=True)
-        with open(out + ".tshark.txt", "w", encoding="utf-8") as f:
-            f.write(listing.stdout)
-        table = subprocess.run([sys.executable, os.path.join(here, "tcp_analysis_table.py"), "--tshark", out],
-                               capture_output=True, text=True, env=env, check=True)
-        with open(out + ".analysis.tsv", "w", encoding="utf-8") as f:
-            f.write(table.stdout)
+        write_tshark_fixtures(out)
     return 0
 
 

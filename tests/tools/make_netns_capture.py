@@ -23,6 +23,8 @@ import tempfile
 import threading
 import time
 
+from tcp_analysis_table import write_tshark_fixtures  # a sibling tool
+
 TUNSETIFF, IFF_TUN, IFF_NO_PI = 0x400454CA, 0x0001, 0x1000
 NS_C, NS_S = "ftptui-c", "ftptui-s"
 IP_C, IP_S = "10.9.0.2", "10.9.0.1"
@@ -135,15 +137,7 @@ def main(argv: list[str]) -> int:
         for ns in (NS_C, NS_S):
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
     if "--tshark" in argv:
-        home = tempfile.mkdtemp()  # tshark's default preferences
-        env = dict(os.environ, LC_ALL="C.UTF-8", TZ="UTC", HOME=home)
-        listing = subprocess.run(["tshark", "-r", out], capture_output=True, text=True, env=env, check=True)
-        with open(out + ".tshark.txt", "w", encoding="utf-8") as f:
-            f.write(listing.stdout)
-        table = subprocess.run([sys.executable, os.path.join(here, "tcp_analysis_table.py"), "--tshark", out],
-                               capture_output=True, text=True, env=env, check=True)
-        with open(out + ".analysis.tsv", "w", encoding="utf-8") as f:
-            f.write(table.stdout)
+        write_tshark_fixtures(out)
     return 0
 
 

@@ -33,6 +33,18 @@ def tshark_table(path: str) -> list[str]:
     return out.splitlines()
 
 
+def write_tshark_fixtures(capture: str) -> None:
+    """Commit-ready expectations next to a capture: CAPTURE.tshark.txt (tshark's packet list) and
+    CAPTURE.analysis.tsv (tshark's table above)."""
+    with tempfile.TemporaryDirectory() as home:  # tshark's default preferences
+        env = dict(os.environ, LC_ALL="C.UTF-8", TZ="UTC", HOME=home)
+        listing = subprocess.run(["tshark", "-r", capture], capture_output=True, text=True, env=env, check=True)
+    with open(capture + ".tshark.txt", "w", encoding="utf-8") as f:
+        f.write(listing.stdout)
+    with open(capture + ".analysis.tsv", "w", encoding="utf-8") as f:
+        f.write("".join(line + "\n" for line in tshark_table(capture)))
+
+
 def _secs(ns: int) -> str:
     sign = "-" if ns < 0 else ""
     return f"{sign}{abs(ns) // 1_000_000_000}.{abs(ns) % 1_000_000_000:09d}"
