@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..store.prefix import payload_prefix
-from ..streams.follow import endpoints, follow_tcp
+from ..streams.follow import endpoint_text, endpoints, follow_tcp
 from .control import ReplyAssembler, parse_command, split_lines
 from .session import Session, Transfer
 
@@ -174,8 +174,8 @@ def _fill(index, session: Session, t: Transfer, sid: int) -> None:
 
     follow_tcp(index, sid, emit=take)
     t.tcp_stream = sid
-    t.data_client = _endpoint(nodes[0])
-    t.data_server = _endpoint(nodes[1])
+    t.data_client = endpoint_text(nodes[0])
+    t.data_server = endpoint_text(nodes[1])
     t.bytes, t.gaps = seen["bytes"], seen["gaps"]
     t.sha256 = digest.hexdigest()
     t.first_data_frame, t.last_data_frame = seen["first"], seen["last"]
@@ -200,6 +200,3 @@ def canonical_addr(text: str) -> str:
         return text
 
 
-def _endpoint(node) -> str:
-    addr, port = node
-    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import json
 
-from ..streams.follow import Chunk, Stream
+from ..streams.follow import Chunk, Stream, endpoint_text
 
 RULE = "=" * 67
 
@@ -15,16 +15,13 @@ def gap_text(chunk: Chunk) -> bytes:
     return f"[{size} bytes missing in capture file]".encode() + b"\0"
 
 
-def _node(node) -> str:
-    addr, port = node
-    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
 def tshark_text(stream: Stream, mode: str, terminal: bool = False) -> str:
     """`tshark -q -z follow,<proto>,<mode>,N` output.  With terminal=True, control characters
     that tshark would write raw (CR in ascii mode) are shown as dots."""
     lines = ["", RULE, f"Follow: {stream.proto},{mode}", f"Filter: {stream.proto}.stream eq {stream.number}"]
-    lines += [f"Node {k}: {_node(n)}" for k, n in enumerate(stream.nodes)]
+    lines += [f"Node {k}: {endpoint_text(n)}" for k, n in enumerate(stream.nodes)]
     offsets = [0, 0]
     out = "\n".join(lines) + "\n"
     for c in stream.chunks:
@@ -61,8 +58,8 @@ def to_json(stream: Stream) -> str:
     sides = ("client", "server")
     return json.dumps({
         "proto": stream.proto, "stream": stream.number,
-        "client": _node(stream.nodes[0]) if stream.nodes else None,
-        "server": _node(stream.nodes[1]) if stream.nodes else None,
+        "client": endpoint_text(stream.nodes[0]) if stream.nodes else None,
+        "server": endpoint_text(stream.nodes[1]) if stream.nodes else None,
         "chunks": [{"from": sides[c.side], "frame": c.frame + 1, "data": base64.b64encode(c.data).decode()}
                    for c in stream.chunks if not c.gap],
         "gaps": [{"from": sides[c.side], "frame": c.frame + 1, "bytes": c.gap} for c in stream.gaps],

@@ -8,11 +8,9 @@ import numpy as np
 from ..dissect.text import safe
 from ..ftp.analysis import FtpAnalysis
 from ..ftp.session import Session, Transfer
+from ..streams.follow import endpoint_text
 
 
-def endpoint(node) -> str:
-    addr, port = node
-    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
 def rel_time(index, frame: int) -> float:
@@ -25,7 +23,7 @@ def to_json(index, analysis: FtpAnalysis) -> str:
 
 def _session(index, s: Session) -> dict:
     return {
-        "id": s.id, "client": endpoint(s.client), "server": endpoint(s.server), "tcp_stream": s.stream,
+        "id": s.id, "client": endpoint_text(s.client), "server": endpoint_text(s.server), "tcp_stream": s.stream,
         "user": s.user, "password": s.password, "logged_in": s.logged_in, "tls": s.tls,
         "commands": [{"frame": c.frame + 1, "time": round(rel_time(index, c.frame), 6), "command": c.verb,
                       "arg": c.arg, "replies": [{"frame": r.frame + 1, "code": r.code, "text": "\n".join(r.lines)}
@@ -49,7 +47,7 @@ def _transfer(t: Transfer) -> dict:
 
 def tables(index, analysis: FtpAnalysis) -> str:
     out = ["FTP sessions", _table(["id", "client", "server", "user", "logged in", "commands", "transfers", "tls"], [
-        [s.id, endpoint(s.client), endpoint(s.server), s.user or "", _yes(s.logged_in), len(s.commands),
+        [s.id, endpoint_text(s.client), endpoint_text(s.server), s.user or "", _yes(s.logged_in), len(s.commands),
          len(s.transfers), "yes" if s.tls else ""] for s in analysis.sessions]), "", "Credentials",
         _table(["session", "user", "password", "reply", "frame"], [
             [s.id, u, p if p is not None else "", f"{r.code} {r.text}" if r else "", f + 1]
@@ -92,8 +90,8 @@ def session_steps(index, session: Session, fold: bool = False):
 
 def mermaid(index, session: Session, fold: bool = False) -> str:
     from .sequence import mermaid as draw
-    return draw(session_steps(index, session, fold), f"Client {endpoint(session.client)}",
-                f"FTP Server {endpoint(session.server)}")
+    return draw(session_steps(index, session, fold), f"Client {endpoint_text(session.client)}",
+                f"FTP Server {endpoint_text(session.server)}")
 
 
 def _m(text: str) -> str:

@@ -156,6 +156,12 @@ def follow_udp(index, stream: int) -> Stream:
     return out
 
 
+def endpoint_text(node) -> str:
+    """An (address, port) endpoint as text: `10.0.0.1:21`, `[2001:db8::1]:21` for IPv6."""
+    addr, port = node
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
 def endpoints(index, i: int) -> list:
     """[(source address, port), (destination address, port)] of packet i, as text and int."""
     from ..dissect.text import ipv4, ipv6

@@ -10,7 +10,7 @@ from textual.widgets import Footer, Input, Log, Static
 from .. import clipboard
 from ..dissect.text import safe
 from ..render.sequence import ladder, mermaid, steps
-from ..streams.follow import endpoints
+from ..streams.follow import endpoint_text, endpoints
 
 
 class DiagramScreen(Screen):
@@ -30,17 +30,13 @@ class DiagramScreen(Screen):
 
     def compose(self):
         with Vertical():
-            yield Static(f"TCP stream {self.stream}: {safe(self._end_text(self.a))} ⇄ {safe(self._end_text(self.b))}",
+            yield Static(f"TCP stream {self.stream}: {safe(endpoint_text(self.a))} ⇄ {safe(endpoint_text(self.b))}",
                          id="diagram-title")
             yield Log(id="diagram-log")
         box = Input(placeholder="file to save the Mermaid diagram in", id="diagram-path")
         box.display = False
         yield box
         yield Footer()
-
-    @staticmethod
-    def _end_text(end) -> str:
-        return f"[{end[0]}]:{end[1]}" if ":" in end[0] else f"{end[0]}:{end[1]}"
 
     def on_mount(self) -> None:
         self.draw()
@@ -51,14 +47,14 @@ class DiagramScreen(Screen):
     def draw(self) -> None:
         log = self.query_one(Log)
         log.clear()
-        log.write_lines(ladder(self.index, self.steps(), self._end_text(self.a), self._end_text(self.b)), scroll_end=False)
+        log.write_lines(ladder(self.index, self.steps(), endpoint_text(self.a), endpoint_text(self.b)), scroll_end=False)
 
     def action_fold(self) -> None:
         self.fold = not self.fold
         self.draw()
 
     def mermaid_text(self) -> str:
-        return mermaid(self.steps(), self._end_text(self.a), self._end_text(self.b))
+        return mermaid(self.steps(), endpoint_text(self.a), endpoint_text(self.b))
 
     def action_copy_mermaid(self) -> None:
         routes = clipboard.copy(self.app, self.mermaid_text())

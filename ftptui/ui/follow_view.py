@@ -37,6 +37,7 @@ from textual.widgets import Footer, Input, Static
 
 from .. import clipboard
 from ..render.follow import gap_text
+from ..streams.follow import endpoint_text
 
 MODES = ("ascii", "hex", "raw", "utf8")
 MODE_NAMES = {"ascii": "ASCII", "hex": "Hex Dump", "raw": "Raw", "utf8": "UTF-8"}
@@ -562,8 +563,7 @@ class FollowScreen(Screen):
     def endpoint(self, side: int) -> str:
         if len(self.stream.nodes) < 2:
             return "?"
-        addr, port = self.stream.nodes[side]
-        return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+        return endpoint_text(self.stream.nodes[side])
 
     def direction_label(self, sides: tuple) -> str:
         sizes = self.side_bytes()

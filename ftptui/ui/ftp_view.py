@@ -22,8 +22,9 @@ from ..dissect.text import safe
 from ..ftp.analysis import FtpAnalysis, analyse
 from ..ftp.extract import extract
 from ..render.follow import hex_dump
-from ..render.ftp import endpoint, session_steps
+from ..render.ftp import session_steps
 from ..render.sequence import ladder, mermaid
+from ..streams.follow import endpoint_text
 
 CONTENT_LIMIT = 4 << 20  # bytes shown in the content viewer
 
@@ -150,7 +151,7 @@ class FtpScreen(Screen):
         table = self.query_one("#ftp-sessions", DataTable)
         for s in a.sessions:
             logged = {True: "yes", False: "no", None: "?"}[s.logged_in]
-            table.add_row(s.id, endpoint(s.client), endpoint(s.server), safe(s.user or ""), logged,
+            table.add_row(s.id, endpoint_text(s.client), endpoint_text(s.server), safe(s.user or ""), logged,
                           len(s.commands), len(s.transfers), "yes" if s.tls else "", key=str(s.id))
         creds = self.query_one("#ftp-credentials", DataTable)
         for s in a.sessions:
@@ -191,7 +192,7 @@ class FtpScreen(Screen):
             return
         s = self.session
         log.write_lines(ladder(self.index, session_steps(self.index, s, self.fold),
-                               f"Client {endpoint(s.client)}", f"FTP server {endpoint(s.server)}"), scroll_end=False)
+                               f"Client {endpoint_text(s.client)}", f"FTP server {endpoint_text(s.server)}"), scroll_end=False)
 
     # --- the selected transfer / line
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -272,8 +273,8 @@ class FtpScreen(Screen):
 
     def mermaid_text(self) -> str:
         s = self.session
-        return mermaid(session_steps(self.index, s, self.fold), f"Client {endpoint(s.client)}",
-                       f"FTP Server {endpoint(s.server)}")
+        return mermaid(session_steps(self.index, s, self.fold), f"Client {endpoint_text(s.client)}",
+                       f"FTP Server {endpoint_text(s.server)}")
 
     def action_copy_mermaid(self) -> None:
         if self.session is not None:
