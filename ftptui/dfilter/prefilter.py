@@ -11,8 +11,8 @@ import numpy as np
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
 from ..dissect.app import HTTP_METHODS, TLS_CONTENT
 from ..store.prefix import payload_prefix, startswith_any
-from ..dissect.ftp import data_streams
 from .fields import lookup
+from .vector import ftp_data_present
 from .parser import BitAnd, Call, Compare, Exists, FieldRef, Member, Node, Slice
 
 DNS_PORTS = (53, 5353, 5355)
@@ -48,11 +48,6 @@ def _tls_start(prefix):
     return np.isin(prefix[:, 0], list(TLS_CONTENT)) & (prefix[:, 1] == 3) & (prefix[:, 2] <= 4)
 
 
-def _ftp_data(c):
-    streams = np.fromiter(data_streams(c.index), dtype=np.int64)
-    return _tcp_payload(c) & np.isin(c.col("stream"), streams)
-
-
 def _ip(c):
     et = c.col("ethertype")
     return (et == ETH_IPV4) | (et == ETH_IPV6)
@@ -61,7 +56,7 @@ def _ip(c):
 # protocol -> mask over Columns rows where its decoder may run (absent: no restriction known)
 MAY_HAVE = {
     "ftp": lambda c: _tcp_payload(c) & _port(c, 21),
-    "ftp-data": _ftp_data,
+    "ftp-data": ftp_data_present,  # exactly where the decoder labels FTP-DATA
     "http": _by_prefix(_http_start),
     "tls": _by_prefix(_tls_start),
     "ssh": lambda c: _tcp_payload(c),

@@ -82,7 +82,7 @@ class Columns:
         return ts[self.rows] - ts[prev]
 
 
-def _ftp_data(c: Columns) -> np.ndarray:
+def ftp_data_present(c: Columns) -> np.ndarray:
     """TCP payload of a data connection the FTP linker knows (the decoder's own rule), except the
     segments tshark gives no application layer (retransmissions, keep-alives: see analysis)."""
     streams = np.fromiter(data_streams(c.index), dtype=np.int64)
@@ -143,7 +143,7 @@ def _field_table():
         "tcp.ack_raw": ("int", one(tcp, lambda c: c.col("ack").astype(np.int64))),
         "tcp.window_size_value": ("int", one(tcp, lambda c: c.col("win").astype(np.int64))),
         "tcp.flags": ("int", one(tcp, lambda c: c.col("tcpflags").astype(np.int64))),
-        "ftp-data": ("bytes", one(_ftp_data)),
+        "ftp-data": ("bytes", one(ftp_data_present)),
         "udp": ("bytes", one(udp)),
         "udp.srcport": ("int", ports(PROTO_UDP, "src")),
         "udp.dstport": ("int", ports(PROTO_UDP, "dst")),
