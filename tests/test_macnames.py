@@ -146,8 +146,10 @@ def test_format_mac_and_input_types():
     assert format_mac(bytearray(raw)) == '8e:36:06:44:ac:af'
     assert resolve_mac(memoryview(b'\xff' * 6)) == 'Broadcast'
     assert resolve_mac(bytearray(b'\xff' * 6)) == 'Broadcast'
-    with pytest.raises(ValueError):
-        resolve_mac(b'\x00' * 5)
+    # ARP may announce other hardware address lengths: no name, plain hex (tshark's arp.src.hw)
+    assert resolve_mac(b'\x00' * 5) == '00:00:00:00:00'
+    assert resolve_mac(bytes(range(1, 9))) == '01:02:03:04:05:06:07:08'
+    assert resolve_mac(b'') == ''
 
 
 def test_import_is_lazy():

@@ -133,8 +133,9 @@ def _resolve(mac):
 
 
 def resolve_mac(mac):
-    """Name of a 6-byte MAC address as tshark 4.0 shows it (eth.src_resolved)."""
+    """Name of a 6-byte MAC address as tshark 4.0 shows it (eth.src_resolved).  Hardware
+    addresses of other lengths (ARP says how long they are) have no name: plain hex."""
     mac = bytes(mac)
     if len(mac) != 6:
-        raise ValueError("MAC address must be 6 bytes, got %d" % len(mac))
+        return format_mac(mac)
     return _resolve(mac)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
 from functools import lru_cache
 
 
@@ -24,13 +25,19 @@ def mac(b: bytes) -> str:
     return ":".join("%02x" % x for x in b)
 
 
+# Unicode categories GLib's g_unichar_isprint rejects: control, format, unassigned, surrogate
+UNPRINTED = frozenset(("Cc", "Cf", "Cn", "Cs"))
+# ... and what ftptui never writes to a terminal: those, and line / paragraph separators
+NOT_SHOWN = UNPRINTED | {"Zl", "Zp"}
 _ESCAPES = {0x07: "\\a", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0B: "\\v", 0x0C: "\\f",
             0x0D: "\\r"}
 
 
 def format_text(data: bytes) -> str:
     """Printable rendering of bytes as Wireshark's format_text does: C escapes or octal for
-    controls, valid UTF-8 kept, invalid sequences as U+FFFD."""
+    ASCII controls, \\uXXXX for other characters GLib does not print (C1 controls, format
+    characters such as bidi overrides, unassigned code points), valid UTF-8 kept, invalid
+    sequences as U+FFFD."""
     out = []
     for ch in data.decode("utf-8", "replace"):
         c = ord(ch)
@@ -38,16 +45,20 @@ def format_text(data: bytes) -> str:
             out.append(ch)
         elif c < 0x80:
             out.append(_ESCAPES.get(c) or "\\%03o" % c)
-        elif ch.isprintable():
-            out.append(ch)
+        elif unicodedata.category(ch) in UNPRINTED:
+            out.append("\\u%04X" % c if c <= 0xFFFF else "\\U%08X" % c)
         else:
-            out.append("".join("\\%03o" % b for b in ch.encode("utf-8")))
+            out.append(ch)
     return "".join(out)
 
 
 def safe(text: str) -> str:
-    """Replace control characters so nothing from a capture can drive the terminal."""
-    return "".join(ch if ch.isprintable() else "." for ch in text)
+    """Replace every character a terminal could act on (controls, escape sequences, bidi and
+    other format characters, line separators, unassigned code points) by a dot, so nothing
+    from a capture can drive the terminal or reorder what is shown."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join("." if unicodedata.category(ch) in NOT_SHOWN else ch for ch in text)
 
 
 @lru_cache(maxsize=4096)  # the same few flag pictures recur in every packet

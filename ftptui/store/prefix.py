@@ -15,9 +15,16 @@ PROTO_TCP = 6
 
 def gather(index, rows: np.ndarray, starts: np.ndarray, width: int, limit: np.ndarray | None = None) -> np.ndarray:
     """(len(rows), width) uint8: the bytes at `starts` (offsets inside each packet) of each row,
-    zero past the captured bytes or past `limit` (per-row count of bytes to take).  rows ascending."""
+    zero past the captured bytes or past `limit` (per-row count of bytes to take).  Rows may come
+    in any order (stream order, say): they are read in file order and put back."""
     out = np.zeros((len(rows), width), dtype=np.uint8)
     if not len(rows):
+        return out
+    rows = np.asarray(rows)
+    if len(rows) > 1 and np.any(rows[1:] < rows[:-1]):
+        order = np.argsort(rows, kind="stable")
+        out[order] = gather(index, rows[order], np.asarray(starts)[order], width,
+                            None if limit is None else np.asarray(limit)[order])
         return out
     cols = index.cols
     pkt = cols.raw("offset")[rows]
