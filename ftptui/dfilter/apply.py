@@ -45,16 +45,18 @@ class FilterRun:
         if not len(rows):
             return rows
         if isinstance(node, Logic):
-            if node.op == "and":
-                return self.eval(node.args[1], self.eval(node.args[0], rows))
-            if node.op == "or":
-                first = self.eval(node.args[0], rows)
-                rest = np.setdiff1d(rows, first, assume_unique=True)
-                return np.union1d(first, self.eval(node.args[1], rest))
             if node.op == "not":
                 return np.setdiff1d(rows, self.eval(node.args[0], rows), assume_unique=True)
-            a, b = self.eval(node.args[0], rows), self.eval(node.args[1], rows)
-            return np.setxor1d(a, b, assume_unique=True)
+            if node.op == "and":  # each test runs only on the rows the ones before kept
+                for arg in node.args:
+                    rows = self.eval(arg, rows)
+                return rows
+            taken = []  # "or": each test runs only on the rows none before took
+            for arg in node.args:
+                hit = self.eval(arg, rows)
+                taken.append(hit)
+                rows = np.setdiff1d(rows, hit, assume_unique=True)
+            return np.sort(np.concatenate(taken))
         operand = vector.leaf_operand(node) if self.use_columns else None
         if operand is not None:
             cols = vector.Columns(self.index, rows)

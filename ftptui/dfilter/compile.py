@@ -15,6 +15,7 @@ from .errors import FilterError
 from .fields import ALIASES, FieldDef, lookup
 from .literals import Network, convert
 from .parser import Arith, BitAnd, Call, Compare, Exists, FieldRef, Literal, Logic, Member, Node, Slice, parse
+from .regex import RegexError, compile_regex
 
 FIELD_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)+$")  # looks like a field name
 ORDERED_KINDS = {"int", "bool", "float", "time", "ipv4", "ipv6", "string", "bytes", "ether", "abstime"}
@@ -117,12 +118,9 @@ class Compiler:
             if node.op == "not":
                 inner = args[0]
                 return lambda v: not inner(v)
-            a, b = args
             if node.op == "and":
-                return lambda v: a(v) and b(v)
-            if node.op == "or":
-                return lambda v: a(v) or b(v)
-            return lambda v: a(v) != b(v)
+                return lambda v: all(f(v) for f in args)
+            return lambda v: any(f(v) for f in args)
         if isinstance(node, Exists):
             return self.exists(node.operand)
         if isinstance(node, Compare):
@@ -174,15 +172,13 @@ class Compiler:
         if not isinstance(node.right, Literal) or node.right.kind != "string":
             raise FilterError("Matches requires a double quoted string on the right side.",
                               node.right.pos, node.right.end)
-        pattern, flags = leading_flags(node.right.value.decode("utf-8", "surrogateescape"))
         try:
-            if lval.kind == "string":
-                rx = re.compile(pattern, flags)
-                return lambda v: any(rx.search(x) for x in lval.get(v))
-            rx = re.compile(pattern.encode("utf-8", "surrogateescape"), flags)
-            return lambda v: any(rx.search(x) for x in lval.get(v))
-        except re.error as e:
+            rx = compile_regex(node.right.value, binary=lval.kind == "bytes")
+        except RegexError as e:
             raise FilterError(f"Regex compilation error: {e}.", node.right.pos, node.right.end) from None
+        if lval.kind == "string":
+            return lambda v: any(rx.search(x.encode("utf-8", "surrogateescape")) for x in lval.get(v))
+        return lambda v: any(rx.search(x) for x in lval.get(v))
 
     def member(self, node: Member):
         val = self.value(node.operand)
@@ -243,7 +239,7 @@ class Compiler:
                 raise FilterError(f'"&" needs an integer field, not {describe(node.left)}.', node.pos, node.end)
             if not isinstance(node.right, Literal):
                 raise FilterError('"&" needs a number on its right.', node.right.pos, node.right.end)
-            mask = convert(node.right, "int")
+            mask = convert(node.right, "int", left.fdef)
             if left.kind == "bytes":  # a slice such as tcp[13]: its bytes as one big-endian number
                 return Value("int", lambda v: [int.from_bytes(x, "big") & mask for x in left.get(v)])
             return Value("int", lambda v: [x & mask for x in left.get(v)], left.fdef)
@@ -371,21 +367,6 @@ def type_name(val) -> str:
     return {"int": "Integer", "bool": "Boolean", "ipv4": "IPv4 address", "ipv6": "IPv6 address",
             "ether": "Ethernet or other MAC address", "string": "Character string", "bytes": "Byte sequence",
             "time": "Time offset", "abstime": "Date and time", "float": "Floating point"}.get(val.kind, val.kind)
-
-
-def leading_flags(pattern: str) -> tuple[str, int]:
-    """PCRE's leading "(?-i)" style switches (global in Wireshark) as Python re flags; matching
-    is case-insensitive unless switched off, as in Wireshark."""
-    flags = re.IGNORECASE | re.DOTALL
-    m = re.match(r"\(\?([imsx]*)(?:-([imsx]*))?\)", pattern)
-    if m:
-        table = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
-        for c in m.group(1):
-            flags |= table[c]
-        for c in m.group(2) or "":
-            flags &= ~table[c]
-        pattern = pattern[m.end():]
-    return pattern, flags
 
 
 def equal(x, const) -> bool:

@@ -93,7 +93,7 @@ def _string(text: str, start: int, raw: bool) -> tuple[bytes, int]:
             out += b'\\"'
             i += 2
             continue
-        out += c.encode()
+        out += c.encode("utf-8", "surrogateescape")  # bytes that were not UTF-8 stay bytes
         i += 1
     raise FilterError("The final quote was missing from a quoted string.", start, len(text))
 
@@ -121,7 +121,7 @@ def _char(text: str, start: int) -> tuple[int, int]:
     if text[i:i + 1] == "\\":
         value, i = _escape(text, i)
     else:
-        value, i = text[i:i + 1].encode(), i + 1
+        value, i = text[i:i + 1].encode("utf-8", "surrogateescape"), i + 1
     if len(value) != 1 or text[i:i + 1] != "'":
         end = text.find("'", i)
         raise FilterError(f"{text[start:end + 1 if end >= 0 else len(text)]} is not a valid character constant "

@@ -80,6 +80,8 @@ def convert(lit: Literal, kind: str, fdef=None) -> object:
                 if name in VALUE_NAMES:
                     return _named(lit, text, name)
                 raise
+            if not -(1 << 63) <= value < 1 << 64:
+                raise FilterError(f'"{text}" causes an integer overflow.', lit.pos, lit.end)
             width = INT_WIDTH.get(fdef.ftype) if fdef is not None else None
             if width and value >= 1 << width:
                 raise FilterError(f'"{text}" too big for this field, maximum {(1 << width) - 1}.', lit.pos, lit.end)

@@ -16,6 +16,7 @@ Grammar (Wireshark 4.0; `not` binds tightest, then `and`, then `or`; 4.0 has no 
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .errors import FilterError
@@ -102,11 +103,35 @@ class Logic(Node):
     args: list = field(default_factory=list)
 
 
+# How deeply parentheses, "not", unary minus and function calls may nest, and how deep the
+# syntax tree may grow (a chain "a + b + c ..." is a tree as deep as it is long).  Far beyond any
+# filter a person writes; it keeps a crafted filter from exhausting Python's stack.
+MAX_NESTING = 64
+MAX_DEPTH = 200
+
+
+class TooDeep(FilterError):
+    """A filter nested beyond MAX_NESTING or MAX_DEPTH."""
+
+
 class Parser:
     def __init__(self, text: str):
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.nesting = 0
+
+    @contextmanager
+    def nested(self, tok: Token):
+        """Around a part of the grammar that nests (it recurses in Python)."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise TooDeep(f"The filter nests too deeply (more than {MAX_NESTING} levels of parentheses, "
+                          "not, minus or function calls).", tok.pos, tok.end)
+        try:
+            yield
+        finally:
+            self.nesting -= 1
 
     # --- token helpers
     @property
@@ -143,37 +168,40 @@ class Parser:
         return node
 
     def expr(self) -> Node:
-        node = self.and_expr()
+        """`a or b or c` is one node with three arguments (evaluated left to right)."""
+        args = [self.and_expr()]
         while self.at_op("or"):
-            op = self.take().value
-            right = self.and_expr()
-            node = Logic(node.pos, right.end, op, [node, right])
-        return node
+            self.take()
+            args.append(self.and_expr())
+        return args[0] if len(args) == 1 else Logic(args[0].pos, args[-1].end, "or", args)
 
     def and_expr(self) -> Node:
-        node = self.not_expr()
+        args = [self.not_expr()]
         while self.at_op("and"):
             self.take()
-            right = self.not_expr()
-            node = Logic(node.pos, right.end, "and", [node, right])
-        return node
+            args.append(self.not_expr())
+        return args[0] if len(args) == 1 else Logic(args[0].pos, args[-1].end, "and", args)
 
     def not_expr(self) -> Node:
         if self.at_op("not"):
-            start = self.take().pos
-            inner = self.not_expr()
-            return Logic(start, inner.end, "not", [inner])
+            tok = self.take()
+            with self.nested(tok):
+                inner = self.not_expr()
+            return Logic(tok.pos, inner.end, "not", [inner])
         return self.test()
 
     def test(self) -> Node:
         if self.at_op("("):
             # "(" opens either a logical group or a parenthesised value: try the group first
             save = self.i
-            start = self.take().pos
-            try:
-                inner = self.expr()
-            except FilterError:
-                inner = None
+            start = self.tok.pos
+            with self.nested(self.take()):
+                try:
+                    inner = self.expr()
+                except TooDeep:
+                    raise
+                except FilterError:
+                    inner = None
             if inner is not None and self.at_op(")"):
                 end = self.take().end
                 if not (self.at_op(*COMPARISONS, "&", "in", "+", "-", "*", "/", "%") or self._at_not_in()):
@@ -282,8 +310,10 @@ class Parser:
 
     def unary(self) -> Node:
         if self.at_op("-"):
-            start = self.take().pos
-            inner = self.unary()
+            tok = self.take()
+            start = tok.pos
+            with self.nested(tok):
+                inner = self.unary()
             if isinstance(inner, Literal) and inner.kind == "word":
                 return Literal(start, inner.end, "word", "-" + inner.value, "-" + inner.text)
             return Arith(start, inner.end, "neg", inner)
@@ -292,14 +322,16 @@ class Parser:
     def operand(self) -> Node:
         t = self.tok
         if self.at_op("("):
-            start = self.take().pos
-            inner = self.value()
+            start = t.pos
+            with self.nested(self.take()):
+                inner = self.value()
             end = self.expect_op(")", '")"').end
             inner.pos, inner.end = start, end
             return inner
         if self.at_op("{"):
-            start = self.take().pos
-            inner = self.value()
+            start = t.pos
+            with self.nested(self.take()):
+                inner = self.value()
             end = self.expect_op("}", '"}"').end
             inner.pos, inner.end = start, end
             return inner
@@ -346,12 +378,12 @@ class Parser:
         name = name_tok.value
         if name not in FUNCTIONS:
             raise FilterError(f'The function "{name}" does not exist.', name_tok.pos, name_tok.end)
-        self.take()  # "("
         args = []
-        while not self.at_op(")"):
-            if args:
-                self.expect_op(",", '"," or ")"')
-            args.append(self.value())
+        with self.nested(self.take()):  # "("
+            while not self.at_op(")"):
+                if args:
+                    self.expect_op(",", '"," or ")"')
+                args.append(self.value())
         end = self.take().end
         node: Node = Call(name_tok.pos, end, name, args)
         if self.at_op("["):
@@ -430,4 +462,19 @@ def unknown_field(lit: Literal) -> FilterError:
 
 
 def parse(text: str) -> Node:
-    return Parser(text).parse()
+    node = Parser(text).parse()
+    check_depth(node)
+    return node
+
+
+def check_depth(root: Node) -> None:
+    """Refuse a syntax tree deeper than MAX_DEPTH (walked without recursion)."""
+    todo = [(root, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise TooDeep(f"The filter is too deeply nested (more than {MAX_DEPTH} levels).", node.pos, node.end)
+        for child in vars(node).values():
+            for c in (child if isinstance(child, (list, tuple)) else (child,)):
+                if isinstance(c, Node):
+                    todo.append((c, depth + 1))

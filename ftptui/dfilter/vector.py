@@ -203,7 +203,7 @@ def evaluate(node: Node, c: Columns) -> np.ndarray:
     occs = occurrences_of(c)
     compiler = Compiler(set())
     if mask_lit is not None:
-        bitmask = compiler.constant(mask_lit, _Kind("int"))
+        bitmask = compiler.constant(mask_lit, _Kind("int", name))
         occs = [Occurrence(o.present, o.values & bitmask) for o in occs]
         kind = "int"
     any_present = np.zeros(len(c.rows), dtype=bool)
