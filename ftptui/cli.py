@@ -4,9 +4,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import contextmanager
 from importlib import resources
 
-from .errors import FtptuiError
+from .dissect.text import safe
+from .errors import FtptuiError, print_error
 
 SAMPLE = "sample-ftp-active.pcap"
 
@@ -42,6 +44,9 @@ def parse_args(argv):
     p.add_argument("--export-objects", metavar="ftp-data,DIR",
                    help="extract every FTP transfer into DIR (tshark's flag)")
     p.add_argument("--demo", action="store_true", help="open the bundled sample capture (an active FTP session)")
+    p.add_argument("--max-packets", metavar="N", type=int,
+                   help="read at most N packets of a capture (default 6,000,000: about 1 GB of memory "
+                        "with everything open); the rest is left out with a warning")
     live = p.add_argument_group("live capture, pipes and growing files (-r - reads standard input)")
     live.add_argument("-D", "--list-interfaces", action="store_true",
                       help="list the interfaces to capture on, as tshark -D does, and exit")
@@ -64,38 +69,29 @@ def main(argv=None) -> int:
     path = args.read or args.file
     if args.demo:
         path = sample_path()
+    if args.max_packets is not None:
+        if args.max_packets < 1:
+            print_error("--max-packets wants a positive number")
+            return 2
+        from .store.index import PacketIndex
+        PacketIndex.max_packets = args.max_packets
     try:
         from .capture import commands as capture_commands
         if capture_commands.wants(args, path):
             return capture_commands.run(args, path)
-        if args.diagram and args.diagram.startswith("tcp,"):
-            if not path:
-                print("ftptui: --diagram needs a capture file (-r FILE)", file=sys.stderr)
-                return 2
-            return print_stream_diagram(path, args.diagram, args.fold)
-        if args.ftp or args.export_objects:
-            if not path:
-                print("ftptui: --ftp and --export-objects need a capture file (-r FILE)", file=sys.stderr)
-                return 2
-            return print_ftp(path, args)
-        if args.conv:
-            if not path:
-                print("ftptui: --conv needs a capture file (-r FILE)", file=sys.stderr)
-                return 2
-            return print_conversations(path, args.conv)
-        if args.follow:
-            if not path:
-                print("ftptui: --follow needs a capture file (-r FILE)", file=sys.stderr)
-                return 2
-            return print_follow(path, args.follow, args.format)
-        if args.print_list:
-            if not path:
-                print("ftptui: --print needs a capture file (-r FILE)", file=sys.stderr)
-                return 2
-            return print_list(path, args.display_filter, follow_ftp=not args.tshark_ftp_data)
+        batch = [(args.diagram and args.diagram.startswith("tcp,"), "--diagram needs", print_stream_diagram),
+                 (args.ftp or args.export_objects, "--ftp and --export-objects need", print_ftp),
+                 (args.conv, "--conv needs", print_conversations),
+                 (args.follow, "--follow needs", print_follow),
+                 (args.print_list, "--print needs", print_list)]
+        for wanted, needs, command in batch:
+            if wanted:
+                if not path:
+                    raise FtptuiError(f"{needs} a capture file (-r FILE)")
+                return command(path, args)
         return run_ui(path)
     except FtptuiError as e:
-        print(f"ftptui: {e}", file=sys.stderr)
+        print_error(e)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -104,124 +100,133 @@ def main(argv=None) -> int:
         return 0
 
 
-def print_list(path: str, display_filter: str | None = None, follow_ftp: bool = True) -> int:
+@contextmanager
+def indexed(path: str):
+    """The capture at `path`, wholly indexed.  Afterwards it is closed and the reader's warnings
+    (a truncated or damaged capture, packets left out) go to stderr."""
     from .capture import open_capture
+    from .store.index import PacketIndex
+
+    cap = open_capture(path)
+    try:
+        index = PacketIndex(cap)
+        index.build()
+        yield index
+    finally:
+        cap.close()
+        for w in cap.warnings:
+            print_error(w)
+
+
+def status(index) -> int:
+    """The exit status, as tshark's: 2 when the capture could not be read whole."""
+    return 2 if index.cap.warnings else 0
+
+
+def print_list(path: str, args) -> int:
     from .dissect.packet import dissect
     from .ftp.analysis import analyse
     from .render.tshark import tshark_line
-    from .store.index import PacketIndex
 
-    run = None
-    if display_filter:
-        from .dfilter.apply import FilterRun
-        from .dfilter.compile import compile_filter
-        from .dfilter.errors import FilterError
-        try:
-            flt = compile_filter(display_filter)
-        except FilterError as e:
-            raise FtptuiError(f"invalid display filter: {e.describe(display_filter)}") from None
-    cap = open_capture(path)
-    index = PacketIndex(cap)
-    if display_filter:
-        run = FilterRun(index, flt)
-    out = sys.stdout
-    # Index everything and follow the FTP sessions first: data connections are then labelled
-    # by ftptui's own linking, which is right where tshark's one-pass port rules are not.
-    index.build()
-    if follow_ftp:
-        analyse(index)
-    rows = range(len(index)) if run is None else run.rows().tolist()
-    for i in rows:
-        out.write(tshark_line(run.dissection(i) if run else dissect(index, i)) + "\n")
-    out.flush()
-    for w in cap.warnings:
-        print(f"ftptui: {w}", file=sys.stderr)
-    cap.close()
-    return 2 if cap.warnings else 0
+    flt = _compile_filter(args.display_filter)
+    with indexed(path) as index:
+        # Follow the FTP sessions first: data connections are then labelled by ftptui's own
+        # linking, which is right where tshark's one-pass port rules are not.
+        if not args.tshark_ftp_data:
+            analyse(index)
+        out = sys.stdout
+        if flt is None:
+            for i in range(len(index)):
+                out.write(tshark_line(dissect(index, i)) + "\n")
+        else:
+            from .dfilter.apply import FilterRun
+            run = FilterRun(index, flt)
+            for i in run.rows().tolist():
+                out.write(tshark_line(run.dissection(i)) + "\n")
+        out.flush()
+    return status(index)
+
+
+def _compile_filter(text: str | None):
+    if not text:
+        return None
+    from .dfilter.compile import compile_filter
+    from .dfilter.errors import FilterError
+    try:
+        return compile_filter(text)
+    except FilterError as e:
+        raise FtptuiError(f"invalid display filter: {e.describe(text)}") from None
 
 
 def print_ftp(path: str, args) -> int:
-    from .capture import open_capture
     from .ftp.analysis import analyse
     from .render import ftp as render
-    from .store.index import PacketIndex
 
-    index = PacketIndex(open_capture(path))
-    index.build()
-    analysis = analyse(index)
     if args.export_objects:
         kind, _, directory = args.export_objects.partition(",")
         if kind != "ftp-data" or not directory:
             raise FtptuiError(f"--export-objects wants ftp-data,DIR, not {args.export_objects!r}")
-        from .ftp.extract import extract
-        for k, (session, t) in enumerate(analysis.transfers, 1):
-            if t.tcp_stream >= 0:
-                print(extract(index, session, t, directory, k))
-        return 0
-    if args.diagram is not None:
-        if not args.diagram.isdigit():
-            raise FtptuiError(f"--diagram wants an FTP session number or tcp,N, not {args.diagram!r}")
-        session = next((s for s in analysis.sessions if s.id == int(args.diagram)), None)
-        if session is None:
-            raise FtptuiError(f"{path}: no FTP session {args.diagram} (sessions: 1..{len(analysis.sessions)})")
-        sys.stdout.write(render.mermaid(index, session, fold=args.fold))
-    elif args.json:
-        sys.stdout.write(render.to_json(index, analysis) + "\n")
-    else:
-        sys.stdout.write(render.tables(index, analysis))
-    return 0
+    if args.diagram is not None and not args.diagram.isdigit():
+        raise FtptuiError(f"--diagram wants an FTP session number or tcp,N, not {args.diagram!r}")
+    with indexed(path) as index:
+        analysis = analyse(index)
+        if args.export_objects:
+            from .ftp.extract import export_all
+            for line in export_all(index, analysis, directory):
+                print(safe(line))
+        elif args.diagram is not None:
+            session = next((s for s in analysis.sessions if s.id == int(args.diagram)), None)
+            if session is None:
+                raise FtptuiError(f"{path}: no FTP session {args.diagram} (sessions: 1..{len(analysis.sessions)})")
+            sys.stdout.write(render.mermaid(index, session, fold=args.fold))
+        elif args.json:
+            sys.stdout.write(render.to_json(index, analysis) + "\n")
+        else:
+            sys.stdout.write(render.tables(index, analysis))
+    return status(index)
 
 
-def print_stream_diagram(path: str, spec: str, fold: bool) -> int:
-    from .capture import open_capture
+def print_stream_diagram(path: str, args) -> int:
     from .render.sequence import mermaid, steps
-    from .store.index import PacketIndex
     from .streams.follow import endpoints
 
-    number = spec.partition(",")[2]
-    index = PacketIndex(open_capture(path))
-    index.build()
-    if not number.isdigit() or int(number) >= index.tcp.count:
-        raise FtptuiError(f"{path}: no tcp stream {number!r} (the capture has {index.tcp.count}: 0..{index.tcp.count - 1})")
-    frames = index.stream_packets(int(number))
-    a, b = endpoints(index, int(frames[0]))
-    sys.stdout.write(mermaid(steps(index, frames, {tuple(a)}, fold), f"{a[0]}:{a[1]}", f"{b[0]}:{b[1]}"))
-    return 0
+    number = args.diagram.partition(",")[2]
+    with indexed(path) as index:
+        if not number.isdigit() or int(number) >= index.tcp.count:
+            raise FtptuiError(f"{path}: no tcp stream {number!r} (the capture has {index.tcp.count}: "
+                              f"0..{index.tcp.count - 1})")
+        frames = index.stream_packets(int(number))
+        a, b = endpoints(index, int(frames[0]))
+        sys.stdout.write(mermaid(steps(index, frames, {tuple(a)}, args.fold), f"{a[0]}:{a[1]}", f"{b[0]}:{b[1]}"))
+    return status(index)
 
 
-def print_conversations(path: str, kind: str) -> int:
-    from .capture import open_capture
+def print_conversations(path: str, args) -> int:
     from .render.conversations import table
-    from .store.index import PacketIndex
     from .streams.conversations import conversations
 
-    index = PacketIndex(open_capture(path))
-    index.build()
-    sys.stdout.write(table(kind, conversations(index, kind)))
-    return 0
+    with indexed(path) as index:
+        sys.stdout.write(table(args.conv, conversations(index, args.conv)))
+    return status(index)
 
 
-def print_follow(path: str, spec: str, fmt: str) -> int:
-    from .capture import open_capture
+def print_follow(path: str, args) -> int:
     from .render.follow import to_json, tshark_text
-    from .store.index import PacketIndex
     from .streams.follow import follow_tcp, follow_udp
 
-    proto, _, number = spec.partition(",")
+    proto, _, number = args.follow.partition(",")
     if proto not in ("tcp", "udp") or not number.isdigit():
-        raise FtptuiError(f"--follow wants tcp,N or udp,N (a stream number), not {spec!r}")
-    cap = open_capture(path)
-    index = PacketIndex(cap)
-    index.build()
-    count = index.tcp.count if proto == "tcp" else index.udp.count
-    if int(number) >= count:
-        raise FtptuiError(f"{path}: no {proto} stream {number} (the capture has {count}: 0..{count - 1})")
-    stream = (follow_tcp if proto == "tcp" else follow_udp)(index, int(number))
-    text = to_json(stream) + "\n" if fmt == "json" else tshark_text(stream, fmt, terminal=sys.stdout.isatty())
-    sys.stdout.write(text)
-    sys.stdout.flush()
-    cap.close()
-    return 0
+        raise FtptuiError(f"--follow wants tcp,N or udp,N (a stream number), not {args.follow!r}")
+    with indexed(path) as index:
+        count = index.tcp.count if proto == "tcp" else index.udp.count
+        if int(number) >= count:
+            raise FtptuiError(f"{path}: no {proto} stream {number} (the capture has {count}: 0..{count - 1})")
+        stream = (follow_tcp if proto == "tcp" else follow_udp)(index, int(number))
+        text = to_json(stream) + "\n" if args.format == "json" else tshark_text(stream, args.format,
+                                                                              terminal=sys.stdout.isatty())
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return status(index)
 
 
 def run_ui(path: str | None) -> int:

@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 
-from ..errors import FtptuiError
+from ..errors import FtptuiError, print_error
 
 
 def wants(args, path: str | None) -> bool:
@@ -107,7 +107,7 @@ class _Printer:
     def add(self, batch, limit: int = 0) -> bool:
         """Index a batch and print its rows; False once `limit` packets have been read."""
         index = self.index
-        index.add_batch(batch)
+        room = index.add_batch(batch)
         end = len(index) if not limit else min(len(index), limit)
         rows = range(self.done, end) if self.run is None else self.run.rows(self.done, end).tolist()
         write = self.out.write
@@ -115,7 +115,7 @@ class _Printer:
             write(self.line(self.run.dissection(i) if self.run else self.dissect(index, i)) + "\n")
         self.out.flush()
         self.done = end
-        return not limit or end < limit
+        return room and (not limit or end < limit)
 
 
 def _follow(cap, source, printer: _Printer, stop: threading.Event, limit: int = 0, on_stop=None) -> None:
@@ -139,7 +139,7 @@ def _follow(cap, source, printer: _Printer, stop: threading.Event, limit: int = 
 
 def _warnings(cap) -> int:
     for w in cap.warnings:
-        print(f"ftptui: {w}", file=sys.stderr)
+        print_error(w)
     return 2 if cap.warnings else 0
 
 
@@ -153,8 +153,7 @@ def print_live(args) -> int:
     try:
         with _Interrupt() as stop:
             live.start()
-            print(f"Capturing on {', '.join(repr(n) for n in live.stats().interfaces)}", file=sys.stderr,
-                  flush=True)
+            print_error(f"Capturing on {', '.join(repr(n) for n in live.stats().interfaces)}", prefix="")
             cap = open_capture(live.path, live.display_name)
             try:
                 _follow(cap, live, _Printer(cap, flt), stop, on_stop=live.stop)
@@ -163,9 +162,9 @@ def print_live(args) -> int:
                 cap.close()
         stats = live.stats()
         n, d = stats.packets, stats.dropped or 0
-        print(f"{n} packet{'' if n == 1 else 's'} captured", file=sys.stderr)
+        print_error(f"{n} packet{'' if n == 1 else 's'} captured", prefix="")
         if d:
-            print(f"{d} packet{'' if d == 1 else 's'} dropped by the kernel", file=sys.stderr)
+            print_error(f"{d} packet{'' if d == 1 else 's'} dropped by the kernel", prefix="")
         if stats.error:
             raise FtptuiError(stats.error)
         return 0
@@ -226,8 +225,7 @@ def _wait_for_header(source):
     """open_growing, saying on stderr what it waits for when the header is slow to come."""
     from .spool import open_growing
 
-    timer = threading.Timer(1.0, lambda: print(f"ftptui: waiting for a capture on {source.display_name}…",
-                                               file=sys.stderr, flush=True))
+    timer = threading.Timer(1.0, lambda: print_error(f"waiting for a capture on {source.display_name}…"))
     timer.daemon = True
     timer.start()
     try:

@@ -56,6 +56,14 @@ class Batch:
     def __len__(self) -> int:
         return len(self.offset)
 
+    def head(self, n: int) -> "Batch":
+        """The batch's first n records."""
+        def cut(column):
+            return None if column is None else column[:n]
+        end = int(self.offset[n]) if n < len(self) else self.end
+        return Batch(self.buf, self.base, self.offset[:n], self.caplen[:n], self.origlen[:n], self.ts_ns[:n],
+                     self.link[:n], end, cut(self.ts_prec), cut(self.iface))
+
 
 @dataclass
 class CaptureFile:
@@ -71,7 +79,6 @@ class CaptureFile:
     if_names: dict[int, str] = field(default_factory=dict)
     gzipped: bool = False
     _fd: int = -1
-    _spool: str | None = None
     _gzip_problem: str | None = None
     _tail: "PcapWalker | PcapngWalker | None" = None
 
@@ -85,12 +92,12 @@ class CaptureFile:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        if self._spool:
-            try:
-                os.unlink(self._spool)
-            except OSError:
-                pass
-            self._spool = None
+
+    def __enter__(self) -> "CaptureFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def tail(self, chunk: int = CHUNK, final: bool = False):
         """Yield the Batches of records added since the last `tail()` (the first call starts at
@@ -144,8 +151,10 @@ def _open_fd(fd: int, path: str, name: str) -> CaptureFile:
     cap = CaptureFile(path=path, display_name=name, _fd=fd)
     if head[:2] == GZIP_MAGIC:
         os.close(fd)
-        cap._fd, cap._spool, cap._gzip_problem = _gunzip_to_spool(path)
+        cap._fd, cap._gzip_problem, stopped = _gunzip_to_spool(path)
         cap.gzipped = True
+        if stopped:
+            cap.warnings.append(f"{name}: {stopped}; every complete packet before it is shown")
         head = os.pread(cap._fd, 4, 0)
     if head in PCAP_MAGICS:
         cap.format = "pcap"
@@ -171,26 +180,44 @@ def _open_fd(fd: int, path: str, name: str) -> CaptureFile:
     return cap
 
 
-def _gunzip_to_spool(path: str) -> tuple[int, str, str | None]:
-    """Decompress to a temporary file; returns (fd, spool path, problem or None).
+# Decompressed bytes produced per zlib call: a gzip bomb (deflate expands up to 1032:1) never
+# needs more memory than this at a time.
+GUNZIP_STEP = 4 << 20
+# Decompression stops before the temporary directory's file system has less than this free.
+GUNZIP_KEEP_FREE = 512 << 20
 
-    Decompression is streamed with zlib so that a stream cut short (or corrupt part-way)
+
+def _gunzip_to_spool(path: str) -> tuple[int, str | None, str | None]:
+    """Decompress into an anonymous temporary file; returns (fd, problem with the data or None,
+    why decompression stopped early or None).
+
+    The file has no name (it is unlinked at once), so it disappears when ftptui exits however it
+    exits.  Decompression is streamed with zlib so that a stream cut short (or corrupt part-way)
     still yields everything before the damage; the walker then shows every complete packet.
-    Concatenated gzip members are followed, as gzip(1) does."""
-    fd, spool = tempfile.mkstemp(prefix="ftptui-", suffix=".pcap")
-    problem = None
+    Concatenated gzip members are followed, as gzip(1) does.  Memory stays bounded
+    (GUNZIP_STEP), and so does disk: it stops before the disk fills."""
     try:
-        with open(path, "rb") as src, os.fdopen(os.dup(fd), "wb") as dst:
+        tmp = tempfile.TemporaryFile(prefix="ftptui-gunzip-")
+    except OSError as e:
+        raise CaptureError(f"{path}: cannot decompress: no temporary file ({e.strerror or e})") from None
+    fd = os.dup(tmp.fileno())
+    problem = stopped = None
+    try:
+        with open(path, "rb") as src, tmp:
+            writer = _BoundedWriter(tmp)
             dec = zlib.decompressobj(wbits=31)
             fed = False  # has the current member been given any input?
-            while problem is None:
+            while problem is None and stopped is None:
                 data = src.read(1 << 20)
                 if not data:
                     break
-                while data:
+                while data and stopped is None:
                     fed = True
                     try:
-                        dst.write(dec.decompress(data))
+                        pending = data
+                        while pending and stopped is None:
+                            stopped = writer.write(dec.decompress(pending, GUNZIP_STEP))
+                            pending = dec.unconsumed_tail
                     except zlib.error:
                         problem = "the compressed data is corrupt"
                         break
@@ -201,17 +228,51 @@ def _gunzip_to_spool(path: str) -> tuple[int, str, str | None]:
                     dec, fed = zlib.decompressobj(wbits=31), False
                     if data[:2] != GZIP_MAGIC:
                         break
-            if problem is None and fed and not dec.eof:
+            if problem is None and stopped is None and fed and not dec.eof:
                 try:
-                    dst.write(dec.flush())
+                    writer.write(dec.flush())
                 except zlib.error:
                     pass
                 problem = "the compressed data ends early"
     except OSError as e:
         os.close(fd)
-        os.unlink(spool)
         raise CaptureError(f"{path}: cannot decompress: {e.strerror or e}") from None
-    return fd, spool, problem
+    return fd, problem, stopped
+
+
+class _BoundedWriter:
+    """Writes decompressed data while the file system keeps GUNZIP_KEEP_FREE bytes free."""
+
+    def __init__(self, f):
+        self.f, self.written, self.checked = f, 0, -1
+
+    def write(self, data: bytes) -> str | None:
+        if self.written - self.checked >= 64 << 20 or self.checked < 0:
+            st = os.fstatvfs(self.f.fileno())
+            free = st.f_bavail * st.f_frsize
+            self.checked = self.written
+            if free - (64 << 20) < GUNZIP_KEEP_FREE:
+                return (f"decompression stopped after {self.written / 1e6:,.0f} MB: the temporary directory "
+                        f"({tempfile.gettempdir()}) has {free / 1e6:,.0f} MB free (set TMPDIR to a bigger one, "
+                        "or decompress the file yourself)")
+        self.f.write(data)
+        self.written += len(data)
+        return None
+
+
+INT64_MAX = (1 << 63) - 1
+
+
+def _ticks_to_ns(ticks: np.ndarray, units: int, tsoff: int) -> np.ndarray:
+    """Nanoseconds since the epoch (int64) of pcapng timestamps counted in 1/`units` s from
+    `tsoff` seconds.  Common resolutions are done with numpy; absurd ones (if_tsresol up to
+    10^127 or 2^127, offsets near the int64 limits) with Python integers, clamped to int64."""
+    if units <= 1 << 30 and abs(tsoff) < 1 << 31 and (len(ticks) == 0 or int(ticks.max()) // units < 1 << 32):
+        secs = (ticks // np.uint64(units)).astype(np.int64)
+        frac = (ticks % np.uint64(units)).astype(np.int64)
+        return (secs + tsoff) * 1_000_000_000 + frac * 1_000_000_000 // units
+    out = [(tsoff * 1_000_000_000 + int(t) * 1_000_000_000 // units) for t in ticks.tolist()]
+    return np.asarray([max(-INT64_MAX, min(INT64_MAX, v)) for v in out], dtype=np.int64)
 
 
 class PcapWalker:
@@ -221,7 +282,11 @@ class PcapWalker:
         if len(hdr) < 24:
             raise CaptureError(f"{cap.display_name}: truncated pcap file header")
         self.endian, self.digits = PCAP_MAGICS[hdr[:4]]
-        self.link = struct.unpack(self.endian + "I", hdr[20:24])[0] & 0x0FFFFFFF
+        linktype = struct.unpack(self.endian + "I", hdr[20:24])[0]
+        if linktype & 0x03FF0000:  # bits 16-25 are reserved (wiretap refuses them too)
+            raise CaptureError(f"{cap.display_name}: the pcap header's link type has its reserved bits set "
+                               f"(0x{linktype & 0x03FF0000:08x}): not a capture ftptui can read")
+        self.link = linktype & 0xFFFF
         self.pos = 24  # where the next call of batches() starts
         self.broken = False  # garbage was found: nothing more can be read
 
@@ -412,10 +477,7 @@ class PcapngWalker:
                     sel = iface_arr == i
                     if not sel.any():
                         continue
-                    t = raw_ts[sel]
-                    secs = (t // np.uint64(units)).astype(np.int64)
-                    frac = (t % np.uint64(units)).astype(np.int64)
-                    ts[sel] = (secs + tsoff) * 1_000_000_000 + frac * 1_000_000_000 // units
+                    ts[sel] = _ticks_to_ns(raw_ts[sel], units, tsoff)
                     prec[sel] = self._digits(units)
                 stamped = np.asarray(has_ts, dtype=bool)
                 ts[~stamped] = 0

@@ -35,7 +35,15 @@ INDEX_DTYPES = {
 }
 
 
+# The most packets one index holds (about 110 bytes of memory each, plus what views derive per
+# packet): beyond it the rest of the capture is left out with a warning, so no capture, however
+# many tiny records it holds, can exhaust memory.  --max-packets changes it.
+MAX_PACKETS = 6_000_000
+
+
 class PacketIndex:
+    max_packets = MAX_PACKETS
+
     def __init__(self, cap: CaptureFile):
         self.cap = cap
         self.cols = Columns(INDEX_DTYPES)
@@ -52,6 +60,7 @@ class PacketIndex:
         self.analysis = TcpAnalysis(self)  # tshark's tcp.analysis, computed on demand
         self.bytes_done = 0
         self.done = False
+        self.full = False  # max_packets reached: later packets are left out
         self.lock = threading.Lock()  # held while a batch's derived state is being updated
 
     def __len__(self) -> int:
@@ -69,14 +78,25 @@ class PacketIndex:
                 on_progress(self)
             if stop is not None and stop.is_set():
                 return
+            if self.full:
+                break
         self.done = True
         if on_progress:
             on_progress(self)
 
-    def add_batch(self, batch: Batch) -> None:
+    def add_batch(self, batch: Batch) -> bool:
+        """Index a batch; False when the index is full (the batch was cut short or dropped)."""
+        room = self.max_packets - self.cols.n
+        if len(batch) > room:
+            batch = batch.head(room)
+            if not self.full:
+                self.full = True
+                self.cap.warnings.append(
+                    f"{self.cap.display_name}: only the first {self.max_packets:,} packets are read "
+                    "(--max-packets; ftptui keeps about 110 bytes of memory per packet)")
         if not len(batch):
             self.bytes_done = batch.end
-            return
+            return not self.full
         if self.cols.n == 0:
             self._reserve_for(batch)
         rel = batch.offset - batch.base
@@ -97,11 +117,12 @@ class PacketIndex:
             self._stateful(batch, rel, cols, first, stream, known_streams)
             self.cols.append(cols)
             self.bytes_done = batch.end
+        return not self.full
 
     def _reserve_for(self, batch: Batch) -> None:
         """Size the columns for the whole file from the first batch's bytes per packet."""
         per_packet = max(1, (batch.end - int(batch.offset[0]) + 64) // len(batch))
-        self.cols.reserve(int(self.total_bytes / per_packet * 1.05) + 1024)
+        self.cols.reserve(min(int(self.total_bytes / per_packet * 1.05) + 1024, self.max_packets))
 
     def _stateful(self, batch: Batch, rel, cols, first: int, stream, known_streams: int) -> None:
         """Walk, in frame order, the few packets whose meaning depends on earlier ones."""
