@@ -6,14 +6,18 @@ import signal
 
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import WorkerFailed
 
+from ..dissect.text import safe
 from ..errors import FtptuiError
 from .browser import BrowserScreen
+from .failures import Guarded, report
+from .plain import plain
 from .recent import remember
 from .welcome import WelcomeScreen
 
 
-class FtptuiApp(App):
+class FtptuiApp(Guarded, App):
     CSS_PATH = "ftptui.tcss"
     TITLE = "ftptui"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit")]
@@ -25,6 +29,21 @@ class FtptuiApp(App):
         self.path = path
         self.sample = sample
         self.source, self.source_cap = source, cap
+
+    def notify(self, message, *, title: str = "", severity="information", timeout=None, markup: bool = False) -> None:
+        """Notifications quote captures, file names and filters: never markup, and nothing a
+        terminal could act on (Screen.notify and Widget.notify come here too)."""
+        super().notify(safe(str(message)), title=safe(str(title)), severity=severity, timeout=timeout,
+                       markup=False)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A worker that raised: reported (failures.report), and the app goes on.  Anything else
+        that reaches here escaped the Guarded handlers: logged, then Textual ends the app."""
+        if isinstance(error, WorkerFailed):
+            report(self, error.error)
+            return
+        report(self, error, quiet=True)
+        super()._handle_exception(error)
 
     def on_mount(self) -> None:
         self._exit_on_signals()
@@ -54,7 +73,7 @@ class FtptuiApp(App):
         except FtptuiError as e:
             if exit_on_error:
                 self.error_console.soft_wrap = True  # one line on stderr, not wrapped at the width
-                self.exit(return_code=2, message=f"ftptui: {e}")
+                self.exit(return_code=2, message=plain(f"ftptui: {e}"))
             else:
                 self.notify(str(e), severity="error", timeout=8)
             return
@@ -72,7 +91,7 @@ class FtptuiApp(App):
         except FtptuiError as e:
             if exit_on_error:
                 self.error_console.soft_wrap = True
-                self.exit(return_code=2, message=f"ftptui: {e}")
+                self.exit(return_code=2, message=plain(f"ftptui: {e}"))
             else:
                 self.notify(str(e), severity="error", timeout=10)
                 close = getattr(source, "close", None)

@@ -21,14 +21,15 @@ from ..dfilter.prepare import PrepareError, combine, filter_for_field
 from ..dissect.fallback import scapy_layers
 from ..dissect.packet import dissect
 from ..store.index import PacketIndex
-from .detail_tree import DetailTree
 from .conversations_view import ConversationsScreen
+from .detail_tree import DetailTree
+from .failures import Guarded, report
 from .filter_bar import FilterBar, FilterMenu
 from .follow_view import FollowScreen
 from .hex_view import HexView
 from .live import LiveBrowser
 from .packet_list import PacketList
-
+from .plain import plain
 
 # layers the fast decoders only summarise: the tree adds scapy's dissection below them
 FALLBACK_LAYERS = {"http", "tls", "ssh", "dhcp", "dhcpv6", "ntp", "nbns", "ssdp", "igmp", "stp", "llc", "data"}
@@ -69,17 +70,17 @@ class FilterDone(Message):
     """A filter run ended: `frames` matched in [start, end), or it was cancelled / failed."""
 
     def __init__(self, job: FilterJob, start: int, end: int, frames: np.ndarray | None = None,
-                 cancelled: bool = False, error: str | None = None):
+                 cancelled: bool = False, failed: bool = False):
         self.job, self.start, self.end, self.frames = job, start, end, frames
-        self.cancelled, self.error = cancelled, error
+        self.cancelled, self.failed = cancelled, failed
         super().__init__()
 
 
 class StreamFollowed(Message):
-    """The follow worker finished: the stream, or the error that stopped it."""
+    """The follow worker finished."""
 
-    def __init__(self, stream=None, error: str | None = None):
-        self.stream, self.error = stream, error
+    def __init__(self, stream):
+        self.stream = stream
         super().__init__()
 
 
@@ -104,7 +105,7 @@ def progress_bar(fraction: float, width: int = 20) -> str:
     return "[" + "█" * filled + "░" * (width - filled) + f"] {fraction * 100:3.0f}%"
 
 
-class BrowserScreen(LiveBrowser, Screen):
+class BrowserScreen(Guarded, LiveBrowser, Screen):
     """The packet browser on a capture file (`source` a path), or on a growing capture: a
     LiveCapture, a StreamSpool (a pipe) or a FileSource (a file still being written), whose
     capture file `cap` may be open already (open_growing waits for its header otherwise)."""
@@ -173,14 +174,9 @@ class BrowserScreen(LiveBrowser, Screen):
 
     @work(thread=True, exclusive=True, group="index")
     def build_index(self) -> None:
-        for batch in self.cap.scan():
-            if self.stop.is_set():
-                return
-            self.index.add_batch(batch)
-            self.post_message(IndexProgress(False))
-        self.index.done = True
-        self.post_message(IndexProgress(True))
-        self.follow_ftp()
+        self.index.build(self.stop, on_progress=lambda index: self.post_message(IndexProgress(index.done)))
+        if self.index.done:
+            self.follow_ftp()
 
     @work(thread=True, exclusive=True, group="ftp")
     def follow_ftp(self) -> None:
@@ -191,8 +187,8 @@ class BrowserScreen(LiveBrowser, Screen):
         try:
             with index.lock:  # a growing capture's indexer waits (its packets wait in the spool)
                 analyse(index)
-        except Exception as e:  # the browser works without it; say why the labels stay tshark's
-            self.app.call_from_thread(self.notify, f"FTP analysis failed: {e}", severity="warning")
+        except Exception as e:  # the browser works without it: the labels stay tshark's
+            report(self.app, e, "FTP analysis failed")
             return
         self.post_message(FtpFollowed())
 
@@ -222,7 +218,7 @@ class BrowserScreen(LiveBrowser, Screen):
             return self.live_status_text()
         n = len(self.index)
         shown = self.displayed
-        text = Text(f" {self.path}  Packets: {n:,}  Displayed: {shown:,} of {n:,}")
+        text = plain(f" {self.path}  Packets: {n:,}  Displayed: {shown:,} of {n:,}")
         if n:
             text.append(f" ({shown / n * 100:.1f}%)")
         if not self.index.done:
@@ -240,9 +236,9 @@ class BrowserScreen(LiveBrowser, Screen):
             text.append("  filtering " + progress_bar(job.progress, 10) + " (Esc cancels)", style="bold")
         if self.flt is not None:
             text.append("  Filter: ")
-            text.append(self.filter_text, style="bold")
+            text.append(plain(self.filter_text, style="bold"))
         if self.cap.warnings:
-            text.append("  ⚠ " + self.cap.warnings[0])
+            text.append(plain("  ⚠ " + self.cap.warnings[0]))
         return text
 
     def update_status(self) -> None:
@@ -312,7 +308,7 @@ class BrowserScreen(LiveBrowser, Screen):
             self.notify(f"Invalid filter: {e.message}", severity="error")
             return False
         except Exception as e:  # a compiler bug must not take the browser down
-            self.notify(f"Filter compiler failed: {type(e).__name__}: {e}", severity="error")
+            report(self.app, e, "The filter compiler failed")
             return False
         if remember:
             self.query_one(FilterBar).remember(text)
@@ -356,7 +352,8 @@ class BrowserScreen(LiveBrowser, Screen):
         except Cancelled:
             self.post_message(FilterDone(job, start, end, cancelled=True))
         except Exception as e:  # a bug in a decoder must not leave the filter running forever
-            self.post_message(FilterDone(job, start, end, error=f"{type(e).__name__}: {e}"))
+            report(self.app, e, "The filter failed")
+            self.post_message(FilterDone(job, start, end, failed=True))
         else:
             self.post_message(FilterDone(job, start, end, frames))
 
@@ -373,8 +370,7 @@ class BrowserScreen(LiveBrowser, Screen):
         if message.cancelled:
             if job.kind == "apply":
                 self.notify("Filter cancelled; the previous view is kept.", timeout=3)
-        elif message.error:
-            self.notify(f"Filter failed: {message.error}", severity="error", timeout=8)
+        elif message.failed:  # reported by the worker
             if job.kind == "extend":
                 self.failed = job.flt  # do not retry it on every batch; the view stops growing
         elif job.kind == "apply":
@@ -483,17 +479,10 @@ class BrowserScreen(LiveBrowser, Screen):
     @work(thread=True, exclusive=True, group="follow")
     def load_stream(self, proto: str, number: int) -> None:
         from ..streams.follow import follow_tcp, follow_udp
-        try:
-            stream = (follow_tcp if proto == "tcp" else follow_udp)(self.index, number)
-        except Exception as e:  # a bug in following must not take the browser down
-            self.post_message(StreamFollowed(error=f"{type(e).__name__}: {e}"))
-        else:
-            self.post_message(StreamFollowed(stream))
+        stream = (follow_tcp if proto == "tcp" else follow_udp)(self.index, number)  # errors: failures.report
+        self.post_message(StreamFollowed(stream))
 
     def on_stream_followed(self, message: StreamFollowed) -> None:
-        if message.error:
-            self.notify(f"Following failed: {message.error}", severity="error", timeout=8)
-            return
         if self.app.screen is not self:
             return  # a second follow request finished while the first one's view is open
         stream = message.stream

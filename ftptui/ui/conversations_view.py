@@ -18,6 +18,8 @@ from textual.widgets import DataTable, Footer, Static, Tab, Tabs
 
 from ..render.conversations import TITLES, size_text
 from ..streams.conversations import KINDS, Conversation, conversations
+from .failures import Guarded, report
+from .plain import plain, plain_row
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class ConversationsReady(Message):
         super().__init__()
 
 
-class ConversationsScreen(Screen):
+class ConversationsScreen(Guarded, Screen):
     BINDINGS = [
         Binding("escape,q", "dismiss(None)", "Back", id="conv.close"),
         Binding("enter", "apply", "Apply as filter", id="conv.apply"),
@@ -156,13 +158,15 @@ class ConversationsScreen(Screen):
         order = [self.kind] + [k for k in KINDS if k != self.kind]
         for kind in order:
             convs, error = None, None
-            for _ in range(3):  # the index may grow meanwhile: its columns can change length under us
+            for attempt in range(3):  # the index may grow meanwhile: its columns can change length under us
                 try:
                     convs = conversations(self.index, kind)
                     error = None
                     break
                 except Exception as e:
                     error = f"{type(e).__name__}: {e}"
+                    if attempt == 2:
+                        report(self.app, e, f"{TITLES[kind]} conversations failed")
             self.post_message(ConversationsReady(kind, convs, error))
 
     def on_conversations_ready(self, message: ConversationsReady) -> None:
@@ -203,7 +207,7 @@ class ConversationsScreen(Screen):
         for col, label in zip(cols, labels):
             table.add_column(label, key=col.key)
         for k, row in enumerate(texts):
-            table.add_row(*(Text(v) for v in row), key=str(k))  # Text: no markup in addresses
+            table.add_row(*plain_row(*row), key=str(k))
         if keep is not None and keep in rows:
             table.move_cursor(row=rows.index(keep), animate=False)
         self.update_status()
@@ -212,7 +216,7 @@ class ConversationsScreen(Screen):
         kind = self.kind
         text = Text(f" {TITLES[kind]}: ")
         if kind in self.errors:
-            text.append(f"failed: {self.errors[kind]}", style="bold red")
+            text.append(plain(f"failed: {self.errors[kind]}", style="bold red"))
         elif kind not in self.results:
             text.append("computing…")
         else:
@@ -223,7 +227,7 @@ class ConversationsScreen(Screen):
             c = self.selected
             if c is not None:
                 text.append("  ·  Enter: ")
-                text.append(c.filter, style="bold")
+                text.append(plain(c.filter, style="bold"))
         self.query_one("#conv-status", Static).update(text)
 
     @property

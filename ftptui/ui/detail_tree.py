@@ -1,15 +1,17 @@
 """The detail tree of the selected packet; expanded nodes stay expanded across packets."""
 from __future__ import annotations
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Tree
 
-from ..dissect.text import safe
 from ..dissect.tree import Dissection, Field
+from .failures import Guarded
+from .plain import plain
 
 
-class DetailTree(Tree):
+class DetailTree(Guarded, Tree):
     # Wireshark's Apply as Filter / Prepare as Filter on the selected field; "f" opens the full menu
     BINDINGS = [
         Binding("a", "filter('apply', 'selected')", "Apply as filter", id="tree.apply"),
@@ -46,8 +48,12 @@ class DetailTree(Tree):
             self._add(self.root, layer, (layer.key,))
         self.root.expand()
 
+    def process_label(self, label) -> Text:
+        """Field labels quote packets: a str is plain text here, never markup."""
+        return plain(label) if isinstance(label, str) else label
+
     def _add(self, parent, f: Field, path: tuple[str, ...]) -> None:
-        label = safe(f.label)
+        label = plain(f.label)
         if f.children:
             node = parent.add(label, data=(f, path), expand=path in self.expanded_paths)
             for child in f.children:

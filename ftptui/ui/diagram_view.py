@@ -8,12 +8,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Log, Static
 
 from .. import clipboard
-from ..dissect.text import safe
 from ..render.sequence import ladder, mermaid, steps
 from ..streams.follow import endpoint_text, endpoints
+from .failures import Guarded
+from .plain import plain
 
 
-class DiagramScreen(Screen):
+class DiagramScreen(Guarded, Screen):
     BINDINGS = [
         Binding("escape,q", "dismiss(None)", "Back", id="diagram.close"),
         Binding("z", "fold", "Fold handshakes", id="diagram.fold"),
@@ -30,7 +31,7 @@ class DiagramScreen(Screen):
 
     def compose(self):
         with Vertical():
-            yield Static(f"TCP stream {self.stream}: {safe(endpoint_text(self.a))} ⇄ {safe(endpoint_text(self.b))}",
+            yield Static(plain(f"TCP stream {self.stream}: {endpoint_text(self.a)} ⇄ {endpoint_text(self.b)}"),
                          id="diagram-title")
             yield Log(id="diagram-log")
         box = Input(placeholder="file to save the Mermaid diagram in", id="diagram-path")
@@ -70,6 +71,6 @@ class DiagramScreen(Screen):
         try:
             with open(event.value.strip(), "w", encoding="utf-8") as f:
                 f.write(self.mermaid_text())
-            self.notify(f"Diagram written to {safe(event.value.strip())}", timeout=4)
+            self.notify(f"Diagram written to {event.value.strip()}", timeout=4)
         except OSError as e:
-            self.notify(f"Could not write: {safe(str(e))}", severity="error", timeout=6)
+            self.notify(f"Could not write: {e}", severity="error", timeout=6)

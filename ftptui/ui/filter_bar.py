@@ -18,7 +18,9 @@ from ..dfilter.compile import compile_filter
 from ..dfilter.errors import FilterError
 from ..dfilter.fields import complete
 from ..dfilter.prepare import COMBINE, COMBINE_LABELS
+from .failures import Guarded, report
 from .history import load_filters, remember_filter
+from .plain import plain
 
 # the field name being typed at the end of the text: a word that does not continue a value
 # (not after a digit, ':' or '/', so addresses and byte strings are left alone)
@@ -62,7 +64,7 @@ class FieldSuggester(Suggester):
         return suggest(value)
 
 
-class FilterInput(Input):
+class FilterInput(Guarded, Input):
     BINDINGS = [
         Binding("up", "history(1)", "Older filter", show=False, id="filter.older"),
         Binding("down", "history(-1)", "Newer filter", show=False, id="filter.newer"),
@@ -99,7 +101,7 @@ class FilterInput(Input):
         self.post_message(FilterBar.Leave())
 
 
-class FilterBar(Vertical):
+class FilterBar(Guarded, Vertical):
     """A label, the filter input and (when the text is invalid) one line with a caret and the error."""
 
     class Apply(Message):
@@ -164,6 +166,7 @@ class FilterBar(Vertical):
                 self.state = "invalid"
                 self.error = e
             except Exception as e:  # a compiler bug must not take the browser down
+                report(self.app, e, quiet=True)
                 self.state = "invalid"
                 self.error = FilterError(f"Internal error in the filter compiler: {type(e).__name__}: {e}",
                                          0, len(text))
@@ -190,7 +193,7 @@ class FilterBar(Vertical):
             line.append(" ")
         else:
             line.append(f"column {pos + 1}: ", style="bold red")
-        line.append(e.message, style="red")
+        line.append(plain(e.message, style="red"))
         return line
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -213,7 +216,7 @@ class FilterBar(Vertical):
 FILTER_MENU = [(mode, how) for mode in ("apply", "prepare") for how in COMBINE]
 
 
-class FilterMenu(ModalScreen):
+class FilterMenu(Guarded, ModalScreen):
     """Wireshark's Apply as Filter / Prepare as Filter submenus for the selected tree field."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Close", id="filtermenu.close")]
@@ -224,7 +227,7 @@ class FilterMenu(ModalScreen):
 
     def compose(self):
         with Vertical(id="filter-menu"):
-            yield Label(Text(f"Filter on: {self.expr}"), id="filter-menu-title")
+            yield Label(plain(f"Filter on: {self.expr}"), id="filter-menu-title")
             options = []
             for mode, how in FILTER_MENU:
                 verb = "Apply as Filter" if mode == "apply" else "Prepare as Filter"

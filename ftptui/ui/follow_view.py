@@ -38,6 +38,8 @@ from textual.widgets import Footer, Input, Static
 from .. import clipboard
 from ..render.follow import gap_text
 from ..streams.follow import endpoint_text
+from .failures import Guarded
+from .plain import plain
 
 MODES = ("ascii", "hex", "raw", "utf8")
 MODE_NAMES = {"ascii": "ASCII", "hex": "Hex Dump", "raw": "Raw", "utf8": "UTF-8"}
@@ -304,7 +306,7 @@ def make_layout(chunks, sides, mode, width):
     return (TextLayout if mode in ("ascii", "utf8") else DumpLayout)(chunks, sides, mode, width)
 
 
-class StreamText(ScrollView, can_focus=True):
+class StreamText(Guarded, ScrollView, can_focus=True):
     """The stream's display lines, drawn with the Line API; a line cursor picks a chunk."""
 
     DEFAULT_CSS = """
@@ -397,7 +399,7 @@ class StreamText(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         idx = scroll_y + y
         if self.plan is None or idx >= self.lines:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         text, side, chunk, _ = self.plan.line(idx)
         if self.stream.chunks[chunk].gap:
             style = GAP_STYLE
@@ -503,7 +505,7 @@ class StreamText(ScrollView, can_focus=True):
         self.refresh()
 
 
-class FollowScreen(Screen):
+class FollowScreen(Guarded, Screen):
     """Follow a stream; dismissed with the frame to select (Enter on a line) or None."""
 
     BINDINGS = [
@@ -596,7 +598,7 @@ class FollowScreen(Screen):
                 text.append(f"  ·  packet {self.stream.chunks[chunk].frame + 1}")
         if self.find_text:
             text.append("  ·  Find: ")
-            text.append(self.find_text, style="bold")
+            text.append(plain(self.find_text, style="bold"))
             if view.match is None:
                 text.append(" (no match)", style="bold red")
         return text

@@ -13,25 +13,36 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import (DataTable, Footer, Input, Log, OptionList, Static, TabbedContent,
-                             TabPane)
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Input,
+    Log,
+    OptionList,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 from textual.widgets.option_list import Option
 
 from .. import clipboard
 from ..dissect.text import safe
+from ..errors import FtptuiError
 from ..ftp.analysis import FtpAnalysis, analyse
 from ..ftp.extract import extract
 from ..render.follow import hex_dump
 from ..render.ftp import session_steps
 from ..render.sequence import ladder, mermaid
 from ..streams.follow import endpoint_text
+from .failures import Guarded, report
+from .plain import plain, plain_row
 
 CONTENT_LIMIT = 4 << 20  # bytes shown in the content viewer
 
 
 class AnalysisReady(Message):
-    def __init__(self, analysis: FtpAnalysis | None, error: str | None = None):
-        self.analysis, self.error = analysis, error
+    def __init__(self, analysis: FtpAnalysis | None, failed: bool = False):
+        self.analysis, self.failed = analysis, failed
         super().__init__()
 
 
@@ -47,7 +58,7 @@ def dialogue_lines(session) -> list[tuple[str, int]]:
     return lines
 
 
-class ContentScreen(ModalScreen):
+class ContentScreen(Guarded, ModalScreen):
     """A transfer's bytes, as text or as a hex dump (only what fits CONTENT_LIMIT)."""
 
     BINDINGS = [Binding("escape,q", "dismiss(None)", "Back", id="ftp.content.close"),
@@ -59,7 +70,7 @@ class ContentScreen(ModalScreen):
 
     def compose(self):
         with Vertical(id="ftp-content"):
-            yield Static(self.title_text, id="ftp-content-title")
+            yield Static(plain(self.title_text), id="ftp-content-title")
             yield Log(id="ftp-content-log")
         yield Footer()
 
@@ -84,7 +95,7 @@ class ContentScreen(ModalScreen):
         log.scroll_home(animate=False)
 
 
-class FtpScreen(Screen):
+class FtpScreen(Guarded, Screen):
     BINDINGS = [
         Binding("escape,q", "dismiss(None)", "Back", id="ftp.close"),
         Binding("enter", "goto", "Go to packet", id="ftp.goto"),
@@ -138,26 +149,27 @@ class FtpScreen(Screen):
                 analysis = analyse(self.index)
             self.post_message(AnalysisReady(analysis))
         except Exception as e:  # a bug in the analysis must not take the browser down
-            self.post_message(AnalysisReady(None, f"{type(e).__name__}: {e}"))
+            report(self.app, e, "FTP analysis failed")
+            self.post_message(AnalysisReady(None, failed=True))
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
-        if message.error:
-            self.notify(f"FTP analysis failed: {message.error}", severity="error", timeout=8)
+        if message.failed:
+            self.query_one("#ftp-title", Static).update(plain("FTP sessions — the analysis failed"))
             return
         self.analysis = a = message.analysis
-        self.query_one("#ftp-title", Static).update(
+        self.query_one("#ftp-title", Static).update(plain(
             f"FTP sessions: {len(a.sessions)}, transfers: {len(a.transfers)}"
-            f" ({sum(t.complete for _, t in a.transfers)} complete)")
+            f" ({sum(t.complete for _, t in a.transfers)} complete)"))
         table = self.query_one("#ftp-sessions", DataTable)
         for s in a.sessions:
             logged = {True: "yes", False: "no", None: "?"}[s.logged_in]
-            table.add_row(s.id, endpoint_text(s.client), endpoint_text(s.server), safe(s.user or ""), logged,
-                          len(s.commands), len(s.transfers), "yes" if s.tls else "", key=str(s.id))
+            table.add_row(*plain_row(s.id, endpoint_text(s.client), endpoint_text(s.server), s.user or "", logged,
+                                     len(s.commands), len(s.transfers), "yes" if s.tls else ""), key=str(s.id))
         creds = self.query_one("#ftp-credentials", DataTable)
         for s in a.sessions:
             for user, password, reply, frame in s.credentials:
-                creds.add_row(s.id, safe(user), safe(password or ""), safe(f"{reply.code} {reply.text}") if reply else "",
-                              frame + 1, key=f"{s.id}:{frame}")
+                creds.add_row(*plain_row(s.id, user, password or "", f"{reply.code} {reply.text}" if reply else "",
+                                         frame + 1), key=f"{s.id}:{frame}")
         if a.sessions:
             self.show_session(a.sessions[0])
             table.focus()
@@ -173,16 +185,17 @@ class FtpScreen(Screen):
         self.session = session
         dialogue = self.query_one("#ftp-dialogue", OptionList)
         dialogue.clear_options()
-        dialogue.add_options([Option(text, id=f"{k}:{frame}") for k, (text, frame) in enumerate(dialogue_lines(session))])
+        dialogue.add_options([Option(plain(text), id=f"{k}:{frame}")
+                              for k, (text, frame) in enumerate(dialogue_lines(session))])
         transfers = self.query_one("#ftp-transfers", DataTable)
         transfers.clear()
         for k, t in enumerate(session.transfers):
-            transfers.add_row(safe(f"{t.command} {t.arg}".strip()), safe(t.path or f"?/{t.arg}"),
-                              f"{t.mode or ''} {t.setup or ''}".strip(), t.direction,
-                              t.tcp_stream if t.tcp_stream >= 0 else "", f"{t.bytes:,}",
-                              "" if t.expected_bytes is None else f"{t.expected_bytes:,}",
-                              t.final_reply.code if t.final_reply else "", "yes" if t.complete else "no",
-                              t.sha256[:16], key=str(k))
+            transfers.add_row(*plain_row(f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}",
+                                         f"{t.mode or ''} {t.setup or ''}".strip(), t.direction,
+                                         t.tcp_stream if t.tcp_stream >= 0 else "", f"{t.bytes:,}",
+                                         "" if t.expected_bytes is None else f"{t.expected_bytes:,}",
+                                         t.final_reply.code if t.final_reply else "", "yes" if t.complete else "no",
+                                         t.sha256[:16]), key=str(k))
         self.draw_diagram()
 
     def draw_diagram(self) -> None:
@@ -223,7 +236,7 @@ class FtpScreen(Screen):
         elif tab == "tab-credentials":
             creds = self.query_one("#ftp-credentials", DataTable)
             if creds.row_count:
-                self.dismiss(("goto", int(creds.get_row_at(creds.cursor_row)[4]) - 1))
+                self.dismiss(("goto", int(str(creds.get_row_at(creds.cursor_row)[4])) - 1))
         elif self.session is not None:
             self.dismiss(("goto", self.session.start_frame))
 
@@ -304,11 +317,11 @@ class FtpScreen(Screen):
             if what == "mermaid":
                 with open(target, "w", encoding="utf-8") as f:
                     f.write(self.mermaid_text())
-                self.notify(f"Diagram written to {safe(target)}", timeout=4)
+                self.notify(f"Diagram written to {target}", timeout=4)
             else:
                 t = self.current_transfer()
                 number = self.session.transfers.index(t) + 1
                 path = extract(self.index, self.session, t, target, number)
-                self.notify(f"Written {safe(path)}", timeout=5)
-        except (OSError, ValueError) as e:
-            self.notify(f"Could not write: {safe(str(e))}", severity="error", timeout=6)
+                self.notify(f"Written {path}", timeout=5)
+        except (OSError, FtptuiError) as e:
+            self.notify(f"Could not write: {e}", severity="error", timeout=6)

@@ -7,6 +7,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .failures import Guarded
+
 PLAIN = Style()
 OFFSET = Style(dim=True)
 MARK = Style(reverse=True, bold=True)
@@ -28,7 +30,7 @@ def hexdump_lines(data: bytes) -> list[str]:
     return out
 
 
-class HexView(ScrollView, can_focus=True):
+class HexView(Guarded, ScrollView, can_focus=True):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.data = b""
@@ -58,7 +60,7 @@ class HexView(ScrollView, can_focus=True):
         off = line * BYTES_PER_LINE
         width = self.size.width
         if off >= len(self.data):
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         chunk = self.data[off:off + BYTES_PER_LINE]
         start, length = self.mark
         segs = [Segment(f"{off:04x}  ", OFFSET)]
@@ -68,8 +70,8 @@ class HexView(ScrollView, can_focus=True):
             segs.append(Segment(f"{b:02x}", MARK if on else PLAIN))
             segs.append(Segment(sep, MARK if on and start <= off + k + 1 < start + length and k != 15 else PLAIN))
         pad = 3 * (BYTES_PER_LINE - len(chunk)) + (1 if len(chunk) <= 8 else 0)
-        segs.append(Segment(" " * pad + " "))
+        segs.append(Segment(" " * pad + " ", PLAIN))
         for k, b in enumerate(chunk):
             on = start <= off + k < start + length
             segs.append(Segment(printable(b), MARK if on else PLAIN))
-        return Strip(segs).crop(self.scroll_offset.x, self.scroll_offset.x + width).extend_cell_length(width)
+        return Strip(segs).crop(self.scroll_offset.x, self.scroll_offset.x + width).extend_cell_length(width, self.rich_style)

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from .state import state_file
 
 MAX_FILTERS = 100
 
 
 def _state_file() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "ftptui" / "filters.json"
+    return state_file("filters.json")
 
 
 def load_filters() -> list[str]:

@@ -29,13 +29,15 @@ from ..capture.writer import format_for, write_capture
 from ..dissect.text import safe
 from ..errors import CaptureError, FtptuiError
 from ..store.index import PacketIndex
+from .failures import Guarded, log_path, report
+from .plain import plain
 
 STATUS_EVERY = 0.5  # seconds between status bar refreshes of a live capture's counters
 LIVE_ACTIONS = {"toggle_capture", "capture_filter", "clear_capture"}
 
 
 # --- dialogs ---------------------------------------------------------------------------------------
-class CaptureFilterDialog(ModalScreen):
+class CaptureFilterDialog(Guarded, ModalScreen):
     """Asks for a capture filter (libpcap syntax).  `accept(text)` checks it and returns what to
     dismiss with; a CaptureError (libpcap's message, no privileges, no libpcap) is shown here and
     the dialog stays, so an invalid filter is never applied.  Esc cancels (dismisses None)."""
@@ -55,7 +57,7 @@ class CaptureFilterDialog(ModalScreen):
 
     def compose(self):
         with Vertical(id="capfilter"):
-            yield Label(Text(self.title_text), id="capfilter-title")
+            yield Label(plain(self.title_text), id="capfilter-title")
             yield Input(self.value, placeholder="capture filter, e.g. tcp port 21 (empty: every packet)",
                         id="capfilter-input")
             yield Label("", id="capfilter-msg")
@@ -74,11 +76,12 @@ class CaptureFilterDialog(ModalScreen):
         try:
             result = self.accept(event.value.strip())
         except FtptuiError as e:
-            self.query_one("#capfilter-msg", Label).update(Text(str(e)))
+            self.query_one("#capfilter-msg", Label).update(plain(e))
             self.app.bell()
             return
         except Exception as e:  # never let a bug in checking take the app down
-            self.query_one("#capfilter-msg", Label).update(Text(f"{type(e).__name__}: {e}"))
+            report(self.app, e, "Checking the capture filter failed", quiet=True)
+            self.query_one("#capfilter-msg", Label).update(plain(f"{type(e).__name__}: {e} (details in {log_path()})"))
             return
         self.dismiss(result)
 
@@ -86,7 +89,7 @@ class CaptureFilterDialog(ModalScreen):
 WHICH = ("all", "displayed", "marked")
 
 
-class SaveDialog(ModalScreen):
+class SaveDialog(Guarded, ModalScreen):
     """Save as: which packets (all / displayed / marked), the format (pcap / pcapng) and the
     file name; Enter in the name saves, Tab moves between the choices, Esc cancels.  Dismisses
     (which, format, path) or None."""
@@ -178,9 +181,11 @@ class SourceIdle(Message):
         super().__init__()
 
 
-class SourceFailed(Message):
-    def __init__(self, run: IndexRun, error: str):
-        self.run, self.error = run, error
+class SourceFull(Message):
+    """The index holds --max-packets packets: nothing more is read (a live capture stops)."""
+
+    def __init__(self, run: IndexRun):
+        self.run = run
         super().__init__()
 
 
@@ -251,7 +256,11 @@ class LiveBrowser:
                 for batch in run.cap.tail(final=finished and live is None):
                     if run.stop.is_set() or self.stop.is_set():
                         return
-                    run.index.add_batch(batch)
+                    if not run.index.add_batch(batch):  # --max-packets reached
+                        run.index.done = True
+                        self.post_message(IndexProgress(True))
+                        self.post_message(SourceFull(run))
+                        return
                     self.post_message(IndexProgress(False))
                 if not finished:
                     busy = True
@@ -267,7 +276,7 @@ class LiveBrowser:
                     self.post_message(SourceIdle(run, False))
                 run.stop.wait(0.25)
         except Exception as e:  # a bug in a decoder must not stop the app; say why the list stopped
-            self.post_message(SourceFailed(run, f"{type(e).__name__}: {e}"))
+            report(self.app, e, "Reading the capture failed (the list stops growing)")
 
     # BrowserScreen's handlers of these run first (Textual calls each class's handler in the MRO)
     def on_index_progress(self, message) -> None:
@@ -286,9 +295,10 @@ class LiveBrowser:
         if len(self.index):
             self.follow_ftp()  # label the FTP data connections by the follower, once per idle spell
 
-    def on_source_failed(self, message: SourceFailed) -> None:
-        if message.run is self.run:
-            self.notify(f"Reading the capture failed: {message.error}", severity="error", timeout=10)
+    def on_source_full(self, message: SourceFull) -> None:
+        if message.run is self.run and self.live is not None and self.live.running:
+            self.live.stop()
+        self.update_status()
 
     def tick(self) -> None:
         """The status bar's counters, and a live capture's failure said once."""
@@ -306,8 +316,8 @@ class LiveBrowser:
         if close is not None:
             try:
                 close()
-            except Exception:  # closing must not turn quitting into a crash
-                pass
+            except Exception as e:  # closing must not turn quitting into a crash; logged
+                report(self.app, e, quiet=True)
 
     # --- the status bar ---------------------------------------------------------------------------
     def live_status_text(self) -> Text:
@@ -321,8 +331,8 @@ class LiveBrowser:
                 text.append("● capturing", style="bold green")
             else:
                 text.append("■ stopped", style="bold red")
-            text.append(f" on {', '.join(s.interfaces)}")
-            text.append(f"  Capture filter: {s.capture_filter or '(none)'}")
+            text.append(plain(f" on {', '.join(s.interfaces)}"))
+            text.append(plain(f"  Capture filter: {s.capture_filter or '(none)'}"))
             text.append(f"  Captured: {s.packets:,}")
             text.append(f"  Dropped: {'?' if s.dropped is None else format(s.dropped, ',')}")
             text.append(f"  {s.pps:,.1f} pkt/s")
@@ -335,10 +345,9 @@ class LiveBrowser:
             if self.index.done or self.source.finished:
                 ended = "stream ended" if isinstance(self.source, StreamSpool) else "stopped following"
                 error = getattr(self.source, "error", None)
-                text.append("  " + ended + (f": {error}" if error else ""), style="bold")
+                text.append(plain("  " + ended + (f": {error}" if error else ""), style="bold"))
             elif isinstance(self.source, StreamSpool):
-                text.append("  reading standard input" if self.source.display_name == "standard input"
-                            else f"  reading {self.source.display_name}", style="bold")
+                text.append(plain(f"  reading {self.source.display_name}", style="bold"))
             else:
                 text.append("  following the file (tail -f)", style="bold")
         if not plist.following and plist.new_rows:
@@ -469,7 +478,7 @@ class LiveBrowser:
         except FtptuiError as e:
             self.post_message(Saved(f"Could not save: {e}", error=True))
         except Exception as e:  # never crash on a save
-            self.post_message(Saved(f"Could not save: {type(e).__name__}: {e}", error=True))
+            report(self.app, e, "Saving failed")
         else:
             left = len(frames) - n
             extra = f" ({left} custom blocks left out)" if left else ""

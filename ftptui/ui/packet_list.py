@@ -15,6 +15,7 @@ from textual.strip import Strip
 
 from ..dissect.packet import dissect
 from ..dissect.text import safe
+from .failures import Guarded
 
 # Wireshark's default colouring rules, as background colours with black text.
 ROW_STYLES = {
@@ -57,7 +58,7 @@ def fit(text: str, width: int, right: bool) -> str:
     return text.rjust(width - 1) + " " if right else text.ljust(width)
 
 
-class PacketList(ScrollView, can_focus=True):
+class PacketList(Guarded, ScrollView, can_focus=True):
     """The displayed packets, one row each, rendered from the index on demand with an LRU cache.
 
     The list shows a view: every packet of the index (`frames` is None), or the frames a display
@@ -217,7 +218,7 @@ class PacketList(ScrollView, can_focus=True):
             return Strip([Segment(text.ljust(width + scroll_x)[scroll_x:scroll_x + width], HEADER)])
         row = scroll_y + y - 1
         if row >= self.rows:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         cells, cls = self.cells(self.frame_at(row))
         text = "".join(fit(c, w, right) for c, (_, w, right) in zip(cells, COLUMNS))
         if row == self.cursor:

@@ -5,12 +5,13 @@ import json
 import os
 from pathlib import Path
 
+from .state import state_file
+
 MAX_RECENT = 10
 
 
 def _state_file() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "ftptui" / "recent.json"
+    return state_file("recent.json")
 
 
 def load_recent() -> list[str]:

@@ -11,12 +11,14 @@ from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ..capture.interfaces import describe, list_interfaces
-from ..errors import FtptuiError
 from ..dissect.text import safe
+from ..errors import FtptuiError
+from .failures import Guarded
+from .plain import plain
 from .recent import load_recent
 
 
-class WelcomeScreen(Screen):
+class WelcomeScreen(Guarded, Screen):
     BINDINGS = [Binding("q", "app.quit", "Quit", id="welcome.quit"),
                 Binding("o", "focus_path", "Open path", id="welcome.open")]
 
@@ -40,13 +42,13 @@ class WelcomeScreen(Screen):
         with Vertical(id="welcome"):
             yield Label("Welcome to ftptui", id="title")
             yield Label("Open", classes="section")
-            options = [Option(f"Sample: active FTP session ({self.sample})", id="sample:")]
+            options = [Option(plain(f"Sample: active FTP session ({self.sample})"), id="sample:")]
             sample = os.path.abspath(self.sample)
-            options += [Option(safe(p), id="recent:" + p) for p in load_recent() if p != sample]
+            options += [Option(plain(p), id="recent:" + p) for p in load_recent() if p != sample]
             yield OptionList(*options, id="open-list")
             yield Input(placeholder="…or type a capture file path and press Enter", id="path")
             yield Label("Capture", classes="section")
-            yield OptionList(*[Option(safe(describe(i)), id="iface:" + i.name) for i in list_interfaces()],
+            yield OptionList(*[Option(plain(describe(i)), id="iface:" + i.name) for i in list_interfaces()],
                              id="iface-list")
             yield Label("Enter on an interface asks for a capture filter and starts capturing "
                         "(capturing needs root or the CAP_NET_RAW capability).", classes="hint")
@@ -85,7 +87,7 @@ class WelcomeScreen(Screen):
         except FtptuiError as e:
             self.notify(str(e), severity="error", timeout=10)
             return
-        self.app.push_screen(CaptureFilterDialog(f"Capture on {name}: capture filter (libpcap syntax)",
+        self.app.push_screen(CaptureFilterDialog(f"Capture on {safe(name)}: capture filter (libpcap syntax)",
                                                  "", check), chosen)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
