@@ -68,10 +68,12 @@ class Columns:
         return ip & ~plain
 
     def addr(self, which: str, v6: bool) -> np.ndarray:
-        raw = self.col(which)
+        """IPv4 addresses as numbers, or IPv6 ones as (n, 2) uint64 high and low halves (rows of
+        the other family give whatever: the callers mask them out)."""
         if not v6:
-            return raw[:, 12:16].copy().view(">u4").ravel().astype(np.uint64)
-        return raw.copy().view(">u8").astype(np.uint64)  # (n, 2): high and low halves
+            return self.col(which).astype(np.uint64)
+        rows = self.index.v6.raw(which)[np.where(self.ip6(), self.col(which), 0)]
+        return rows.view(">u8").astype(np.uint64)
 
     def rel_time(self) -> np.ndarray:
         return self.col("ts") - (self.index.first_ts or 0)
@@ -185,13 +187,20 @@ def leaf_operand(node: Node):
     if isinstance(node, Exists):
         return node.operand if vector_field(node.operand) else None
     if isinstance(node, Member):
-        return node.operand if vector_field(node.operand) else None
+        return node.operand if _has_values(node.operand) else None
     if isinstance(node, Compare) and node.op not in ("contains", "matches"):
-        if vector_field(node.left) and isinstance(node.right, Literal):
+        if _has_values(node.left) and isinstance(node.right, Literal):
             return node.left
-        if vector_field(node.right) and isinstance(node.left, Literal):
+        if _has_values(node.right) and isinstance(node.left, Literal):
             return node.right
     return None
+
+
+def _has_values(node: Node) -> bool:
+    """A column-backed field whose values the columns hold: a protocol ("ip", "tcp": kind
+    bytes) is only known to be there, so comparing its bytes needs the packet."""
+    found = vector_field(node)
+    return bool(found) and (found[1] is not None or FIELDS[found[0]][0] != "bytes")
 
 
 def evaluate(node: Node, c: Columns) -> np.ndarray:

@@ -226,6 +226,11 @@ def data_streams(index) -> set[int]:
     return set(index.ftp.stream_conv) | set(links)
 
 
+def _label(text: str) -> str:
+    """Control-connection text (decoded) in a tree label, escaped as tshark escapes it."""
+    return format_text(text.encode("utf-8", "surrogateescape"))
+
+
 def ftp_data(ctx, p: int, end: int, paylen: int, stream: int) -> bool:
     """An FTP data connection's segment (False if the stream is not one).  ftptui's follower
     decides when it has run; before that (and for connections it could not tie to a control
@@ -255,10 +260,10 @@ def ftp_data(ctx, p: int, end: int, paylen: int, stream: int) -> bool:
         if method:
             layer.add(f"[Setup method: {method}]", "ftp-data.setup-method", value=method)
         if command:
-            layer.add(f"[Command: {command}]", "ftp-data.command", value=command)
+            layer.add(f"[Command: {_label(command)}]", "ftp-data.command", value=command)
             layer.add(f"Command frame: {command_frame + 1}", "ftp-data.command-frame", value=command_frame + 1)
         if cwd is not None:
-            layer.add(f"[Current working directory: {cwd}]", "ftp-data.current-working-directory", value=cwd)
+            layer.add(f"[Current working directory: {_label(cwd)}]", "ftp-data.current-working-directory", value=cwd)
     if looks_like_text(data):
         d.layers.append(text_lines(p, data))
     return True

@@ -95,7 +95,17 @@ def dissect(index, i: int) -> Dissection:
         d.color = "error"
     names = protocol_path(d)
     frame.add(f"[Protocols in frame: {names}]", "frame.protocols", value=names)
+    clamp_ranges(d, len(data))
     return d
+
+
+def clamp_ranges(d: Dissection, size: int) -> None:
+    """A header that claims more bytes than were captured: its fields cover what is there, as
+    tshark's do."""
+    for f in d.fields():
+        if f.start + f.length > size:
+            f.start = min(f.start, size)
+            f.length = max(0, size - f.start)
 
 
 def frame_layer(index, i: int, d: Dissection, caplen: int, link: int) -> Field:
@@ -211,8 +221,8 @@ def dissect_payload(index, i: int) -> Dissection:
     ctx = Context(index, i, d, Packet(data))
     l4, proto = int(cols.raw("l4off")[i]), int(cols.raw("ipproto")[i])
     v6 = int(cols.raw("ethertype")[i]) == 0x86DD
-    ctx.net_src = bytes(cols.raw("src")[i] if v6 else cols.raw("src")[i][12:])
-    ctx.net_dst = bytes(cols.raw("dst")[i] if v6 else cols.raw("dst")[i][12:])
+    ctx.net_src = index.address(i, "src") if v6 else index.address(i, "src")[12:]
+    ctx.net_dst = index.address(i, "dst") if v6 else index.address(i, "dst")[12:]
     sport, dport = int(cols.raw("sport")[i]), int(cols.raw("dport")[i])
     try:
         if proto == 6:
@@ -445,15 +455,30 @@ def ip4(ctx: Context, off: int) -> None:
     total, ident, fl = pkt.u16(off + 2), pkt.u16(off + 4), pkt.u16(off + 6)
     ttl, proto = pkt.u8(off + 8), pkt.u8(off + 9)
     src, dst = pkt.bytes(off + 12, 4), pkt.bytes(off + 16, 4)
+    version = vihl >> 4
+    if version == 6:  # tshark hands an IPv6 header behind ethertype IPv4 to its IPv6 dissector
+        ip6(ctx, off)
+        return
+    # a bogus version or header length: tshark stops there, before the addresses
+    bogus = (f"Bogus IPv4 version ({version}, must be 4)" if version != 4 else
+             f"Bogus IP header length ({ihl}, must be at least 20)" if ihl < 20 else
+             f"Bogus IP length ({total}, less than header length {ihl})" if 0 < total < ihl else None)
+    if bogus:
+        d.protocol, d.info = "IPv4", bogus
+        layer = d.layer("Internet Protocol Version 4", "ip", off, 20 if version != 4 else ihl)
+        layer.add(f"{version:04b} .... = Version: {version}", "ip.version", off, 1, version)
+        if version == 4:
+            layer.add(f".... {vihl & 0xF:04b} = Header Length: {ihl} bytes ({vihl & 0xF})", "ip.hdr_len", off, 1, ihl)
+        if version == 4 and ihl >= 20:
+            _dsfield(layer, off + 1, pkt.u8(off + 1))
+            layer.add(f"Total Length: {total} bytes (bogus, less than header length {ihl})", "ip.len", off + 2, 2,
+                      total)
+        return
     d.source, d.destination, d.protocol = ipv4(src), ipv4(dst), "IPv4"
     ctx.net_src, ctx.net_dst, ctx.ttl = src, dst, ttl
     layer = d.layer(f"Internet Protocol Version 4, Src: {ipv4(src)}, Dst: {ipv4(dst)}", "ip", off, ihl)
-    if ihl < 20 or vihl >> 4 != 4:
-        layer.add(f"Header Length: {ihl} bytes (bogus, must be at least 20)", "ip.hdr_len", off, 1, ihl)
-        d.info = f"Bogus IPv4 header length ({ihl}, must be at least 20)"
-        return
     pkt.need(off, ihl)
-    layer.add(f"{vihl >> 4:04b} .... = Version: {vihl >> 4}", "ip.version", off, 1, vihl >> 4)
+    layer.add(f"{version:04b} .... = Version: {version}", "ip.version", off, 1, version)
     layer.add(f".... {vihl & 0xF:04b} = Header Length: {ihl} bytes ({vihl & 0xF})", "ip.hdr_len", off, 1, ihl)
     _dsfield(layer, off + 1, pkt.u8(off + 1))
     layer.add(f"Total Length: {total}", "ip.len", off + 2, 2, total)

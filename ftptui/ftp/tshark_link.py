@@ -16,6 +16,8 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from .control import decode
+
 _PORT_RE = re.compile(rb"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)")
 
 
@@ -88,7 +90,7 @@ class TsharkFtpLinker:
         if is_request:
             ctl.tls_requested = line == b"AUTH TLS"
             if ctl.current is not None and ctl.current.command is None:
-                ctl.current.command = line.decode("latin-1")
+                ctl.current.command = decode(line)
                 ctl.current.command_frame = frame
             token = line.split(b" ", 1)[0]
             arg = line[len(token) + 1:]

@@ -124,9 +124,10 @@ def _ipv4(g, cols, src, dst, ethertype, l3, ok):
     p = l3[idx]
     vihl = g.u8(p)
     ihl = (vihl & 0xF) * 4
-    good = g.fits(p, 20, idx) & (vihl >> 4 == 4) & (ihl >= 20)
-    idx, p, ihl = idx[good], p[good], ihl[good]
     total = g.u16(p + 2)
+    # the decoder stops at a bogus version, header length or total length (0 is TSO: fine)
+    good = g.fits(p, 20, idx) & (vihl >> 4 == 4) & (ihl >= 20) & ((total == 0) | (total >= ihl))
+    idx, p, ihl, total = idx[good], p[good], ihl[good], total[good]
     frag = g.u16(p + 6) & 0x1FFF
     cols["ipproto"][idx] = g.u8(p + 9)
     src[idx, 10:12] = 0xFF  # IPv4-mapped IPv6 form, so one column serves both families
