@@ -430,9 +430,15 @@ class PcapngWalker:
                     if cl > blen - 32:  # data would run into the next block
                         bad = f"a packet block too small for its {cl} bytes of data (at byte {pos + p})"
                         break
+                    if iface >= len(self.ifaces):
+                        bad = f"a packet on interface {iface}, which no block declared (at byte {pos + p})"
+                        break
                     offs.append(p + 28); caps.append(cl); origs.append(ol)
                     tss.append((hi << 32) | lo); ifs.append(iface); has_ts.append(True)
                 elif btype == 3:  # Simple Packet Block: no timestamp, snaplen-limited
+                    if not self.ifaces:
+                        bad = f"a simple packet block before any interface was declared (at byte {pos + p})"
+                        break
                     (ol,) = struct.unpack_from(e + "I", buf, p + 8)
                     snap = self.ifaces[0][1] if self.ifaces else 0
                     cl = min(ol, blen - 16, snap or ol)
@@ -442,6 +448,9 @@ class PcapngWalker:
                     iface, _drops, hi, lo, cl, ol = struct.unpack_from(e + "HHIIII", buf, p + 8)
                     if cl > blen - 32:
                         bad = f"a packet block too small for its {cl} bytes of data (at byte {pos + p})"
+                        break
+                    if iface >= len(self.ifaces):
+                        bad = f"a packet on interface {iface}, which no block declared (at byte {pos + p})"
                         break
                     offs.append(p + 28); caps.append(cl); origs.append(ol)
                     tss.append((hi << 32) | lo); ifs.append(iface); has_ts.append(True)
@@ -466,8 +475,6 @@ class PcapngWalker:
             if offs:
                 n = len(offs)
                 iface_arr = np.asarray(ifs, dtype=np.int64)
-                if int(iface_arr.max()) >= len(self.ifaces):
-                    raise CaptureError(f"{cap.display_name}: packet refers to an undeclared interface")
                 links = np.asarray([i[0] for i in self.ifaces] + [LINK_PCAPNG_CUSTOM],
                                    dtype=np.uint16)[iface_arr]  # iface -1: a custom block
                 raw_ts = np.asarray(tss, dtype=np.uint64)
