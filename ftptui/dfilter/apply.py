@@ -19,6 +19,7 @@ from .compile import Compiler, Filter, PacketView
 from .parser import Logic, Node
 
 VIEW_CACHE = 4096
+ROWS_AT_ONCE = 1 << 20
 
 
 class Cancelled(Exception):
@@ -35,11 +36,18 @@ class FilterRun:
         self.views: OrderedDict[int, PacketView] = OrderedDict()
         self.dissected = 0
         self.compiler = Compiler(set())
+        self.span = self.chunk = (0, 1)  # the rows asked for, and those being tested
 
     def rows(self, start: int = 0, end: int | None = None) -> np.ndarray:
-        """Indexes (0-based) of the packets in [start, end) that match, ascending."""
+        """Indexes (0-based) of the packets in [start, end) that match, ascending.  Packets are
+        taken ROWS_AT_ONCE at a time, which bounds the memory the column tests use."""
         end = len(self.index) if end is None else end
-        return self.eval(self.flt.ast, np.arange(start, end, dtype=np.int64))
+        parts = []
+        self.span = (start, max(end - start, 1))
+        for a in range(start, end, ROWS_AT_ONCE):
+            self.chunk = (a, min(a + ROWS_AT_ONCE, end))
+            parts.append(self.eval(self.flt.ast, np.arange(*self.chunk, dtype=np.int64)))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def eval(self, node: Node, rows: np.ndarray) -> np.ndarray:
         if not len(rows):
@@ -82,8 +90,10 @@ class FilterRun:
             if k % 2048 == 2047:
                 if self.stop is not None and self.stop.is_set():
                     raise Cancelled()
-                if self.on_progress:
-                    self.on_progress(k + 1, len(rows))
+                if self.on_progress:  # through this chunk as far as its rows go, in the whole span
+                    a, b = self.chunk
+                    done = a - self.span[0] + (b - a) * (k + 1) // len(rows)
+                    self.on_progress(done, self.span[1])
         return rows[keep]
 
     def payload_view(self, i: int) -> PacketView:

@@ -17,10 +17,11 @@ from ..ftp.tshark_link import TsharkFtpLinker
 from ..streams.analysis import TcpAnalysis
 from ..streams.tcp import TcpStreams
 from ..streams.udp import UdpStreams
-from .columns import COLUMN_TYPES, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, extract
+from .columns import COLUMN_TYPES, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, extract
 from .grow import Columns
 
 FTP_PORT = 21
+V4_MAPPED = b"\0" * 10 + b"\xff\xff"
 ICMP_ECHO = {PROTO_ICMP: (8, 0), PROTO_ICMPV6: (128, 129)}
 # unreachable, source quench, redirect, time exceeded, parameter problem / ICMPv6 1-4
 ICMP_ERRORS = {PROTO_ICMP: (3, 4, 5, 11, 12), PROTO_ICMPV6: (1, 2, 3, 4)}
@@ -30,7 +31,9 @@ INDEX_DTYPES = {
     "ts": (np.int64, ()), "prec": (np.int8, ()), "link": (np.uint16, ()), "stream": (np.int32, ()), "ustream": (np.int32, ()), "dir": (np.uint8, ()),
     "iface": (np.int16, ()),  # pcapng interface id (frame.interface_id); -1 in pcap files
     "tcpopt": (np.uint8, ()),  # bit 0: TCP options beyond timestamps (SACK, window scale...)
-    "src": (np.uint8, (16,)), "dst": (np.uint8, (16,)),
+    # network addresses: an IPv4 address as a number, or for IPv6 packets the packet's row in
+    # PacketIndex.v6 (16 bytes each there): 8 bytes a packet instead of 32 for IPv4 traffic
+    "src": (np.uint32, ()), "dst": (np.uint32, ()),
     **{name: (t, ()) for name, t in COLUMN_TYPES.items()},
 }
 
@@ -38,7 +41,7 @@ INDEX_DTYPES = {
 # The most packets one index holds (about 110 bytes of memory each, plus what views derive per
 # packet): beyond it the rest of the capture is left out with a warning, so no capture, however
 # many tiny records it holds, can exhaust memory.  --max-packets changes it.
-MAX_PACKETS = 6_000_000
+MAX_PACKETS = 5_000_000
 
 
 class PacketIndex:
@@ -47,6 +50,7 @@ class PacketIndex:
     def __init__(self, cap: CaptureFile):
         self.cap = cap
         self.cols = Columns(INDEX_DTYPES)
+        self.v6 = Columns({"src": (np.uint8, (16,)), "dst": (np.uint8, (16,))})  # IPv6 packets' addresses
         self.tcp = TcpStreams()
         self.udp = UdpStreams()
         self.ftp = TsharkFtpLinker()
@@ -115,9 +119,43 @@ class PacketIndex:
                 if len(stamped):  # times are relative to the first packet that has one
                     self.first_ts = int(batch.ts_ns[stamped[0]])
             self._stateful(batch, rel, cols, first, stream, known_streams)
+            self._compact_addresses(cols)
             self.cols.append(cols)
             self.bytes_done = batch.end
         return not self.full
+
+    def _compact_addresses(self, cols) -> None:
+        """Replace the batch's 16-byte addresses by the columns' compact form (see INDEX_DTYPES);
+        IPv6 ones go to self.v6 first, so a reader never sees a row number before its row."""
+        v6 = cols["ethertype"] == ETH_IPV6
+        compact = {}
+        for which in ("src", "dst"):
+            compact[which] = cols[which][:, 12:16].copy().view(">u4").ravel().astype(np.uint32)
+        rows = np.nonzero(v6)[0]
+        if len(rows):
+            numbers = np.arange(self.v6.n, self.v6.n + len(rows), dtype=np.uint32)
+            self.v6.append({"src": cols["src"][rows], "dst": cols["dst"][rows]})
+            for which in ("src", "dst"):
+                compact[which][rows] = numbers
+        cols.update(compact)
+
+    def address(self, i: int, which: str) -> bytes:
+        """Packet i's source or destination address ("src" / "dst"): 16 bytes, an IPv4 address in
+        IPv4-mapped form."""
+        value = int(self.cols.raw(which)[i])
+        if int(self.cols.raw("ethertype")[i]) == ETH_IPV6:
+            return self.v6.raw(which)[value].tobytes()
+        return V4_MAPPED + value.to_bytes(4, "big")
+
+    def addresses(self, which: str, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), 16) uint8: the rows' addresses as `address` gives them."""
+        value = self.cols.raw(which)[rows]
+        out = np.zeros((len(rows), 16), dtype=np.uint8)
+        out[:, 10:12] = 0xFF
+        out[:, 12:16] = value.astype(">u4").view(np.uint8).reshape(-1, 4)
+        v6 = self.cols.raw("ethertype")[rows] == ETH_IPV6
+        out[v6] = self.v6.raw(which)[value[v6]]
+        return out
 
     def _reserve_for(self, batch: Batch) -> None:
         """Size the columns for the whole file from the first batch's bytes per packet."""
@@ -218,7 +256,7 @@ class PacketIndex:
         return self.cols.raw(name)[i]
 
     def memory_bytes(self) -> int:
-        return self.cols.nbytes() + self.tcp.slots.nbytes()
+        return self.cols.nbytes() + self.v6.nbytes() + self.tcp.slots.nbytes()
 
 
 def _tcp_options(buf: bytes, rel: np.ndarray, caplen: np.ndarray, cols) -> np.ndarray:

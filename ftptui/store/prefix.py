@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 CHUNK = 16 << 20
+ROWS_AT_ONCE = 1 << 19
 PROTO_TCP = 6
 
 
@@ -21,6 +22,12 @@ def gather(index, rows: np.ndarray, starts: np.ndarray, width: int, limit: np.nd
     if not len(rows):
         return out
     rows = np.asarray(rows)
+    if len(rows) > ROWS_AT_ONCE:  # bounded temporaries (several int64 per row below)
+        for a in range(0, len(rows), ROWS_AT_ONCE):
+            part = slice(a, a + ROWS_AT_ONCE)
+            out[part] = gather(index, rows[part], np.asarray(starts)[part], width,
+                               None if limit is None else np.asarray(limit)[part])
+        return out
     if len(rows) > 1 and np.any(rows[1:] < rows[:-1]):
         order = np.argsort(rows, kind="stable")
         out[order] = gather(index, rows[order], np.asarray(starts)[order], width,

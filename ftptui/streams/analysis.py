@@ -541,24 +541,22 @@ class AllAnalysis:
         return None if bits is None else (self.flags & bits) != 0
 
 
+ALL_CHUNK = 200_000  # packets turned into Python rows at a time (about 200 bytes each)
+
+
 def _analyse_all(index, n: int, options_of) -> AllAnalysis:
     cols = index.cols
     stream = cols.raw("stream")[:n]
     order = np.argsort(stream, kind="stable")
     order = order[stream[order] >= 0]
-    bounds = np.flatnonzero(np.diff(stream[order])) + 1
-    lists = [order.tolist()] + [cols.raw(name)[order].tolist() for name in _ROW_COLUMNS]
+    edges = [0, *(np.flatnonzero(np.diff(stream[order])) + 1).tolist(), len(order)]
     reused = index.tcp.reused
-    lists.append([int(f in reused) for f in lists[0]] if reused else [0] * len(order))
-    rows = list(zip(*lists))
-    del lists
     flags = np.zeros(n, np.uint32)
     dupnum = np.zeros(n, np.int32)
     dupframe = np.zeros(n, np.uint32)
     acks = np.zeros(n, np.uint32)
     rtt = np.zeros(n, np.int64)
     present = np.zeros(n, np.bool_)
-    edges = [0, *bounds.tolist(), len(rows)]
     pending: list = []
 
     def flush():
@@ -568,9 +566,20 @@ def _analyse_all(index, n: int, options_of) -> AllAnalysis:
         dupnum[fr], dupframe[fr], present[fr] = got[:, 7], got[:, 8], got[:, 11].astype(bool)
         pending.clear()
 
-    for a, b in zip(edges, edges[1:]):
-        analyse_segments(_Conversation(), rows[a:b], pending, options_of, want_bif=False)
-        if len(pending) > 100_000:  # convert in chunks: a list of tuples per frame is big
-            flush()
-    flush()
+    # whole streams at a time, about ALL_CHUNK packets each: a list of tuples per frame is big
+    k = 0
+    while k < len(edges) - 1:
+        j = k + 1
+        while j < len(edges) - 1 and edges[j + 1] - edges[k] <= ALL_CHUNK:
+            j += 1
+        part = order[edges[k]:edges[j]]
+        lists = [part.tolist()] + [cols.raw(name)[part].tolist() for name in _ROW_COLUMNS]
+        lists.append([int(f in reused) for f in lists[0]] if reused else [0] * len(part))
+        rows = list(zip(*lists))
+        del lists
+        base = edges[k]
+        for a, b in zip(edges[k:j], edges[k + 1:j + 1]):
+            analyse_segments(_Conversation(), rows[a - base:b - base], pending, options_of, want_bif=False)
+        flush()
+        k = j
     return AllAnalysis(n, flags, dupnum, dupframe, acks, rtt, present)

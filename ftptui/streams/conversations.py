@@ -7,6 +7,7 @@ them: most packets first, then earliest start.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ from ..dissect.macnames import resolve_mac
 from ..dissect.text import ipv4, ipv6
 from ..store.columns import ETH_IPV4, ETH_IPV6
 from ..store.prefix import gather
+from .tcp import assign_ids
 
 KINDS = ("eth", "ip", "ipv6", "tcp", "udp")
 LINK_ETHERNET = 1
@@ -49,51 +51,161 @@ class Conversation:
         return (self.start + self.duration) / 1e9 - self.start / 1e9
 
 
-def conversations(index, kind: str) -> list[Conversation]:
-    n = len(index)
-    cols = index.cols
-    rows = np.arange(n)
-    if kind in ("tcp", "udp"):
-        col = cols["stream" if kind == "tcp" else "ustream"]
-        rows = rows[col >= 0]
-        keys, ids = col[rows], None
-        a_side = None
-    elif kind in ("ip", "ipv6"):
-        rows = rows[(cols["ethertype"] == (ETH_IPV4 if kind == "ip" else ETH_IPV6)) & (cols["l3off"] >= 0)]
-        src, dst = cols["src"][rows], cols["dst"][rows]
-        keys, a_side = _pair_keys(src, dst)
-    elif kind == "eth":
-        rows = rows[cols["link"] == LINK_ETHERNET]
-        macs = gather(index, rows, np.zeros(len(rows), dtype=np.int64), 12)
-        keys, a_side = _pair_keys(macs[:, 6:12], macs[:, :6])
-    else:
+class ConversationTable(Sequence):
+    """One type's conversations in tshark's order, kept as numpy columns (about 60 bytes each):
+    a row becomes a Conversation only when it is looked at, so a capture with millions of
+    conversations costs no more than its columns."""
+
+    def __init__(self, index, kind: str, first, frames_ab, bytes_ab, frames_ba, bytes_ba, start, duration):
+        self.index, self.kind = index, kind
+        self.first = first          # frame index (0-based) of each conversation's first packet
+        self.frames_ab, self.bytes_ab, self.frames_ba, self.bytes_ba = frames_ab, bytes_ab, frames_ba, bytes_ba
+        self.start, self.duration = start, duration
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        i = int(self.first[k])
+        a, b, flt, stream = _describe(self.index, self.kind, i)
+        return Conversation(self.kind, a, b, int(self.frames_ab[k]), int(self.bytes_ab[k]), int(self.frames_ba[k]),
+                            int(self.bytes_ba[k]), int(self.start[k]), int(self.duration[k]), flt, stream)
+
+    def column(self, key: str) -> np.ndarray:
+        """A numeric column by its name: frames, bytes, frames_ab... start, duration."""
+        if key == "frames":
+            return self.frames_ab + self.frames_ba
+        if key == "bytes":
+            return self.bytes_ab + self.bytes_ba
+        return getattr(self, key)
+
+    def endpoints(self, side: str) -> tuple[np.ndarray, np.ndarray]:
+        """Addresses (16 bytes, IPv4 mapped) and ports of every conversation's A or B side (A:
+        the source of its first packet); Ethernet: the 6-byte MAC addresses, ports 0."""
+        which = "src" if side == "a" else "dst"
+        if self.kind == "eth":
+            macs = gather(self.index, self.first, np.zeros(len(self.first), dtype=np.int64), 12)
+            return (macs[:, 6:12] if side == "a" else macs[:, :6]), np.zeros(len(self.first), dtype=np.int64)
+        port = self.index.cols.raw("sport" if side == "a" else "dport")[self.first].astype(np.int64)
+        return self.index.addresses(which, self.first), port
+
+
+ROWS_AT_ONCE = 1 << 19  # packets grouped at a time: the temporaries stay small
+
+
+def conversations(index, kind: str) -> ConversationTable:
+    """One type's conversations.  Packets are taken ROWS_AT_ONCE at a time; each conversation
+    is numbered at its first packet, and its counts are summed chunk by chunk."""
+    if kind not in KINDS:
         raise ValueError(kind)
-    if not len(rows):
-        return []
-    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    # A is the source of each conversation's first packet
-    if a_side is None:  # tcp/udp: the index direction of the first packet
-        direction = cols["dir"][rows].astype(np.int64) if kind == "tcp" else _udp_dir(cols, rows)
-        a_side = direction
-    from_a = a_side == a_side[first][inverse]
-    length = cols["origlen"][rows].astype(np.int64)
-    g = len(uniq)
-    frames_ab = np.bincount(inverse, weights=from_a, minlength=g).astype(np.int64)
-    frames_all = np.bincount(inverse, minlength=g)
-    bytes_ab = np.bincount(inverse, weights=length * from_a, minlength=g).astype(np.int64)
-    bytes_all = np.bincount(inverse, weights=length, minlength=g).astype(np.int64)
-    ts = cols["ts"][rows]
-    last = np.zeros(g, dtype=np.int64)
-    np.maximum.at(last, inverse, np.arange(len(rows)))
+    n = len(index)
+    acc = _Sums()
+    ids: dict[bytes, int] = {}
+    for start in range(0, n, ROWS_AT_ONCE):
+        rows = start + np.flatnonzero(_member(index, kind, start, min(n, start + ROWS_AT_ONCE)))
+        if not len(rows):
+            continue
+        if kind in ("tcp", "udp"):  # the stream number is the conversation
+            conv = index.cols.raw("stream" if kind == "tcp" else "ustream")[rows].astype(np.int64)
+            side = index.cols.raw("dir")[rows].astype(np.int64) if kind == "tcp" else _udp_dir(index, rows)
+        else:
+            keys, side = _keys(index, kind, rows)
+            conv, _ = assign_ids(ids, len(ids), keys)
+            conv = conv.astype(np.int64)
+        acc.add(index, rows, conv, side)
+    if acc.first is None:
+        empty = np.zeros(0, dtype=np.int64)
+        return ConversationTable(index, kind, *[empty] * 7)
+    ts = index.cols.raw("ts")
     t0 = index.first_ts or 0
-    out = []
-    for k in np.lexsort((ts[first], -frames_all)):
-        i = int(rows[first[k]])
-        a, b, flt, stream = _describe(index, kind, i)
-        out.append(Conversation(kind, a, b, int(frames_ab[k]), int(bytes_ab[k]),
-                                int(frames_all[k] - frames_ab[k]), int(bytes_all[k] - bytes_ab[k]),
-                                int(ts[first[k]] - t0), int(ts[last[k]] - ts[first[k]]), flt, stream))
+    seen = acc.first >= 0  # (udp.stream numbers of packets past the index's end: none)
+    order = np.flatnonzero(seen)[np.lexsort((ts[acc.first[seen]], -acc.frames[seen]))]  # tshark's order
+    first, last = acc.first[order], acc.last[order]
+    return ConversationTable(index, kind, first, acc.frames_ab[order], acc.bytes_ab[order],
+                             acc.frames[order] - acc.frames_ab[order], acc.bytes[order] - acc.bytes_ab[order],
+                             ts[first] - t0, ts[last] - ts[first])
+
+
+class _Sums:
+    """Per conversation: first and last frame, the first packet's side (A), packets and bytes,
+    and those from A; arrays grow as conversations appear."""
+
+    def __init__(self):
+        self.first = None
+
+    def _grow(self, count: int) -> None:
+        if self.first is None:
+            self.first = np.zeros(0, dtype=np.int64)
+            self.last = self.first.copy()
+            self.a_side = self.frames = self.frames_ab = self.bytes = self.bytes_ab = self.first.copy()
+        have = len(self.first)
+        if count <= have:
+            return
+        more = count - have
+        self.first = np.concatenate([self.first, np.full(more, -1, dtype=np.int64)])
+        self.last = np.concatenate([self.last, np.full(more, -1, dtype=np.int64)])
+        for name in ("a_side", "frames", "frames_ab", "bytes", "bytes_ab"):
+            setattr(self, name, np.concatenate([getattr(self, name), np.zeros(more, dtype=np.int64)]))
+
+    def add(self, index, rows: np.ndarray, conv: np.ndarray, side: np.ndarray) -> None:
+        self._grow(int(conv.max()) + 1)
+        new = np.flatnonzero(self.first[conv] < 0)  # the chunk's packets of unseen conversations
+        if len(new):
+            born, at = np.unique(conv[new], return_index=True)  # each one's earliest packet
+            self.first[born] = rows[new[at]]
+            self.a_side[born] = side[new[at]]
+        from_a = side == self.a_side[conv]
+        length = index.cols.raw("origlen")[rows].astype(np.int64)
+        g = len(self.first)
+        self.frames += np.bincount(conv, minlength=g)
+        self.frames_ab += np.bincount(conv, weights=from_a, minlength=g).astype(np.int64)
+        self.bytes += np.bincount(conv, weights=length, minlength=g).astype(np.int64)
+        self.bytes_ab += np.bincount(conv, weights=length * from_a, minlength=g).astype(np.int64)
+        np.maximum.at(self.last, conv, rows)
+
+
+def _member(index, kind: str, start: int, end: int) -> np.ndarray:
+    """Mask over [start, end) of the packets that belong to a conversation of this type."""
+    cols = index.cols
+    if kind == "tcp":
+        return cols.raw("stream")[start:end] >= 0
+    if kind == "udp":
+        return cols.raw("ustream")[start:end] >= 0
+    if kind == "eth":
+        return cols.raw("link")[start:end] == LINK_ETHERNET
+    ethertype = ETH_IPV4 if kind == "ip" else ETH_IPV6
+    return (cols.raw("ethertype")[start:end] == ethertype) & (cols.raw("l3off")[start:end] >= 0)
+
+
+def _keys(index, kind: str, rows: np.ndarray):
+    """An order-free key per packet for its pair of addresses, and which side its source is."""
+    if kind == "ip":  # IPv4 addresses are numbers in the index: a pair fits in 16 bytes
+        cols = index.cols
+        return _number_pair_keys(cols.raw("src")[rows].astype(np.uint64), cols.raw("dst")[rows].astype(np.uint64))
+    if kind == "eth":
+        return _number_pair_keys(_mac_numbers(index, rows, 6), _mac_numbers(index, rows, 0))
+    return _pair_keys(index.addresses("src", rows), index.addresses("dst", rows))
+
+
+def _number_pair_keys(src: np.ndarray, dst: np.ndarray):
+    """As _pair_keys, for addresses that are numbers (uint64, at most 48 bits used): 16 bytes a
+    packet instead of twice the addresses' bytes and a copy of them."""
+    swapped = src > dst
+    pair = np.empty((len(src), 2), dtype=np.uint64)
+    pair[:, 0] = np.where(swapped, dst, src)
+    pair[:, 1] = np.where(swapped, src, dst)
+    return pair.view("V16").ravel(), swapped.astype(np.int64)
+
+
+def _mac_numbers(index, rows: np.ndarray, at: int) -> np.ndarray:
+    """The 6-byte MAC address at offset `at` of each row's frame, as a number (byte order kept:
+    comparing the numbers compares the addresses)."""
+    raw = gather(index, rows, np.full(len(rows), at, dtype=np.int64), 6)
+    out = np.zeros(len(rows), dtype=np.uint64)
+    for k in range(6):
+        out = (out << np.uint64(8)) | raw[:, k].astype(np.uint64)
     return out
 
 
@@ -114,9 +226,12 @@ def _greater(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return diff.any(axis=1) & (a[idx, first] > b[idx, first])
 
 
-def _udp_dir(cols, rows):
-    src = np.concatenate([cols["src"][rows], cols["sport"][rows].astype(">u2").view(np.uint8).reshape(-1, 2)], axis=1)
-    dst = np.concatenate([cols["dst"][rows], cols["dport"][rows].astype(">u2").view(np.uint8).reshape(-1, 2)], axis=1)
+def _udp_dir(index, rows):
+    cols = index.cols
+    src = np.concatenate([index.addresses("src", rows),
+                          cols["sport"][rows].astype(">u2").view(np.uint8).reshape(-1, 2)], axis=1)
+    dst = np.concatenate([index.addresses("dst", rows),
+                          cols["dport"][rows].astype(">u2").view(np.uint8).reshape(-1, 2)], axis=1)
     return _greater(src, dst).astype(np.int64)
 
 
@@ -130,7 +245,7 @@ def _describe(index, kind: str, i: int):
                 f"eth.addr == {_mac(a)} && eth.addr == {_mac(b)}", -1)
     v6 = int(cols.raw("ethertype")[i]) == ETH_IPV6
     fmt = (lambda r: ipv6(bytes(r))) if v6 else (lambda r: ipv4(bytes(r[12:])))
-    sa, da = fmt(cols.raw("src")[i]), fmt(cols.raw("dst")[i])
+    sa, da = fmt(index.address(i, "src")), fmt(index.address(i, "dst"))
     if kind in ("ip", "ipv6"):
         return sa, da, f"{kind}.addr == {sa} && {kind}.addr == {da}", -1
     sp, dp = int(cols.raw("sport")[i]), int(cols.raw("dport")[i])
