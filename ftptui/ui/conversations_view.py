@@ -9,17 +9,27 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+import numpy as np
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, Tab, Tabs
+from textual.widgets import Footer, Static, Tab, Tabs
 
+from ..dissect.macnames import resolve_mac
+from ..dissect.text import ipv4, ipv6
 from ..render.conversations import TITLES, size_text
-from ..streams.conversations import KINDS, Conversation, conversations
+from ..store.index import V4_MAPPED
+from ..streams.conversations import (
+    KINDS,
+    Conversation,
+    ConversationTable,
+    conversations,
+)
+from .conversation_list import ConversationList
 from .failures import Guarded, report
-from .plain import plain, plain_row
+from .plain import plain
 
 
 @dataclass(frozen=True)
@@ -62,19 +72,6 @@ def address_key(addr: str) -> tuple:
     return (0 if ip.version == 4 else 1, int(ip), addr)
 
 
-def sort_value(c: Conversation, key: str, ports: bool):
-    if key in ("addr_a", "port_a"):
-        addr, port = split_endpoint(c.a, ports)
-        return int(port or 0) if key == "port_a" else address_key(addr)
-    if key in ("addr_b", "port_b"):
-        addr, port = split_endpoint(c.b, ports)
-        return int(port or 0) if key == "port_b" else address_key(addr)
-    return {
-        "packets": c.frames, "bytes": c.bytes, "packets_ab": c.frames_ab, "bytes_ab": c.bytes_ab,
-        "packets_ba": c.frames_ba, "bytes_ba": c.bytes_ba, "start": c.start, "duration": c.duration,
-    }[key]
-
-
 def cells(c: Conversation, kind: str) -> list[str]:
     """A conversation's row as the table shows it: sizes as Wireshark and tshark write them, the
     start with Wireshark's 6 decimals (tshark prints 9), the duration with 4."""
@@ -87,16 +84,75 @@ def cells(c: Conversation, kind: str) -> list[str]:
     return row
 
 
-def aligned(rows: list[list[str]], labels: list[str], cols: list[Column]) -> tuple[list[str], list[list[str]]]:
-    """Numbers right-aligned: numeric cells and headers padded to their column's width."""
-    widths = [max([len(labels[k])] + [len(r[k]) for r in rows]) for k in range(len(cols))]
-    labels = [t.rjust(widths[k]) if cols[k].numeric else t for k, t in enumerate(labels)]
-    return labels, [[v.rjust(widths[k]) if cols[k].numeric else v for k, v in enumerate(r)] for r in rows]
+NUMBERS = {"packets": "frames", "packets_ab": "frames_ab", "packets_ba": "frames_ba"}
+SIZES = {"bytes": "bytes", "bytes_ab": "bytes_ab", "bytes_ba": "bytes_ba"}
+
+
+def address_texts(table: ConversationTable, side: str) -> tuple[np.ndarray, list[str]]:
+    """Each conversation's number in a list of the distinct address texts of that side."""
+    addrs, _ = table.endpoints(side)
+    if not len(addrs):
+        return np.zeros(0, dtype=np.int64), []
+    uniq, inverse = np.unique(np.ascontiguousarray(addrs).view(f"V{addrs.shape[1]}").ravel(), return_inverse=True)
+    if table.kind == "eth":
+        texts = [resolve_mac(u.tobytes()) for u in uniq]
+    else:
+        texts = [ipv4(b[12:]) if b[:12] == V4_MAPPED else ipv6(b) for b in (u.tobytes() for u in uniq)]
+    return inverse.ravel(), texts
+
+
+def column_widths(table: ConversationTable, kind: str) -> list[int]:
+    """The widest text of each column, without making every row's text."""
+    widths = []
+    for col in columns_for(kind):
+        key = col.key
+        if key.startswith("addr_"):
+            _, texts = address_texts(table, key[-1])
+            widths.append(max(map(len, texts), default=0))
+        elif key.startswith("port_"):
+            widths.append(len(str(int(table.endpoints(key[-1])[1].max(initial=0)))))
+        elif key in NUMBERS:
+            widths.append(len(str(int(table.column(NUMBERS[key]).max(initial=0)))))
+        elif key in SIZES:
+            values = table.column(SIZES[key])
+            widths.append(max((len(size_text(int(values[(values >= lo) & (values < hi)].max(initial=lo))))
+                               for lo, hi in SIZE_CLASSES if ((values >= lo) & (values < hi)).any()), default=0))
+        elif key == "start":
+            widths.append(len(f"{int(table.start.max(initial=0)) / 1e9:.6f}"))
+        else:
+            widths.append(len(f"{int(table.duration.max(initial=0)) / 1e9:.4f}") + 1)
+    return widths
+
+
+# size_text's units: within each, a bigger number never has a shorter text
+SIZE_CLASSES = [(0, 10**4), (10**4, 10**7), (10**7, 10**10), (10**10, 1 << 63)]
+
+
+def sort_order(table: ConversationTable, key: str | None, reverse: bool) -> np.ndarray:
+    """Display rows (table rows) sorted by a column, stable over tshark's order, as Python's
+    sorted(..., reverse=...) would sort them (ties keep their order either way)."""
+    n = len(table)
+    if key is None:
+        order = np.arange(n)
+        return order[::-1].copy() if reverse else order
+    if key.startswith("addr_"):
+        inverse, texts = address_texts(table, key[-1])
+        ranks = np.argsort(np.asarray(sorted(range(len(texts)), key=lambda k: address_key(texts[k]))))
+        values = ranks[inverse] if n else inverse
+    elif key.startswith("port_"):
+        values = table.endpoints(key[-1])[1]
+    elif key in NUMBERS or key in SIZES:
+        values = table.column(NUMBERS.get(key) or SIZES[key])
+    else:
+        values = table.start if key == "start" else table.duration
+    if not reverse:
+        return np.argsort(values, kind="stable")
+    return (n - 1 - np.argsort(values[::-1], kind="stable"))[::-1].copy()
 
 
 class ConversationsReady(Message):
-    def __init__(self, kind: str, convs: list | None, error: str | None = None):
-        self.kind, self.convs, self.error = kind, convs, error
+    def __init__(self, kind: str, table: ConversationTable | None, widths: list[int] | None = None):
+        self.kind, self.table, self.widths = kind, table, widths
         super().__init__()
 
 
@@ -121,31 +177,29 @@ class ConversationsScreen(Guarded, Screen):
         super().__init__()
         self.index = index
         self.kind = kind if kind in KINDS else "tcp"
-        self.results: dict[str, list[Conversation]] = {}
-        self.errors: dict[str, str] = {}
+        self.results: dict[str, ConversationTable] = {}
+        self.widths: dict[str, list[int]] = {}
+        self.failed: set[str] = set()
+        self.computing: set[str] = set()
         self.sort_key: str | None = None  # None: tshark's order (most packets first)
         self.reverse = False
-        self.shown: list[Conversation] = []  # the table's rows, in display order
         self.packets = len(index)
         self.complete = bool(index.done)
 
     def compose(self):
         yield Static(self.title_text(), id="conv-title")
         yield Tabs(*(Tab(TITLES[k], id=f"conv-{k}") for k in KINDS), active=f"conv-{self.kind}", id="conv-tabs")
-        yield DataTable(cursor_type="row", zebra_stripes=True, id="conv-table")
+        yield ConversationList(id="conv-table")
         yield Static("", id="conv-status")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.table
-        table.loading = True
-        table.focus()
-        self.compute()
-        self.update_status()
+        self.table.focus()
+        self.populate()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one(DataTable)
+    def table(self) -> ConversationList:
+        return self.query_one(ConversationList)
 
     def title_text(self) -> Text:
         text = Text(" Conversations", style="bold")
@@ -153,70 +207,60 @@ class ConversationsScreen(Guarded, Screen):
         text.append(")" if self.complete else ", indexing was not finished: reopen for the rest)")
         return text
 
-    @work(thread=True, exclusive=True, group="conversations")
-    def compute(self) -> None:
-        order = [self.kind] + [k for k in KINDS if k != self.kind]
-        for kind in order:
-            convs, error = None, None
-            for attempt in range(3):  # the index may grow meanwhile: its columns can change length under us
-                try:
-                    convs = conversations(self.index, kind)
-                    error = None
-                    break
-                except Exception as e:
-                    error = f"{type(e).__name__}: {e}"
-                    if attempt == 2:
-                        report(self.app, e, f"{TITLES[kind]} conversations failed")
-            self.post_message(ConversationsReady(kind, convs, error))
+    @work(thread=True, exclusive=False, group="conversations")
+    def compute(self, kind: str) -> None:
+        """One type's table (computed when its tab is first shown: each costs memory and time)."""
+        for attempt in range(3):  # the index may grow meanwhile: its columns can change length under us
+            try:
+                table = conversations(self.index, kind)
+                widths = column_widths(table, kind)
+            except Exception as e:
+                if attempt == 2:
+                    report(self.app, e, f"{TITLES[kind]} conversations failed")
+                    self.post_message(ConversationsReady(kind, None))
+            else:
+                self.post_message(ConversationsReady(kind, table, widths))
+                return
 
     def on_conversations_ready(self, message: ConversationsReady) -> None:
         kind = message.kind
-        if message.error:
-            self.errors[kind] = message.error
-            self.results[kind] = []
+        if message.table is None:
+            self.failed.add(kind)
         else:
-            self.results[kind] = message.convs
-        tab = self.query_one(f"#conv-{kind}", Tab)
-        tab.label = f"{TITLES[kind]} · {len(self.results[kind])}"
+            self.results[kind], self.widths[kind] = message.table, message.widths
+            self.query_one(f"#conv-{kind}", Tab).label = f"{TITLES[kind]} · {len(message.table)}"
         if kind == self.kind:
             self.populate()
 
     # --- the table ----------------------------------------------------------------------------
-    def populate(self, keep: Conversation | None = None) -> None:
-        table = self.table
-        kind = self.kind
-        convs = self.results.get(kind)
-        table.clear(columns=True)
-        if convs is None:
-            table.loading = True
-            self.shown = []
+    def populate(self, keep: int | None = None) -> None:
+        """Show the current type in the current order; `keep`: the table row to stay on."""
+        table, kind = self.table, self.kind
+        rows = self.results.get(kind)
+        if rows is None:
+            table.show(None, np.zeros(0, dtype=np.int64), [], [], [], None)
+            table.loading = kind not in self.failed
+            if kind not in self.failed and kind not in self.computing:
+                self.computing.add(kind)
+                self.compute(kind)
             self.update_status()
             return
         table.loading = False
         cols = columns_for(kind)
-        ports = kind in ("tcp", "udp")
+        if self.sort_key is not None and all(c.key != self.sort_key for c in cols):
+            self.sort_key = None
         labels = [col.label + ((" ▼" if self.reverse else " ▲") if col.key == self.sort_key else "")
                   for col in cols]
-        rows = list(convs)
-        if self.sort_key is not None and any(c.key == self.sort_key for c in cols):
-            rows.sort(key=lambda c: sort_value(c, self.sort_key, ports), reverse=self.reverse)
-        elif self.reverse:
-            rows.reverse()
-        self.shown = rows
-        labels, texts = aligned([cells(c, kind) for c in rows], labels, cols)
-        for col, label in zip(cols, labels):
-            table.add_column(label, key=col.key)
-        for k, row in enumerate(texts):
-            table.add_row(*plain_row(*row), key=str(k))
-        if keep is not None and keep in rows:
-            table.move_cursor(row=rows.index(keep), animate=False)
+        order = sort_order(rows, self.sort_key, self.reverse)
+        table.show(rows, order, cols, labels, self.widths[kind], lambda c: cells(c, kind))
+        table.move_cursor(int(np.flatnonzero(order == keep)[0]) if keep is not None and keep < len(rows) else 0)
         self.update_status()
 
     def update_status(self) -> None:
         kind = self.kind
         text = Text(f" {TITLES[kind]}: ")
-        if kind in self.errors:
-            text.append(plain(f"failed: {self.errors[kind]}", style="bold red"))
+        if kind in self.failed:
+            text.append("failed (see the notice)", style="bold red")
         elif kind not in self.results:
             text.append("computing…")
         else:
@@ -233,26 +277,28 @@ class ConversationsScreen(Guarded, Screen):
     @property
     def selected(self) -> Conversation | None:
         table = self.table
-        if not self.shown or not 0 <= table.cursor_row < len(self.shown):
+        if table.rows is None or not 0 <= table.cursor_row < table.row_count:
             return None
-        return self.shown[table.cursor_row]
+        return table.conversation(table.cursor_row)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def _selected_row(self) -> int | None:
+        table = self.table
+        if table.rows is None or not 0 <= table.cursor_row < table.row_count:
+            return None
+        return int(table.order[table.cursor_row])
+
+    def on_conversation_list_highlighted(self, event: ConversationList.Highlighted) -> None:
         self.update_status()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_conversation_list_header_clicked(self, event: ConversationList.HeaderClicked) -> None:
         event.stop()
-        self.action_apply()
-
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        self.sort_by(str(event.column_key.value))
+        self.sort_by(event.key)
 
     def sort_by(self, key: str, reverse: bool | None = None) -> None:
         """Sort by a column (the same column again: the other way round)."""
         if reverse is None:
             reverse = not self.reverse if key == self.sort_key else False
-        keep = self.selected
+        keep = self._selected_row()
         self.sort_key, self.reverse = key, reverse
         self.populate(keep)
 
@@ -262,7 +308,7 @@ class ConversationsScreen(Guarded, Screen):
         self.sort_by(keys[k % len(keys)], reverse=False)
 
     def action_reverse(self) -> None:
-        keep = self.selected
+        keep = self._selected_row()
         self.reverse = not self.reverse
         self.populate(keep)
 

@@ -1,0 +1,144 @@
+"""A table of conversations drawn line by line (the Line API), as the packet list is: only the
+rows on screen become text, so a million conversations cost their numpy columns and nothing
+more, and showing them takes no time on the UI thread.  The header row sorts on a click."""
+from __future__ import annotations
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..dissect.text import safe
+from .failures import Guarded
+
+HEADER = Style(bold=True, reverse=True)
+CURSOR = Style(color="white", bgcolor="#2a5db0", bold=True)
+ZEBRA = Style(dim=True)
+GAP = 2  # spaces between columns
+
+
+class ConversationList(Guarded, ScrollView, can_focus=True):
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Up", show=False, id="convlist.up"),
+        Binding("down,j", "move(1)", "Down", show=False, id="convlist.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="convlist.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="convlist.page_down"),
+        Binding("home,g", "first", "First", show=False, id="convlist.first"),
+        Binding("end,G", "last", "Last", show=False, id="convlist.last"),
+    ]
+    cursor_row = reactive(0, always_update=True)
+
+    class Highlighted(Message):
+        pass
+
+    class HeaderClicked(Message):
+        def __init__(self, key: str):
+            self.key = key
+            super().__init__()
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.rows = None                    # a ConversationTable, or None
+        self.order = np.zeros(0, dtype=np.int64)  # display row -> table row
+        self.keys: list[str] = []           # column keys
+        self.labels: list[str] = []
+        self.widths: list[int] = []
+        self.numeric: list[bool] = []
+        self.cells = None                   # conversation -> list of cell texts
+
+    def show(self, rows, order: np.ndarray, columns, labels: list[str], widths: list[int], cells) -> None:
+        """Show `rows` (a ConversationTable) in `order`; `cells(conversation)` gives a row's texts."""
+        self.rows, self.order, self.cells = rows, order, cells
+        self.keys = [c.key for c in columns]
+        self.numeric = [c.numeric for c in columns]
+        self.widths = [max(w, len(label)) for w, label in zip(widths, labels)]
+        self.labels = labels
+        self.virtual_size = Size(self.line_width(), len(order) + 1)
+        self.cursor_row = min(self.cursor_row, max(0, len(order) - 1))
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        return len(self.order)
+
+    def conversation(self, row: int):
+        return self.rows[int(self.order[row])]
+
+    def get_row_at(self, row: int) -> list[str]:
+        return [safe(t) for t in self.cells(self.conversation(row))]
+
+    def line_width(self) -> int:
+        return sum(self.widths) + GAP * len(self.widths)
+
+    def column_x(self, k: int) -> int:
+        """Where column k starts (content coordinates)."""
+        return sum(self.widths[:k]) + GAP * k
+
+    def _line(self, texts: list[str]) -> str:
+        parts = []
+        for text, width, numeric in zip(texts, self.widths, self.numeric):
+            parts.append((text.rjust(width) if numeric else text.ljust(width))[:width])
+        return (" " * GAP).join(parts) + " " * GAP
+
+    # --- drawing ----------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        if y == 0:
+            text, style = self._line(self.labels), HEADER
+        else:
+            row = scroll_y + y - 1
+            if row >= self.row_count:
+                return Strip.blank(width, self.rich_style)
+            text = self._line(self.get_row_at(row))
+            style = CURSOR if row == self.cursor_row else (ZEBRA if row % 2 else self.rich_style)
+        return Strip([Segment(text.ljust(width + scroll_x)[scroll_x:scroll_x + width], style)])
+
+    # --- moving -----------------------------------------------------------------------------------
+    @property
+    def page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 2)
+
+    def move_cursor(self, row: int) -> None:
+        if self.row_count:
+            self.cursor_row = max(0, min(self.row_count - 1, row))
+
+    def watch_cursor_row(self, row: int) -> None:
+        top, visible = self.scroll_offset.y, self.scrollable_content_region.height - 1
+        if row < top:
+            self.scroll_to(y=row, animate=False)
+        elif visible > 0 and row >= top + visible:
+            self.scroll_to(y=row - visible + 1, animate=False)
+        self.refresh()
+        self.post_message(self.Highlighted())
+
+    def action_move(self, delta: int) -> None:
+        self.move_cursor(self.cursor_row + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(self.cursor_row + direction * self.page)
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(self.row_count - 1)
+
+    def on_click(self, event) -> None:
+        at = event.get_content_offset(self)
+        if at is None:
+            return
+        if at.y == 0:
+            x = at.x + self.scroll_offset.x
+            for k in range(len(self.keys)):
+                if self.column_x(k) <= x < self.column_x(k) + self.widths[k] + GAP:
+                    self.post_message(self.HeaderClicked(self.keys[k]))
+                    return
+            return
+        self.move_cursor(self.scroll_offset.y + at.y - 1)
+        self.focus()
