@@ -105,7 +105,10 @@ def test_pipe_into_the_browser(terminal):
     wait_for(session, "Go to packet number")
     tmux("send-keys", "-t", session, "60", "Enter")
     wait_for(session, "Frame 60:")
+    # nothing keeps what came through the pipe (no -w): q asks first; y quits
     tmux("send-keys", "-t", session, "q")
+    wait_for(session, "Quit and lose the 84 packets captured?")
+    tmux("send-keys", "-t", session, "y")
     wait_gone(session)
 
 
@@ -146,6 +149,8 @@ def test_slow_pipe_grows_and_follows(terminal, tmp_path):
     tmux("send-keys", "-t", session, "G")
     wait_for(session, "Frame 84:")
     tmux("send-keys", "-t", session, "q")
+    wait_for(session, "Quit and lose the 84 packets captured?")
+    tmux("send-keys", "-t", session, "y")
     wait_gone(session)
 
 
@@ -170,6 +175,8 @@ def test_live_capture_in_tmux(terminal):
         tmux("send-keys", "-t", session, "C-e")
         wait_for(session, "■ stopped on lo", DEADLINE)
         tmux("send-keys", "-t", session, "q")
+        wait_for(session, "Quit and lose the")
+        tmux("send-keys", "-t", session, "y")
         wait_gone(session)
     finally:
         server.close()

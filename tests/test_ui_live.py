@@ -3,7 +3,8 @@ test server listens on, while the test makes TCP traffic on 127.0.0.1 with socke
 
 Rows appear; the list follows the newest packet while the cursor is on the last row; moving up
 stops following and the status bar counts "+N new"; End resumes; Ctrl+E stops (traffic made while
-stopped is not captured) and starts again; Ctrl+L clears; a display filter applied during the
+stopped is not captured) and starts again; Ctrl+R restarts (after asking); q asks before the
+unsaved packets are lost; a display filter applied during the
 capture filters the new rows; m marks; save as writes a pcap our reader reads back with the same
 packets; Ctrl+K restarts with a new capture filter (an invalid one shows libpcap's message and is
 not applied); the welcome screen's Capture part starts a capture.
@@ -27,6 +28,7 @@ from ftptui.capture.live import LiveCapture
 from ftptui.store.index import PacketIndex
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
+from ftptui.ui.confirm import ConfirmDialog
 from ftptui.ui.live import CaptureFilterDialog, SaveDialog
 from ftptui.ui.packet_list import PacketList
 from ftptui.ui.welcome import WelcomeScreen
@@ -131,9 +133,16 @@ async def test_live_rows_follow_new_indicator_stop_clear(server):
             assert frames_with(screen.index, b"while-stopped") == []
             assert "● capturing" in status(screen)
 
-            # Ctrl+L clears: a new, empty index; new traffic starts at packet 1
+            # Ctrl+R (Wireshark's Restart) asks first; Esc keeps the packets, y drops them: a new,
+            # empty index, and new traffic starts at packet 1.  Ctrl+L only redraws.
             old_index = screen.index
             await pilot.press("ctrl+l")
+            assert screen.index is old_index
+            await pilot.press("ctrl+r")
+            assert isinstance(app.screen, ConfirmDialog)
+            await pilot.press("escape")
+            assert app.screen is screen and screen.index is old_index
+            await pilot.press("ctrl+r", "y")
             assert screen.index is not old_index and plist.index is screen.index
             assert plist.rows == 0 or not frames_with(screen.index, b"fourth")
             server.exchange(b"fifth")
@@ -141,7 +150,11 @@ async def test_live_rows_follow_new_indicator_stop_clear(server):
                              "packets after clearing")
             assert frames_with(screen.index, b"fourth") == [] and frames_with(screen.index, b"first") == []
             assert screen.index.field("ts", 0) > 0 and plist.frame_at(0) == 0
+            # nothing keeps these packets (no -w): q asks; y quits
             await pilot.press("q")
+            assert isinstance(app.screen, ConfirmDialog) and app.is_running
+            await pilot.press("y")
+        assert app.return_code in (None, 0)
     finally:
         live.close()
 

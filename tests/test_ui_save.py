@@ -4,6 +4,7 @@ Synchronisation is on the app: the index worker is awaited, then the message que
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -11,9 +12,11 @@ import pytest
 from textual.widgets import Input, Label, Static
 
 from ftptui.capture import open_capture
+from ftptui.capture.spool import StreamSpool
 from ftptui.store.index import PacketIndex
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
+from ftptui.ui.confirm import ConfirmDialog
 from ftptui.ui.filter_bar import FilterBar
 from ftptui.ui.live import SaveDialog
 from ftptui.ui.packet_list import MARKED, PacketList
@@ -57,7 +60,7 @@ async def test_marks_and_save_as_on_a_file(tmp_path):
         assert not plist.live and not screen.growing
         # the capture keys are a live capture's only: hidden from the footer and inert
         assert screen.check_action("toggle_capture", ()) is False
-        await pilot.press("ctrl+e", "ctrl+l")
+        await pilot.press("ctrl+e", "ctrl+r", "ctrl+l")
         assert app.screen is screen and len(screen.index) == 84
         # m marks and unmarks; marked rows are drawn white on black
         await pilot.press("m", "j", "j", "m", "j", "m", "m")
@@ -124,3 +127,45 @@ async def test_slash_is_text_in_the_filter_bar():
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.flt is not None and screen.job is None, "the filter")
         assert plist.rows == 84
+
+
+def pipe_source(path: Path | None = None) -> StreamSpool:
+    """The seed capture arriving on a pipe, as `tcpdump -w - | ftptui -r -` gives it."""
+    r, w = os.pipe()
+    os.write(w, SEED.read_bytes())
+    os.close(w)
+    return StreamSpool(r, path=None if path is None else str(path)).start()
+
+
+async def test_quitting_asks_before_captured_packets_are_lost(tmp_path):
+    """A pipe spooled to a temporary file: q asks (Esc stays); s saves first, and once every
+    packet is saved q quits at once."""
+    source = pipe_source()
+    app = FtptuiApp(source=source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen) and source.finished
+                         and len(app.screen.index) == 84, "the whole stream")
+        browser = app.screen
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmDialog) and "lose the 84 packets" in str(
+            app.screen.query_one("#confirm-message", Label).render())
+        await pilot.press("escape")
+        assert app.screen is browser and app.is_running
+        await pilot.press("ctrl+q", "s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SaveDialog), "the save dialog")
+        app.screen.query_one("#save-path", Input).value = str(tmp_path / "kept.pcap")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: browser.saved_packets == 84, "the saved file")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not app.is_running, "quitting")
+    assert read_back(tmp_path / "kept.pcap").cols.n == 84
+
+
+async def test_quitting_does_not_ask_when_a_file_keeps_the_packets(tmp_path):
+    source = pipe_source(tmp_path / "w.pcap")  # -w FILE
+    app = FtptuiApp(source=source)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen) and source.finished
+                         and len(app.screen.index) == 84, "the whole stream")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not app.is_running, "quitting")

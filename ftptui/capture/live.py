@@ -205,6 +205,11 @@ class LiveCapture:
             idbs += struct.pack("<IIHHI", 1, blen, link, 0, self.snaplen) + opt + struct.pack("<I", blen)
         return shb + idbs
 
+    @property
+    def keeps_file(self) -> bool:
+        """Is what is captured kept after the capture (-w FILE), or is it a temporary spool?"""
+        return bool(self._user_path)
+
     def clear(self) -> None:
         """Start a new, empty spool (the capture goes on if it was running); `generation` goes
         up and `path` names the new file, which the caller opens and follows instead."""

@@ -33,7 +33,7 @@ class StreamSpool:
         (in `directory` or $TMPDIR) that close() deletes."""
         self.fd = fd
         self.display_name = display_name
-        self._keep = path is not None
+        self._keep = self.keeps_file = path is not None
         if path is None:
             self._out, self.path = tempfile.mkstemp(prefix="ftptui-stdin-", suffix=".cap", dir=directory)
         else:
@@ -92,6 +92,8 @@ class StreamSpool:
 class FileSource:
     """A capture file that another program is still writing (tail -f): it never finishes by
     itself; close() (or the caller's stop event) ends the follow."""
+
+    keeps_file = True  # the file is the user's
 
     def __init__(self, path: str, poll: float = POLL):
         self.path = self.display_name = path

@@ -11,6 +11,7 @@ from textual.worker import WorkerFailed
 from ..dissect.text import safe
 from ..errors import FtptuiError
 from .browser import BrowserScreen
+from .confirm import ConfirmDialog
 from .failures import Guarded, report
 from .plain import plain
 from .recent import remember
@@ -20,7 +21,8 @@ from .welcome import WelcomeScreen
 class FtptuiApp(Guarded, App):
     CSS_PATH = "ftptui.tcss"
     TITLE = "ftptui"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit")]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit"),
+                Binding("ctrl+l", "redraw", "Redraw", show=False, id="app.redraw")]
 
     def __init__(self, path: str | None = None, sample: str | None = None, source=None, cap=None):
         """`source`: a growing capture instead of a file (a LiveCapture, a StreamSpool or a
@@ -44,6 +46,30 @@ class FtptuiApp(Guarded, App):
             return
         report(self, error, quiet=True)
         super()._handle_exception(error)
+
+    async def action_quit(self) -> None:
+        """q / Ctrl+Q: quit, after asking when packets captured from a live interface or a pipe
+        would be lost (nothing kept them: no -w, not saved)."""
+        browser = next((s for s in reversed(self.screen_stack) if isinstance(s, BrowserScreen)), None)
+        lost = browser.unsaved_packets() if browser is not None else 0
+        if not lost or isinstance(self.screen, ConfirmDialog):
+            self.exit()
+            return
+
+        def answer(choice) -> None:
+            if choice == "quit":
+                self.exit()
+            elif choice == "save":
+                browser.action_save()
+        self.push_screen(ConfirmDialog(f"Quit and lose the {lost:,} packets captured? Nothing has saved them "
+                                       "(they were captured without -w FILE).",
+                                       [("s", "save them first", "save"), ("y", "quit anyway", "quit"),
+                                        ("q", "quit anyway", "quit")]), answer)
+
+    def action_redraw(self) -> None:
+        """Ctrl+L, as in every terminal program: draw the whole screen again."""
+        self.screen.refresh(repaint=True, layout=True)
+        self.refresh(repaint=True, layout=True)
 
     def on_mount(self) -> None:
         self._exit_on_signals()

@@ -29,11 +29,12 @@ from ..capture.writer import format_for, write_capture
 from ..dissect.text import safe
 from ..errors import CaptureError, FtptuiError
 from ..store.index import PacketIndex
+from .confirm import ConfirmDialog
 from .failures import Guarded, log_path, report
 from .plain import plain
 
 STATUS_EVERY = 0.5  # seconds between status bar refreshes of a live capture's counters
-LIVE_ACTIONS = {"toggle_capture", "capture_filter", "clear_capture"}
+LIVE_ACTIONS = {"toggle_capture", "capture_filter", "restart_capture"}
 
 
 # --- dialogs ---------------------------------------------------------------------------------------
@@ -206,11 +207,13 @@ class LiveBrowser:
     LIVE_BINDINGS = [
         Binding("ctrl+e", "toggle_capture", "Start/Stop", id="browser.capture_toggle"),
         Binding("ctrl+k", "capture_filter", "Capture filter", id="browser.capture_filter"),
-        Binding("ctrl+l", "clear_capture", "Clear", id="browser.capture_clear"),
+        # Wireshark's Capture › Restart; Ctrl+L stays the terminal's redraw
+        Binding("ctrl+r", "restart_capture", "Restart", id="browser.capture_restart"),
         Binding("w,ctrl+s", "save", "Save as", id="browser.save"),
         Binding("m", "mark", "Mark", id="browser.mark"),
     ]
 
+    saved_packets = 0  # packets of this capture written whole by "save as" (all packets)
     # set by _open_source
     source = None                  # None: a plain capture file
     live: LiveCapture | None = None
@@ -402,9 +405,27 @@ class LiveBrowser:
         self.restart_capture(start=True)
         self.notify(f"Capturing with the capture filter {text!r}" if text else "Capturing every packet", timeout=3)
 
-    def action_clear_capture(self) -> None:
-        if self.live is not None:
+    def action_restart_capture(self) -> None:
+        """Drop the packets captured so far and go on capturing into an empty capture; asks
+        first when there are packets (they are gone for good, even from a -w file)."""
+        if self.live is None:
+            return
+        n = len(self.index)
+        if not n:
             self.restart_capture(start=False)
+            return
+        where = f" and {self.live.path} starts afresh" if self.live.keeps_file else ""
+        self.app.push_screen(ConfirmDialog(f"Restart the capture? The {n:,} packets captured so far are dropped{where}.",
+                                           [("y", "restart", "restart"), ("enter", "restart", "restart")]),
+                             lambda answer: answer and self.restart_capture(start=False))
+
+    def unsaved_packets(self) -> int:
+        """Packets quitting would throw away: a live capture or a pipe spooled to a temporary
+        file (no -w), beyond what "save as" saved whole."""
+        source = self.source
+        if source is None or getattr(source, "keeps_file", True):
+            return 0
+        return max(0, len(self.index) - self.saved_packets)
 
     def restart_capture(self, start: bool) -> None:
         """Clear: a new, empty spool and index (the capture keeps running if it was); with
@@ -430,6 +451,7 @@ class LiveBrowser:
         self.generation = live.generation
         self.cap = open_capture(live.path, live.display_name)
         self.index = PacketIndex(self.cap)
+        self.saved_packets = 0
         self.view_end, self.failed = 0, None
         plist = self.packet_list
         plist.set_index(self.index, None if self.flt is None else np.zeros(0, dtype=np.int64))
@@ -475,6 +497,8 @@ class LiveBrowser:
     def save_packets(self, index, frames: np.ndarray, path: str, fmt: str, which: str) -> None:
         try:
             n = write_capture(index, frames, path, fmt, stop=self.stop)
+            if which == "all" and index is self.index:
+                self.saved_packets = max(self.saved_packets, len(frames))
         except FtptuiError as e:
             self.post_message(Saved(f"Could not save: {e}", error=True))
         except Exception as e:  # never crash on a save
