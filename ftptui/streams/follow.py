@@ -147,9 +147,9 @@ def follow_udp(index, stream: int) -> Stream:
     if not len(frames):
         return out
     out.nodes = endpoints(index, int(frames[0]))
-    src0, port0 = bytes(cols.raw("src")[frames[0]]), int(cols.raw("sport")[frames[0]])
+    src0, port0 = index.address(int(frames[0]), "src"), int(cols.raw("sport")[frames[0]])
     for i in frames.tolist():
-        side = 0 if (bytes(cols.raw("src")[i]), int(cols.raw("sport")[i])) == (src0, port0) else 1
+        side = 0 if (index.address(i, "src"), int(cols.raw("sport")[i])) == (src0, port0) else 1
         data = index.payload(i)
         if data:
             out.chunks.append(Chunk(side, i, data))
@@ -170,4 +170,5 @@ def endpoints(index, i: int) -> list:
 
     def addr(raw):
         return ipv6(bytes(raw)) if v6 else ipv4(bytes(raw[12:]))
-    return [(addr(cols.raw("src")[i]), int(cols.raw("sport")[i])), (addr(cols.raw("dst")[i]), int(cols.raw("dport")[i]))]
+    return [(addr(index.address(i, "src")), int(cols.raw("sport")[i])),
+            (addr(index.address(i, "dst")), int(cols.raw("dport")[i]))]
