@@ -26,3 +26,27 @@ def private_state(tmp_path, monkeypatch):
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
 def test_fuzz_finding_stays_fixed(case):
     targets.TARGETS[case.parent.name](case.read_bytes())
+
+
+def test_a_discarded_index_is_freed_at_once():
+    """packets/oom: memory grew by a few kB per input until the fuzzer's 1 GB limit, because a
+    PacketIndex and its TCP analysis referred to each other, so a discarded index (a cleared
+    live capture's, in the app) waited for Python's rare full collection with all its arrays."""
+    import gc
+    import weakref
+
+    from ftptui.capture import open_capture
+    from ftptui.store.index import PacketIndex
+
+    gc.disable()
+    try:
+        index = PacketIndex(open_capture(str(ROOT / "tests" / "data" / "seed-ftp-active.pcap")))
+        index.build()
+        index.tcp_analysis(5)
+        index.analysis.all()
+        index.cap.close()
+        alive = weakref.ref(index)
+        del index
+        assert alive() is None
+    finally:
+        gc.enable()

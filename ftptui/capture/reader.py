@@ -395,7 +395,7 @@ class PcapngWalker:
             if code == 0:
                 break
             if code == 2:
-                return options[p + 4:p + 4 + olen].decode("utf-8", "replace").rstrip("\0")
+                return options[p + 4:p + 4 + olen].split(b"\0")[0].decode("utf-8", "replace")  # a C string
             p += 4 + olen + (-olen % 4)
         return None
 

@@ -15,7 +15,7 @@ from .app import udp_payload as transport_payload_udp
 from ..capture.reader import LINK_PCAPNG_CUSTOM
 from ..streams import analysis
 from .macnames import resolve_mac
-from .text import bits, ipv4, ipv6, mac
+from .text import bits, format_text, ipv4, ipv6, mac
 from .tree import Dissection, Field
 
 ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8035: "RARP", 0x8100: "802.1Q Virtual LAN",
@@ -111,7 +111,7 @@ def clamp_ranges(d: Dissection, size: int) -> None:
 def frame_layer(index, i: int, d: Dissection, caplen: int, link: int) -> Field:
     """The frame item with its pcapng interface (tshark shows one only for pcapng files)."""
     iface = int(index.cols.raw("iface")[i])
-    name = index.cap.if_names.get(iface, "unknown")
+    name = format_text(index.cap.if_names.get(iface, "unknown").encode("utf-8", "surrogateescape"))
     title = (f"Frame {i + 1}: {d.length} bytes on wire ({d.length * 8} bits), "
              f"{caplen} bytes captured ({caplen * 8} bits)")
     if iface >= 0:

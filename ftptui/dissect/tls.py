@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .text import format_text
 from .tree import Field
 
 RECORD_VERSIONS = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
@@ -120,8 +121,9 @@ def _server_name(hs: Field, at: int, hello: bytes) -> None:
             etype, elen = int.from_bytes(hello[pos:pos + 2], "big"), int.from_bytes(hello[pos + 2:pos + 4], "big")
             if etype == 0 and elen >= 5:
                 size = int.from_bytes(hello[pos + 7:pos + 9], "big")
-                name = hello[pos + 9:pos + 9 + size].decode("utf-8", "replace")
-                hs.add(f"Server Name: {name}", "tls.handshake.extensions_server_name", at + pos + 9, size, name)
+                raw = hello[pos + 9:pos + 9 + size]
+                hs.add(f"Server Name: {format_text(raw)}", "tls.handshake.extensions_server_name", at + pos + 9,
+                       size, raw.decode("utf-8", "replace"))
                 return
             pos += 4 + elen
     except IndexError:  # a truncated hello has no SNI to show

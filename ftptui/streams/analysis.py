@@ -13,6 +13,7 @@ Full") and SACK blocks (subtracted from bytes in flight).
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -433,7 +434,9 @@ class TcpAnalysis:
     GROUP_EVERY = 200_000  # re-group frames by stream once this many new ones are indexed
 
     def __init__(self, index):
-        self.index = index
+        # a proxy: the index owns this object, and a cycle would keep a discarded index's
+        # arrays (hundreds of MB for a big capture) until Python's rare full collection
+        self.index = weakref.proxy(index)
         self.lock = threading.Lock()  # guards the per-stream cache
         self._all_lock = threading.Lock()  # the whole-capture pass, so rows can still be drawn meanwhile
         self._streams: dict[int, tuple] = {}  # stream -> (conversation, frames, results, frames seen)
