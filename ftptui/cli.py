@@ -247,7 +247,6 @@ def print_follow(path: str, args) -> int:
 
 def run_ui(path: str | None) -> int:
     from .ui.app import FtptuiApp
+    from .ui.hangup import run_app
 
-    app = FtptuiApp(path)
-    app.run()
-    return app.return_code or 0
+    return run_app(FtptuiApp(path))

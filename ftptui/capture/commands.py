@@ -60,7 +60,7 @@ def run(args, path: str | None) -> int:
 
 
 class _Interrupt:
-    """SIGINT/SIGTERM set an event instead of raising in the middle of a batch."""
+    """SIGINT, SIGTERM and SIGHUP (the terminal went away) set an event instead of raising in the middle of a batch."""
 
     def __init__(self):
         self.event = threading.Event()
@@ -68,7 +68,7 @@ class _Interrupt:
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 self.old[sig] = signal.signal(sig, lambda *_: self.event.set())
         return self.event
 
@@ -201,9 +201,8 @@ def print_stream(args, path: str) -> int:
 # --- the browser on a growing capture ---------------------------------------------------------------
 def _run_app(source, cap=None) -> int:
     from ..ui.app import FtptuiApp
-    app = FtptuiApp(source=source, cap=cap)
-    app.run()
-    return app.return_code or 0
+    from ..ui.hangup import run_app
+    return run_app(FtptuiApp(source=source, cap=cap))
 
 
 def ui_live(args) -> int:

@@ -21,7 +21,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from ..errors import CaptureError
 from . import bpf
 from .interfaces import Interface, list_interfaces
+from .spool import NamelessFile
 
 SNAPLEN = bpf.SNAPLEN
 SOL_PACKET = 263
@@ -132,6 +132,7 @@ class LiveCapture:
         self._programs = self._compile(self.capture_filter)
         self.block_nr = max(4, buffer_mb * (1 << 20) // BLOCK_SIZE)
         self._user_path = spool_path
+        self._spool: NamelessFile | None = None  # the spool, when it is not the user's -w file
         self.path = ""
         self.display_name = ", ".join(i.name for i in self.ifaces)
         self.generation = 0  # +1 at each clear(): the caller opens the new spool
@@ -178,13 +179,10 @@ class LiveCapture:
             except OSError as e:
                 raise CaptureError(f"{path}: {e.strerror}") from None
         else:
-            old = self.path
-            fd, path = tempfile.mkstemp(prefix="ftptui-live-", suffix="." + self.format)
-            if old:
-                try:
-                    os.unlink(old)
-                except OSError:
-                    pass
+            old, self._spool = self._spool, NamelessFile("ftptui-live-", "." + self.format)
+            if old is not None:
+                old.close()  # readers of the old capture keep their open file (and a new path)
+            fd, path = os.dup(self._spool.fd), self._spool.path
         with os.fdopen(fd, "wb") as f:
             f.write(self._header())
         self.path = path
@@ -274,7 +272,8 @@ class LiveCapture:
             self._proc = subprocess.Popen(
                 [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_pump.py"),
                  json.dumps(cfg)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=[s.fileno() for s in socks], start_new_session=True)
+                pass_fds=[s.fileno() for s in socks] + ([self._spool.fd] if self._spool else []),
+                start_new_session=True)
         except OSError as e:
             for s in socks:
                 s.close()
@@ -339,13 +338,11 @@ class LiveCapture:
         self._proc = self._reader = None
 
     def close(self) -> None:
-        """Stop, and delete the spool unless it is the user's file (-w)."""
+        """Stop, and give up the spool unless it is the user's file (-w)."""
         self.stop()
-        if not self._user_path and self.path:
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
 
     # --- the growing-source protocol (spool.follow) and counters ---------------------------------
     @property

@@ -15,10 +15,45 @@ import tempfile
 import threading
 import time
 
+from .. import cleanup
 from ..errors import CaptureError
 from .reader import GZIP_MAGIC, PCAP_MAGICS, PCAPNG_SHB, CaptureFile, open_capture
 
 POLL = 0.2  # seconds between looks at a file someone else writes (tail -f looks every second)
+PROC_FD = os.path.isdir("/proc/self/fd")
+
+
+class NamelessFile:
+    """A temporary file that nothing in the file system names once it is made, so it cannot be
+    left behind however ftptui ends (even killed).  `path` opens it, in this process and in
+    children it is passed to (pass_fds): /proc/self/fd/N.  Without /proc (not Linux) it keeps
+    its temporary name, deleted by close() or at exit."""
+
+    def __init__(self, prefix: str, suffix: str = "", directory: str | None = None):
+        self.fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+        if PROC_FD:
+            os.unlink(name)
+            self.path, self._name, self._token = f"/proc/self/fd/{self.fd}", None, None
+        else:
+            self.path, self._name = name, name
+            self._token = cleanup.on_exit(self._remove)
+
+    def _remove(self) -> None:
+        if self._name:
+            try:
+                os.unlink(self._name)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Give the file up (readers that opened `path` keep theirs)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        self._remove()
+        if self._token is not None:
+            cleanup.forget(self._token)
+            self._token = None
 
 
 class StreamSpool:
@@ -34,8 +69,10 @@ class StreamSpool:
         self.fd = fd
         self.display_name = display_name
         self._keep = self.keeps_file = path is not None
+        self._spool: NamelessFile | None = None
         if path is None:
-            self._out, self.path = tempfile.mkstemp(prefix="ftptui-stdin-", suffix=".cap", dir=directory)
+            self._spool = NamelessFile("ftptui-stdin-", ".cap", directory)
+            self._out, self.path = os.dup(self._spool.fd), self._spool.path  # the copy closes _out
         else:
             try:
                 self._out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -79,14 +116,11 @@ class StreamSpool:
                 self._cond.wait(timeout)
 
     def close(self) -> None:
-        """Stop copying (at the next chunk) and delete the spool file (unless it is the user's)."""
+        """Stop copying (at the next chunk) and give up the spool file (unless it is the user's:
+        the thread may still be writing it, and it stays open until it ends)."""
         self._stop = True
-        if self._keep:
-            return  # the thread may still be writing: the file stays open until it ends
-        try:
-            os.unlink(self.path)
-        except OSError:
-            pass
+        if self._spool is not None:
+            self._spool.close()
 
 
 class FileSource:

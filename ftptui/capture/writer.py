@@ -21,6 +21,7 @@ import tempfile
 
 import numpy as np
 
+from .. import cleanup
 from ..errors import CaptureError
 from .reader import LINK_PCAPNG_CUSTOM
 
@@ -205,6 +206,7 @@ def write_capture(index, frames, path: str, fmt: str = "pcap", progress=None, st
         fd, tmp = tempfile.mkstemp(prefix=".ftptui-save-", dir=directory)
     except OSError as e:
         raise CaptureError(f"{path}: {e.strerror or e}") from None
+    token = cleanup.on_exit(lambda: _unlink(tmp))  # a hangup in the middle leaves nothing behind
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
             if fmt == "pcap":
@@ -219,6 +221,8 @@ def write_capture(index, frames, path: str, fmt: str = "pcap", progress=None, st
     except BaseException:
         _unlink(tmp)
         raise
+    finally:
+        cleanup.forget(token)
     return len(pk)
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
 from textual.app import App
 from textual.binding import Binding
@@ -72,7 +71,7 @@ class FtptuiApp(Guarded, App):
         self.refresh(repaint=True, layout=True)
 
     def on_mount(self) -> None:
-        self._exit_on_signals()
+        self.loop = asyncio.get_running_loop()  # for the hangup watcher (ui/hangup.py)
         if self.source is not None:
             self.open_source(self.source, self.source_cap, exit_on_error=True)
         elif self.path:
@@ -80,18 +79,6 @@ class FtptuiApp(Guarded, App):
         else:
             from ..cli import sample_path
             self.push_screen(WelcomeScreen(self.sample or sample_path()))
-
-    def _exit_on_signals(self) -> None:
-        """SIGTERM and SIGHUP (the SSH connection or the tmux pane went away) end the app the
-        normal way, so a live capture is stopped and its temporary spool deleted."""
-        if self.is_headless:
-            return  # under a test's Pilot: leave the test process's signals alone
-        try:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGHUP):
-                loop.add_signal_handler(sig, lambda s=sig: self.exit(return_code=128 + s))
-        except (RuntimeError, NotImplementedError, ValueError, AttributeError):
-            pass  # not the main thread, or no such signals here
 
     def open_capture(self, path: str, exit_on_error: bool = False) -> None:
         try:
