@@ -235,6 +235,9 @@ class Compiler:
             left = self.value(node.left)
             if left.kind == "bool":
                 raise FilterError("FT_BOOLEAN cannot &.", node.pos, node.end)
+            if left.fdef is not None and (left.fdef.is_protocol or left.fdef.ftype == "FT_NONE"):
+                ftype = "FT_NONE" if left.fdef.ftype == "FT_NONE" else "FT_PROTOCOL"
+                raise FilterError(f"{ftype} cannot &.", node.left.pos, node.left.end)
             if left.kind not in ("int", "bytes"):
                 raise FilterError(f'"&" needs an integer field, not {describe(node.left)}.', node.pos, node.end)
             if not isinstance(node.right, Literal):
