@@ -245,3 +245,38 @@ async def test_an_error_in_a_worker_is_reported_and_the_app_goes_on(tmp_path, mo
         await pilot.pause()
         assert app.screen.query_one(PacketList).cursor == 4
     assert app.return_code in (None, 0)
+
+
+async def test_recent_files_and_the_filter_menu(tmp_path):
+    """The welcome screen's recent files (file names) and the Apply-as-Filter menu (a field value
+    from the capture) are plain text too."""
+    from ftptui.ui.filter_bar import FilterMenu
+    from ftptui.ui.recent import remember
+    from ftptui.ui.welcome import WelcomeScreen
+
+    path = tmp_path / "[@click=app.quit]recent[b]\x1b[2J.pcap"
+    shutil.copy(MARKUP, path)
+    remember(str(path))
+    app = FtptuiApp()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, WelcomeScreen)
+        shows(app, "[@click=app.quit]recent[b].[2J.pcap")
+        app.open_capture(str(path))
+        await settle(app, pilot)
+        await select_frame(app, pilot, 5)  # USER [link=...]admin[/link]
+        tree = app.screen.query_one(DetailTree)
+        node = next(n for n in _nodes(tree.root) if n.data and n.data[0].name == "ftp.request.arg")
+        tree.move_cursor(node)
+        tree.focus()
+        await pilot.pause()
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FilterMenu)
+        shows(app, 'Filter on: ftp.request.arg == "[link=\\"https://evil.example/phish\\"]admin')
+
+
+def _nodes(node):
+    for child in node.children:
+        yield child
+        yield from _nodes(child)
