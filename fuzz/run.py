@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = ROOT / "tests" / "data"
-MAX_LEN = {"capture": 65536, "packets": 4096, "dfilter": 512, "ftp": 4096, "tcp": 4096, "ui": 16384}
+MAX_LEN = {"capture": 65536, "packets": 4096, "dfilter": 512, "ftp": 4096, "tcp": 4096, "ui": 4096}
 # seconds one input may take before it is a finding (a slow unit / a timeout); the app's target
 # drives a dozen views through Textual per input, which takes seconds by itself
 SLOW = {"ui": 60}

@@ -102,10 +102,14 @@ def dissect(index, i: int) -> Dissection:
 def clamp_ranges(d: Dissection, size: int) -> None:
     """A header that claims more bytes than were captured: its fields cover what is there, as
     tshark's do."""
-    for f in d.fields():
+    todo = list(d.layers)  # a plain loop: this runs for every packet dissected
+    while todo:
+        f = todo.pop()
         if f.start + f.length > size:
             f.start = min(f.start, size)
             f.length = max(0, size - f.start)
+        if f.children:
+            todo.extend(f.children)
 
 
 def frame_layer(index, i: int, d: Dissection, caplen: int, link: int) -> Field:
