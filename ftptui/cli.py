@@ -153,7 +153,7 @@ def print_list(path: str, args) -> int:
     from .ftp.analysis import analyse
     from .render.tshark import tshark_line
 
-    flt = _compile_filter(args.display_filter)
+    flt = compile_display_filter(args.display_filter)
     with indexed(path) as index:
         # Follow the FTP sessions first: data connections are then labelled by ftptui's own
         # linking, which is right where tshark's one-pass port rules are not.
@@ -172,7 +172,8 @@ def print_list(path: str, args) -> int:
     return status(index)
 
 
-def _compile_filter(text: str | None):
+def compile_display_filter(text: str | None):
+    """The -Y filter compiled, None without one; a bad one is one FtptuiError line with its column."""
     if not text:
         return None
     from .dfilter.compile import compile_filter

@@ -78,14 +78,8 @@ class _Interrupt:
 
 
 def _compile_display_filter(text: str | None):
-    if not text:
-        return None
-    from ..dfilter.compile import compile_filter
-    from ..dfilter.errors import FilterError
-    try:
-        return compile_filter(text)
-    except FilterError as e:
-        raise FtptuiError(f"invalid display filter: {e.describe(text)}") from None
+    from ..cli import compile_display_filter  # the command line's one way of saying a filter is bad
+    return compile_display_filter(text)
 
 
 class _Printer:
