@@ -37,7 +37,7 @@ def ftp_control(ctx, p: int, end: int, data: bytes, is_request: bool) -> None:
     for pos, length in spans[1:]:
         layer.add(format_text(data[pos:pos + length]), "", p + pos, length)
     cwd = ctx.index.ftp.cwd_at.get(ctx.i, "")
-    layer.add(f"[Current working directory: {cwd}]", "ftp.current-working-directory", value=cwd)
+    layer.add(f"[Current working directory: {_label(cwd)}]", "ftp.current-working-directory", value=cwd)
 
 
 def _request(ctx, node, p: int, line: bytes) -> None:

@@ -60,7 +60,8 @@ def http(ctx, p: int, end: int, data: bytes) -> None:
         uri = node.children[1].value if len(node.children) > 1 else ""
         if "http.host" in headers:
             full = f"http://{headers['http.host']}{uri}"
-            layer.add(f"[Full request URI: {full}]", "http.request.full_uri", value=full)
+            label = format_text(full.encode("utf-8", "surrogateescape"))
+            layer.add(f"[Full request URI: {label}]", "http.request.full_uri", value=full)
         layer.add("[Request: True]", "http.request", value=True, hidden=True)
     if body_at is not None:
         _body(d, layer, p + body_at, data[body_at:], headers)
