@@ -89,6 +89,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     from loopback import capture_unavailable
+
     from ftptui.capture import bpf
     no_live = capture_unavailable() or (bpf.NO_COMPILER if bpf.available() is None else None)
     print("| state | tmux kill-server | SIGHUP | SIGTERM |")

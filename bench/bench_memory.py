@@ -15,11 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
-import tempfile
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAKER = os.path.join(os.path.dirname(REPO), "shared", "tools", "make_big_pcap.py")
@@ -30,7 +27,7 @@ FILTERS = ["tcp.port == 21", 'ftp.request.command == "RETR"', "ip.addr == 1.1.1.
 COMMON = r"""
 import json, resource, sys, time
 import numpy as np
-from ftptui.cli import give_back_freed_memory
+from ftptui.cli.main import give_back_freed_memory
 give_back_freed_memory()  # as the ftptui command does
 from ftptui.capture import open_capture
 from ftptui.store.index import PacketIndex
@@ -79,7 +76,7 @@ done(step_s=time.perf_counter() - t, detail=" / ".join(f"{n:,}" for n in counts)
 APP = r"""
 import asyncio, json, resource, sys, time, os, tempfile
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp()
-from ftptui.cli import give_back_freed_memory
+from ftptui.cli.main import give_back_freed_memory
 give_back_freed_memory()  # as the ftptui command does
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
@@ -155,7 +152,7 @@ def main() -> None:
         subprocess.run([sys.executable, MAKER, str(args.packets), pcap], check=True)
     size = os.path.getsize(pcap)
     print(f"{pcap}: {size / 1e9:.2f} GB; limit {LIMIT_MB} MB of peak resident memory per process\n")
-    print(f"| step (a fresh process each) | peak RSS | time | what |")
+    print("| step (a fresh process each) | peak RSS | time | what |")
     print("|---|---|---|---|")
     worst = 0
     for name, code in STEPS.items():

@@ -15,5 +15,5 @@ class CaptureError(FtptuiError):
 def print_error(message: str, prefix: str = "ftptui: ") -> None:
     """One line on stderr.  Messages name files and quote captures, so anything a terminal
     could act on (escape sequences, bidi controls, newlines) is shown as a dot."""
-    from .dissect.text import safe
+    from .text import safe
     print(prefix + safe(str(message)), file=sys.stderr, flush=True)

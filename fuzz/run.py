@@ -9,8 +9,9 @@
 Corpora grow in fuzz/corpus/TARGET (seeded from tests/data), failing inputs land in
 fuzz/findings/TARGET/ (libFuzzer's crash-*, timeout-*, oom-* files).  Each unit may use at most
 1 GB of memory (-rss_limit_mb) and 30 s (-timeout; the app's target 120 s): a capture or filter
-that needs more is a finding too, and so is one that takes over 10 s (60 s in the app).  At the end a table gives executions, coverage (Python edges atheris saw) and
-findings per target; keep it in the README.
+that needs more is a finding too, and so is one that takes over 10 s (60 s in the app).  At the
+end a table gives executions, coverage (Python edges atheris saw) and findings per target; keep
+it in the README.
 """
 from __future__ import annotations
 
@@ -156,7 +157,7 @@ def main() -> int:
         return 2
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(lambda t: run_target(t, args.minutes), args.targets))
-    print(f"| target | time | executions | coverage (edges / features) | peak RSS | corpus | findings |")
+    print("| target | time | executions | coverage (edges / features) | peak RSS | corpus | findings |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['target']} | {r['seconds'] // 60} min | {r['execs'] or 0:,} | {r['cov']} / {r['ft']} | "

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from ftptui.capture import open_capture
 from ftptui.dissect.packet import dissect
-from ftptui.dissect.text import NOT_SHOWN
 from ftptui.errors import FtptuiError
 from ftptui.render.tshark import tshark_line
 from ftptui.store.index import PacketIndex
+from ftptui.text import NOT_SHOWN
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

@@ -385,7 +385,7 @@ class TcpdumpCapture:
             _, err = self.proc.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             self._kill()
-            raise RuntimeError("tcpdump did not stop on SIGINT")
+            raise RuntimeError("tcpdump did not stop on SIGINT") from None
         m = re.search(rb"(\d+) packets? dropped by kernel", err)
         if m and int(m.group(1)):
             raise RuntimeError(f"tcpdump: {m.group(0).decode()}")

@@ -197,7 +197,7 @@ def test_resumed_download(cap, traffic):
     binary = disk(traffic, "/binary.bin")
     resumed = find(cap, traffic, command="RETR", rest=ft.RESUME_AT)
     assert len(resumed) == (2 if v6(traffic) else 1)
-    for s, t, _ in resumed:
+    for _s, t, _ in resumed:
         assert t.rest == ft.RESUME_AT and t.complete
         assert (t.bytes, t.sha256) == (len(binary) - ft.RESUME_AT, ft.sha256(binary[ft.RESUME_AT:]))
     s4, t4, _ = resumed[0]
@@ -247,7 +247,7 @@ def test_failed_downloads(cap, traffic):
     and belongs to it (not to the next transfer, which has its own)."""
     failed = find(cap, traffic, arg="missing.bin")
     assert [(t.mode, t.final_reply.code) for _, t, _ in failed] == [("active", 550), ("passive", 550)]
-    for _, t, e in failed:
+    for _, t, _e in failed:
         assert (t.bytes, t.complete, t.path) == (0, False, "/missing.bin")
         assert t.tcp_stream >= 0 and t.sha256 == ft.sha256(b"")
 
@@ -304,7 +304,7 @@ def test_cli_export_objects(cap, traffic, tmp_path):
     assert done.returncode == 0, done.stderr
     written = [Path(p) for p in done.stdout.splitlines()]
     assert len(written) == sum(len(e.transfers) for e in traffic.sessions)
-    for (s, t, e), path in zip(transfer_pairs_in_analysis_order(cap, traffic), written):
+    for (_s, t, e), path in zip(transfer_pairs_in_analysis_order(cap, traffic), written):
         assert path.parent == tmp_path and path.read_bytes() == expected_bytes_of(t, e), path.name
 
 

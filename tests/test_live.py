@@ -434,6 +434,7 @@ def test_ftp_session_captured_live(tmp_path):
     pytest.importorskip("pyftpdlib", reason="the live FTP test needs pyftpdlib (pip install -e '.[test]')")
     sys.path.insert(0, str(Path(__file__).parent))
     import ftp_traffic as ft
+
     from ftptui.ftp.analysis import analyse
 
     backend = {}

@@ -1,4 +1,4 @@
-"""ftptui.dissect.macnames must name MAC addresses exactly like tshark 4.0.
+"""ftptui.macnames must name MAC addresses exactly like tshark 4.0.
 
 Expected values were recorded once with tshark 4.0.17 (see
 tests/tools/make_macnames_pcap.py and tests/tools/make_macnames_public.py);
@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from ftptui.dissect import macnames
-from ftptui.dissect.macnames import format_mac, resolve_mac
+from ftptui import macnames
+from ftptui.macnames import format_mac, resolve_mac
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, 'data', 'macnames')
@@ -154,7 +154,7 @@ def test_format_mac_and_input_types():
 
 def test_import_is_lazy():
     code = ('import time; t = time.perf_counter(); '
-            'import ftptui.dissect.macnames as m; '
+            'import ftptui.macnames as m; '
             'assert m._tables is None; '
             'assert m.resolve_mac(b"\\xff" * 6) == "Broadcast"; '
             'assert m._tables is not None')

@@ -170,7 +170,7 @@ def test_live_capture_in_tmux(terminal):
                     check=lambda m: int(m.group(1)) == int(m.group(2)) == int(m.group(3)) >= 12)
         # the rows: the connections to the port, the newest packet selected and dissected
         wait_for_re(session, rf"→ {port} \[")
-        wait_for_re(session, rf"Transmission Control Protocol, Src Port: \d+, Dst Port: \d+")
+        wait_for_re(session, r"Transmission Control Protocol, Src Port: \d+, Dst Port: \d+")
         wait_for_re(session, rf"(Src|Dst) Port: {port}\b")
         tmux("send-keys", "-t", session, "C-e")
         wait_for(session, "■ stopped on lo", DEADLINE)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_ui import DATA, SIZE, opened
+from test_ui_filter import settle, shown_frames
 from textual.widgets import Static, Tabs
 
 from ftptui.ui.app import FtptuiApp
@@ -16,9 +18,6 @@ from ftptui.ui.conversation_list import ConversationList
 from ftptui.ui.conversations_view import ConversationsScreen
 from ftptui.ui.filter_bar import FilterBar
 from ftptui.ui.follow_view import FollowScreen
-
-from test_ui import DATA, SIZE, opened
-from test_ui_filter import settle, shown_frames
 
 WIKIPEDIA = DATA / "public" / "zeek__wikipedia.pcap"
 CONV = DATA / "conv"

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pytest
+from test_ui import SEED, SIZE, find_node, goto, opened, select_field, tree_label, tree_nodes
 from textual import work
 from textual.widgets import Static
 
@@ -30,8 +31,6 @@ from ftptui.ui.browser import BrowserScreen, IndexProgress
 from ftptui.ui.filter_bar import FilterBar, FilterMenu, suggest
 from ftptui.ui.history import MAX_FILTERS, load_filters, remember_filter
 from ftptui.ui.packet_list import PacketList
-
-from test_ui import SEED, SIZE, find_node, goto, opened, select_field, tree_label, tree_nodes
 
 # tshark -r tests/data/seed-ftp-active.pcap -Y 'ftp.request.command == "PORT"'
 PORT_FRAMES = [18, 35, 57]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_ui import DATA, SEED, SIZE, opened, write_pcap
+from test_ui_filter import apply, settle, shown_frames
 from textual.widgets import Input, Static
 
 from ftptui import clipboard
@@ -18,9 +20,6 @@ from ftptui.ui.app import FtptuiApp
 from ftptui.ui.filter_bar import FilterBar
 from ftptui.ui.follow_view import MATCH, DumpLayout, FollowScreen, StreamText, TextLayout, hex_line, text_of
 from ftptui.ui.packet_list import PacketList
-
-from test_ui import DATA, SEED, SIZE, opened, write_pcap
-from test_ui_filter import apply, settle, shown_frames
 
 DUMP = DATA / "seed-ftp-active.dump.sql"  # the file RETR dump.sql transferred (tcp.stream 3)
 BIGTRANSFER = DATA / "public" / "zeek__bigtransfer.pcap"
@@ -322,7 +321,7 @@ async def test_copy_puts_the_text_on_the_clipboard():
     async with app.run_test(size=SIZE) as pilot:
         browser, plist, *_ = await opened(app, pilot)
         await select_frame(pilot, browser, 67)
-        screen = await follow(app, pilot)
+        await follow(app, pilot)
         await pilot.press("c")
         assert app.clipboard == DUMP.read_text().expandtabs(8)
         await pilot.press("x", "y")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Log, OptionList, TabbedContent
+from textual.widgets import DataTable, Input, TabbedContent
 
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen

@@ -304,6 +304,7 @@ async def test_ftp_view_on_a_growing_capture(tmp_path):
 
     sys.path.insert(0, str(Path(__file__).parent))
     import ftp_traffic as ft
+
     from ftptui.ui.ftp_view import FtpScreen
 
     ports = ft.Ports.pick(["127.0.0.1"])

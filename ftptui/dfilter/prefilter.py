@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
 from ..dissect.app import HTTP_METHODS, TLS_CONTENT
+from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
 from ..store.prefix import payload_prefix, startswith_any
 from .fields import lookup
-from .vector import ftp_data_present
 from .parser import BitAnd, Call, Compare, Exists, FieldRef, Member, Node, Slice
+from .vector import ftp_data_present
 
 DNS_PORTS = (53, 5353, 5355)
 

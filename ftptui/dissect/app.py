@@ -2,14 +2,13 @@
 Protocol column and a short Info, as far as it is cheap to tell."""
 from __future__ import annotations
 
-from ..ftp.tshark_link import first_line
+from ..text import bits, first_line, format_text
 from . import dns
 from .ftp import ftp_control, ftp_data
 from .http import http
-from .tls import payload_frames, records
 from .media import data_node
 from .stp import llc  # noqa: F401 - packet.py calls app.llc
-from .text import bits, format_text
+from .tls import payload_frames, records
 
 FTP_PORT, FTP_DATA_PORT = 21, 20
 HTTP_METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"TRACE ",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import struct
 
-from .text import bits, format_text, ipv4, ipv6
+from ..text import bits, format_text, ipv4, ipv6
 
 TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 13: "HINFO", 15: "MX", 16: "TXT", 28: "AAAA",
          33: "SRV", 35: "NAPTR", 41: "OPT", 43: "DS", 46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 50: "NSEC3",

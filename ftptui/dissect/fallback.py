@@ -5,7 +5,7 @@ to import and to dissect, so it only ever sees one packet at a time.
 """
 from __future__ import annotations
 
-from .text import safe
+from ..text import safe
 from .tree import Field
 
 # Layers the fast decoders already show in full; scapy's layers above them are added.

@@ -9,9 +9,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ..ftp.tshark_link import first_line
+from ..text import first_line, format_text, ipv4
 from .media import line_spans, looks_like_text, text_lines
-from .text import format_text, ipv4
 
 # PORT arguments and 227 replies: six numbers, as sscanf("%d,%d,%d,%d,%d,%d") reads them
 _SIX = re.compile(rb"(\d+),\s*([+-]?\d+),\s*([+-]?\d+),\s*([+-]?\d+),\s*([+-]?\d+),\s*([+-]?\d+)")

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import zlib
 
-from ..ftp.tshark_link import first_line
+from ..text import first_line, format_text
 from .media import line_spans, text_lines
-from .text import format_text
 
 # header name (lower case) -> tshark's field, for the headers packet-http.c knows by name
 HEADERS = {name: "http." + field for name, field in (

@@ -2,7 +2,7 @@
 item per line)."""
 from __future__ import annotations
 
-from .text import format_text
+from ..text import format_text
 from .tree import Field
 
 

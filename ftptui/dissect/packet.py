@@ -9,13 +9,13 @@ from __future__ import annotations
 import struct
 import time
 
+from ..capture.reader import LINK_PCAPNG_CUSTOM
+from ..macnames import resolve_mac
+from ..streams import analysis
+from ..text import bits, format_text, ipv4, ipv6, mac
 from . import app, transport
 from .app import tcp_payload as transport_payload_tcp
 from .app import udp_payload as transport_payload_udp
-from ..capture.reader import LINK_PCAPNG_CUSTOM
-from ..streams import analysis
-from .macnames import resolve_mac
-from .text import bits, format_text, ipv4, ipv6, mac
 from .tree import Dissection, Field
 
 ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8035: "RARP", 0x8100: "802.1Q Virtual LAN",
@@ -293,7 +293,7 @@ def link_layer(ctx: Context, link: int) -> None:
         ptype, hatype, alen = pkt.u16(0), pkt.u16(2), pkt.u16(4)
         addr = pkt.bytes(6, min(alen, 8))
         et = pkt.u16(14)
-        s = d.layer(f"Linux cooked capture v1", "sll", 0, 16)
+        s = d.layer("Linux cooked capture v1", "sll", 0, 16)
         s.add(f"Packet type: {ptype}", "sll.pkttype", 0, 2, ptype)
         s.add(f"Link-layer address type: {hatype}", "sll.hatype", 2, 2, hatype)
         s.add(f"Source: {mac(addr)}", "sll.src.eth", 6, len(addr), addr)
@@ -392,7 +392,7 @@ def ethertype(ctx: Context, et: int, off: int) -> None:
         if len(ctx.pkt.data) > off:
             d.layers.append(app.data_node(off, ctx.pkt.data[off:]))
         if not d.info:
-            d.info = f"Ethernet II" if d.protocol == "Ethernet" else d.info
+            d.info = "Ethernet II" if d.protocol == "Ethernet" else d.info
 
 
 def arp(ctx: Context, off: int, et: int) -> None:

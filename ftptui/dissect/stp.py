@@ -1,8 +1,8 @@
 """IEEE 802.2 LLC and the Spanning Tree BPDUs it carries, as tshark 4.0 shows them."""
 from __future__ import annotations
 
-from .macnames import resolve_mac
-from .text import bits, mac
+from ..macnames import resolve_mac
+from ..text import bits, mac
 
 STP_VERSIONS = {0: "Spanning Tree", 2: "Rapid Spanning Tree", 3: "Multiple Spanning Tree", 4: "Shortest Path Tree"}
 BPDU_TYPES = {0x00: "Configuration", 0x02: "Rapid/Multiple Spanning Tree", 0x80: "Topology Change Notification"}

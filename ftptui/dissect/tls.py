@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .text import format_text
+from ..text import format_text
 from .tree import Field
 
 RECORD_VERSIONS = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import app
 from ..streams import analysis
-from .text import bits, ipv6, mac, seconds
+from ..text import bits, ipv6, mac, seconds
+from . import app
 
 ICMP_TYPES = {0: "Echo (ping) reply", 3: "Destination unreachable", 4: "Source quench (flow control)",
               5: "Redirect", 8: "Echo (ping) request", 9: "Router advertisement", 10: "Router solicitation",
@@ -92,7 +92,7 @@ def icmp(ctx, off, end) -> None:
     layer.add(f"Type: {typ} ({ICMP_TYPES.get(typ, 'Unknown')})", "icmp.type", off, 1, typ)
     layer.add(f"Code: {code}", "icmp.code", off + 1, 1, code)
     _checksum_items(ctx, layer, "icmp", off, end, b"")
-    name = ICMP_TYPES.get(typ, f"Unknown ICMP (obsolete or malformed?)")
+    name = ICMP_TYPES.get(typ, "Unknown ICMP (obsolete or malformed?)")
     if typ in (0, 8):
         ident, seq = pkt.u16(off + 4), pkt.u16(off + 6)
         swap_id, swapped = _swap16(ident), _swap16(seq)
@@ -422,7 +422,7 @@ def tcp(ctx, off, end) -> None:
         layer.add(f"Acknowledgment Number: {rel_ack}    (relative ack number)", "tcp.ack", off + 8, 4, rel_ack)
         layer.add(f"Acknowledgment number (raw): {ack}", "tcp.ack_raw", off + 8, 4, ack)
     else:
-        layer.add(f"Acknowledgment Number: 0", "tcp.ack", off + 8, 4, 0)
+        layer.add("Acknowledgment Number: 0", "tcp.ack", off + 8, 4, 0)
     layer.label += f", Len: {paylen}"
     layer.add(f"{hdr >> 2:04b} .... = Header Length: {hdr} bytes ({hdr >> 2})", "tcp.hdr_len", off + 12, 1, hdr)
     names = [n for b, n in enumerate(TCP_FLAG_NAMES) if flags & (1 << b)] + (["Reserved"] if flags & 0xE00 else [])

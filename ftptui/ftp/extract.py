@@ -12,9 +12,9 @@ import os
 import re
 import unicodedata
 
-from ..dissect.text import NOT_SHOWN
 from ..errors import FtptuiError
 from ..streams.follow import follow_tcp
+from ..text import NOT_SHOWN
 from .analysis import sender_side
 from .session import Session, Transfer
 

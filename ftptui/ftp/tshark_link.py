@@ -16,6 +16,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from ..text import first_line
 from .control import decode
 
 _PORT_RE = re.compile(rb"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)")
@@ -56,15 +57,6 @@ def _v4(text: bytes) -> bytes | None:
 
 def _mapped(addr4: bytes) -> bytes:
     return b"\0" * 10 + b"\xff\xff" + addr4
-
-
-def first_line(payload: bytes) -> bytes:
-    end = len(payload)
-    for i, c in enumerate(payload):
-        if c in (10, 13):
-            end = i
-            break
-    return payload[:end]
 
 
 class TsharkFtpLinker:

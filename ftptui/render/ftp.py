@@ -5,12 +5,10 @@ import json
 
 import numpy as np
 
-from ..dissect.text import safe
 from ..ftp.analysis import FtpAnalysis
 from ..ftp.session import Session, Transfer
 from ..streams.follow import endpoint_text
-
-
+from ..text import safe
 
 
 def rel_time(index, frame: int) -> float:

@@ -1,8 +1,8 @@
 """The packet list as `tshark -r FILE` prints it, column widths and arrow included."""
 from __future__ import annotations
 
-from ..dissect.text import safe
 from ..dissect.tree import Dissection
+from ..text import safe
 
 
 def tshark_line(d: Dissection) -> str:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..dissect.macnames import resolve_mac
-from ..dissect.text import ipv4, ipv6
+from ..macnames import resolve_mac
 from ..store.columns import ETH_IPV4, ETH_IPV6
 from ..store.prefix import gather
+from ..text import ipv4, ipv6
 from .tcp import assign_ids
 
 KINDS = ("eth", "ip", "ipv6", "tcp", "udp")

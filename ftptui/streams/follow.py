@@ -164,7 +164,7 @@ def endpoint_text(node) -> str:
 
 def endpoints(index, i: int) -> list:
     """[(source address, port), (destination address, port)] of packet i, as text and int."""
-    from ..dissect.text import ipv4, ipv6
+    from ..text import ipv4, ipv6
     cols = index.cols
     v6 = int(cols.raw("ethertype")[i]) == 0x86DD
 

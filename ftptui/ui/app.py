@@ -7,8 +7,8 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import WorkerFailed
 
-from ..dissect.text import safe
 from ..errors import FtptuiError
+from ..text import safe
 from .browser import BrowserScreen
 from .confirm import ConfirmDialog
 from .failures import Guarded, report
@@ -77,7 +77,7 @@ class FtptuiApp(Guarded, App):
         elif self.path:
             self.open_capture(self.path, exit_on_error=True)
         else:
-            from ..cli import sample_path
+            from ..capture import sample_path
             self.push_screen(WelcomeScreen(self.sample or sample_path()))
 
     def open_capture(self, path: str, exit_on_error: bool = False) -> None:

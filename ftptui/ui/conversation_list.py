@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..dissect.text import safe
+from ..text import safe
 from .failures import Guarded
 
 HEADER = Style(bold=True, reverse=True)

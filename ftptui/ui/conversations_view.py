@@ -17,8 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
 
-from ..dissect.macnames import resolve_mac
-from ..dissect.text import ipv4, ipv6
+from ..macnames import resolve_mac
 from ..render.conversations import TITLES, size_text
 from ..store.index import V4_MAPPED
 from ..streams.conversations import (
@@ -27,6 +26,7 @@ from ..streams.conversations import (
     ConversationTable,
     conversations,
 )
+from ..text import ipv4, ipv6
 from .conversation_list import ConversationList
 from .failures import Guarded, report
 from .plain import plain

@@ -26,7 +26,6 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from .. import clipboard
-from ..dissect.text import safe
 from ..errors import FtptuiError
 from ..ftp.analysis import FtpAnalysis, analyse
 from ..ftp.extract import extract
@@ -34,6 +33,7 @@ from ..render.follow import hex_dump
 from ..render.ftp import session_steps
 from ..render.sequence import ladder, mermaid
 from ..streams.follow import endpoint_text
+from ..text import safe
 from .failures import Guarded, report
 from .plain import plain, plain_row
 

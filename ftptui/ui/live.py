@@ -26,9 +26,9 @@ from ..capture.live import LiveCapture
 from ..capture.reader import CaptureFile, open_capture
 from ..capture.spool import StreamSpool, open_growing
 from ..capture.writer import format_for, write_capture
-from ..dissect.text import safe
 from ..errors import CaptureError, FtptuiError
 from ..store.index import PacketIndex
+from ..text import safe
 from .confirm import ConfirmDialog
 from .failures import Guarded, log_path, report
 from .plain import plain

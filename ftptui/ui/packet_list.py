@@ -14,7 +14,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..dissect.packet import dissect
-from ..dissect.text import safe
+from ..text import safe
 from .failures import Guarded
 
 # Wireshark's default colouring rules, as background colours with black text.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 
-from ..dissect.text import safe
+from ..text import safe
 
 
 def plain(text: object, style: str | Style = "") -> Text:

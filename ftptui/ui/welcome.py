@@ -11,8 +11,8 @@ from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ..capture.interfaces import describe, list_interfaces
-from ..dissect.text import safe
 from ..errors import FtptuiError
+from ..text import safe
 from .failures import Guarded
 from .plain import plain
 from .recent import load_recent

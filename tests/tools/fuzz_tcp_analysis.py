@@ -11,6 +11,7 @@ import random
 import struct
 import sys
 
+
 def csum(b):
     if len(b) % 2: b += b"\0"
     s = sum(struct.unpack("!%dH" % (len(b)//2), b))
@@ -51,7 +52,7 @@ def gen(seed, conns=3, npk=60):
         pa, pb = R.choice([21, 20, 80, 5000 + c]), 40000 + c
         cs.append(dict(ep=[(A, pa), (B, pb)], nxt=[R.randrange(2**32), R.randrange(2**32)], acked=[0, 0],
                        win=[R.choice([0, 1000, 65535, 512]), R.choice([1000, 65535, 2000])], ws=[None, None], started=False))
-    for step in range(conns * npk):
+    for _step in range(conns * npk):
         c = R.choice(cs)
         d = R.randrange(2)
         (src, sp), (dst, dp) = c["ep"][d], c["ep"][d ^ 1]

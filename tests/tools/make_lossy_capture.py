@@ -26,7 +26,6 @@ import os
 import sys
 
 from scapy.all import IP, TCP, Ether, Raw, wrpcap  # noqa: E402
-
 from tcp_analysis_table import write_tshark_fixtures  # noqa: E402 (a sibling tool)
 
 CLIENT, SERVER = "10.1.0.2", "10.1.0.1"

@@ -113,7 +113,7 @@ def addresses(rng, extra_random):
               'Microsof', 'Broadcom', 'Realtek', 'Netgear', 'TP-Link',
               'Super', 'Ubiquiti', 'Raspberr', 'Xerox', 'IEEERegi', 'Prüftech')
     for w in wanted:
-        for base, _, _, name in [e for e in ouis if e[3].startswith(w)][:3]:
+        for base, _, _, _name in [e for e in ouis if e[3].startswith(w)][:3]:
             add(base[:3] + rb(3))
     for base, _, _, _ in rng.sample(ouis, 120):
         add(base[:3] + rb(3))

@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 
+
 def _is_ip(text):
     try:
         ipaddress.ip_address(text)

@@ -40,7 +40,7 @@ def main() -> int:
         for name in CASES:
             path = OUT / name
             written(name, path)
-            run = lambda *a: subprocess.run(["tshark", "-r", name, *a], cwd=OUT, env=env,  # noqa: E731
+            run = lambda *a, name=name: subprocess.run(["tshark", "-r", name, *a], cwd=OUT, env=env,  # noqa: E731
                                             capture_output=True, text=True, check=True).stdout
             (OUT / (name + ".tshark.txt")).write_text(run())
             fields = [x for f in FIELDS for x in ("-e", f)]

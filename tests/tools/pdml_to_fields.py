@@ -42,7 +42,7 @@ def main() -> None:
             break
         rows = []
 
-        def walk(el, top):
+        def walk(el, top, rows=rows, num=num):
             for child in el:
                 if child.tag not in ("proto", "field"):
                     continue
@@ -55,7 +55,7 @@ def main() -> None:
                 if keep:
                     rows.append("\t".join([num, name, child.get("pos", ""), child.get("size", ""),
                                            esc(child.get("show", ""))]))
-                walk(child, False)
+                walk(child, False, rows, num)
 
         walk(pkt, True)
         out.write("\n".join(rows) + "\n")

@@ -1,4 +1,6 @@
-"""Formatting helpers shared by the decoders: addresses and safe text."""
+"""Text made from capture bytes, shared by every layer: addresses, tshark's escaping of
+strings (format_text), safe() for anything that reaches a terminal, a payload's first line.
+It imports nothing of ftptui, so any package may use it."""
 from __future__ import annotations
 
 import ipaddress
@@ -12,13 +14,6 @@ def ipv4(b: bytes) -> str:
 
 def ipv6(b: bytes) -> str:
     return str(ipaddress.IPv6Address(bytes(b)))
-
-
-def ip_from16(b16: bytes) -> str:
-    """Index addresses are 16 bytes, IPv4 in IPv4-mapped form."""
-    if b16[:12] == b"\0" * 10 + b"\xff\xff":
-        return ipv4(b16[12:])
-    return ipv6(b16)
 
 
 def mac(b: bytes) -> str:
@@ -78,3 +73,11 @@ def seconds(ns: int) -> str:
     sign = "-" if ns < 0 else ""
     secs, frac = divmod(abs(ns), 1_000_000_000)
     return f"{sign}{secs}.{frac:09d}"
+
+
+def first_line(payload: bytes) -> bytes:
+    """The payload up to its first CR or LF (the line tshark's list shows for text protocols)."""
+    for i, c in enumerate(payload):
+        if c in (10, 13):
+            return payload[:i]
+    return payload

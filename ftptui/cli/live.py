@@ -1,4 +1,4 @@
-"""Command-line actions for live and growing captures (called from cli.main):
+"""Command-line actions for live and growing captures (called from cli.main.main):
 
     ftptui -i IFACE [-f BPF] [-c N] [-w FILE]              the browser on a live capture
     ftptui -r - [-w FILE]                                  the browser on a stream (keys from the terminal)
@@ -20,17 +20,19 @@ import sys
 import threading
 
 from ..errors import FtptuiError, print_error
+from .batch import compile_display_filter
+from .browser import start_browser
 
 
-def wants(args, path: str | None) -> bool:
+def handles_live(args, path: str | None) -> bool:
     """Is this command line one of ours?"""
     return bool(args.list_interfaces or args.interface or args.follow_file or path == "-"
                 or args.count or args.capture_filter or args.write)
 
 
-def run(args, path: str | None) -> int:
+def run_live(args, path: str | None) -> int:
     if args.list_interfaces:
-        from .live import interface_lines
+        from ..capture.live import interface_lines
         for line in interface_lines():
             print(line)
         return 0
@@ -75,11 +77,6 @@ class _Interrupt:
     def __exit__(self, *exc):
         for sig, handler in self.old.items():
             signal.signal(sig, handler)
-
-
-def _compile_display_filter(text: str | None):
-    from ..cli import compile_display_filter  # the command line's one way of saying a filter is bad
-    return compile_display_filter(text)
 
 
 class _Printer:
@@ -138,10 +135,10 @@ def _warnings(cap) -> int:
 
 
 def print_live(args) -> int:
-    from .live import LiveCapture
-    from .reader import open_capture
+    from ..capture.live import LiveCapture
+    from ..capture.reader import open_capture
 
-    flt = _compile_display_filter(args.display_filter)
+    flt = compile_display_filter(args.display_filter)
     names = [n for spec in args.interface for n in spec.split(",") if n]
     live = LiveCapture(names, args.capture_filter or "", spool_path=args.write, count=args.count or 0)
     try:
@@ -167,9 +164,9 @@ def print_live(args) -> int:
 
 
 def print_stream(args, path: str) -> int:
-    from .spool import Finished, FileSource, StreamSpool, open_growing
+    from ..capture.spool import FileSource, Finished, StreamSpool, open_growing
 
-    flt = _compile_display_filter(args.display_filter)
+    flt = compile_display_filter(args.display_filter)
     if path == "-":
         source = StreamSpool(0, path=args.write).start()
     elif args.follow_file:
@@ -193,30 +190,24 @@ def print_stream(args, path: str) -> int:
 
 
 # --- the browser on a growing capture ---------------------------------------------------------------
-def _run_app(source, cap=None) -> int:
-    from ..ui.app import FtptuiApp
-    from ..ui.hangup import run_app
-    return run_app(FtptuiApp(source=source, cap=cap))
-
-
 def ui_live(args) -> int:
     """`ftptui -i IFACE [-f BPF]`: the browser on a live capture.  The interface and the filter
     are checked and the capture started before the UI is drawn, so every problem (unknown
     interface, invalid filter, no privileges) is one line on stderr and exit status 2."""
-    from .live import LiveCapture
+    from ..capture.live import LiveCapture
 
     names = [n for spec in args.interface for n in spec.split(",") if n]
     live = LiveCapture(names, args.capture_filter or "", spool_path=args.write, count=args.count or 0)
     try:
         live.start()
-        return _run_app(live)
+        return start_browser(source=live)
     finally:
         live.close()
 
 
 def _wait_for_header(source):
     """open_growing, saying on stderr what it waits for when the header is slow to come."""
-    from .spool import open_growing
+    from ..capture.spool import open_growing
 
     timer = threading.Timer(1.0, lambda: print_error(f"waiting for a capture on {source.display_name}…"))
     timer.daemon = True
@@ -230,7 +221,7 @@ def _wait_for_header(source):
 def ui_stream(args, path: str) -> int:
     """`ftptui -r -` (a pcap/pcapng stream on standard input, the keys from the terminal) and
     `ftptui -r FILE --follow-file`: the browser on a capture that grows as it arrives."""
-    from .spool import FileSource, StreamSpool, stdin_from_tty
+    from ..capture.spool import FileSource, StreamSpool, stdin_from_tty
 
     if path == "-":
         if os.isatty(0):
@@ -241,6 +232,6 @@ def ui_stream(args, path: str) -> int:
         source = FileSource(path)
     try:
         cap = _wait_for_header(source)
-        return _run_app(source, cap)
+        return start_browser(source=source, cap=cap)
     finally:
         source.close()
