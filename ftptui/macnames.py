@@ -32,7 +32,7 @@ import threading
 
 __all__ = ["resolve_mac", "format_mac"]
 
-_DATA_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+_DATA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "data", "macnames.tsv.gz")
 _MAXNAMELEN = 64  # Wireshark's buffer size, names are at most 63 bytes
 

@@ -4,6 +4,7 @@ It imports nothing of ftptui, so any package may use it."""
 from __future__ import annotations
 
 import ipaddress
+import time
 import unicodedata
 from functools import lru_cache
 
@@ -81,3 +82,9 @@ def first_line(payload: bytes) -> bytes:
         if c in (10, 13):
             return payload[:i]
     return payload
+
+
+def format_abs_time(ns: int) -> str:
+    """tshark's local-time rendering of an absolute time: 'Jul 18, 2020 09:41:35.302744000 UTC'."""
+    t = time.localtime(ns // 1_000_000_000)
+    return time.strftime(f"%b {t.tm_mday:2d}, %Y %H:%M:%S", t) + f".{ns % 1_000_000_000:09d} {t.tm_zone}"

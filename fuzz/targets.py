@@ -141,6 +141,7 @@ def packets(data: bytes) -> None:
     """Up to 8 packets of one link type (the first byte picks it), separated by 0xFE 0xFF:
     decoders, list text, tree, TCP sequence analysis and scapy's fallback layers."""
     from ftptui.dissect.fallback import scapy_layers
+    from ftptui.streams.analysis import tcp_analysis
     link = LINKS[data[0] % len(LINKS)] if data else 1
     pkts = data[1:].split(b"\xfe\xff")[:8]
     index = open_index(pcap_bytes(link, pkts))
@@ -149,7 +150,7 @@ def packets(data: bytes) -> None:
             raise Finding("a pcap ftptui wrote itself was refused")
         look_at_packets(index)
         for i in range(len(index)):
-            index.tcp_analysis(i)
+            tcp_analysis(index, i)
             for f in scapy_layers(index.packet_bytes(i), link):
                 for g in f.walk():
                     check_text(str(g.label), "scapy label")
@@ -268,6 +269,7 @@ def tcp(data: bytes) -> None:
     """Two TCP connections with fuzzed sequence numbers, flags, windows, options and payloads:
     reassembly (follow, every layout), the sequence analysis, conversations and the list."""
     from ftptui.render.follow import to_json, tshark_text
+    from ftptui.streams.analysis import tcp_analysis
     from ftptui.streams.conversations import KINDS, conversations
     from ftptui.streams.follow import follow_tcp
     r = Reader(data)
@@ -290,7 +292,7 @@ def tcp(data: bytes) -> None:
     try:
         look_at_packets(index)
         for i in range(len(index)):
-            index.tcp_analysis(i)
+            tcp_analysis(index, i)
         for n in range(index.tcp.count):
             stream = follow_tcp(index, n)
             for mode in ("ascii", "hex", "raw"):

@@ -36,14 +36,17 @@ def test_a_discarded_index_is_freed_at_once():
     import weakref
 
     from ftptui.capture import open_capture
+    from ftptui.ftp.tshark_link import tshark_links
     from ftptui.store.index import PacketIndex
+    from ftptui.streams.analysis import TcpAnalysis, tcp_analysis
 
     gc.disable()
     try:
         index = PacketIndex(open_capture(str(ROOT / "tests" / "data" / "seed-ftp-active.pcap")))
         index.build()
-        index.tcp_analysis(5)
-        index.analysis.all()
+        tcp_analysis(index, 5)
+        index.derived(TcpAnalysis).all()
+        tshark_links(index)
         index.cap.close()
         alive = weakref.ref(index)
         del index

@@ -4,9 +4,6 @@
    never imports cli/ (the command line starts the browser in one place, cli/browser.py);
 2. the packages form a DAG: no package imports one that imports it back, directly or around;
 3. no module cycle inside a package.
-
-Breaches still being removed (issue 11) are listed in KNOWN; the test fails on any other breach,
-and on a listed one that is gone, so the list only shrinks.
 """
 from __future__ import annotations
 
@@ -15,16 +12,6 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "ftptui"
 FRONT_ENDS = {"cli", "ui", "__main__"}
-
-KNOWN = {
-    "packages dissect and ftp import each other",
-    "packages dissect and streams import each other",
-    "packages ftp and store import each other",
-    "packages store and streams import each other",
-    "module cycle: ftptui.dissect.packet -> ftptui.dissect.transport",
-    "module cycle: ftptui.ui.browser -> ftptui.ui.live",
-}
-
 
 def modules() -> dict[str, Path]:
     found = {}
@@ -124,15 +111,9 @@ def breaches() -> set[str]:
     return out
 
 
-def test_no_new_layer_breaches():
-    new = breaches() - KNOWN
-    assert not new, "\n".join(sorted(new))
-
-
-def test_known_breaches_still_exist():
-    """A breach that has been removed comes off KNOWN, so it cannot come back unnoticed."""
-    gone = KNOWN - breaches()
-    assert not gone, "remove from KNOWN: " + "; ".join(sorted(gone))
+def test_no_layer_breaches():
+    found = breaches()
+    assert not found, "\n".join(sorted(found))
 
 
 def test_the_rules_see_lazy_imports(tmp_path):

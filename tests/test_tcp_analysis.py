@@ -22,6 +22,7 @@ from ftptui.capture import open_capture
 from ftptui.dissect.packet import dissect
 from ftptui.store.index import PacketIndex
 from ftptui.streams import analysis as A
+from ftptui.streams.analysis import TcpAnalysis, tcp_analysis
 
 DATA = Path(__file__).parent / "data"
 ANALYSIS = DATA / "analysis"
@@ -92,9 +93,9 @@ def test_made_captures_show_every_label():
 def test_analyse_all_equals_per_stream(table):
     """The whole-capture pass (for display filters) agrees with the per-stream one."""
     index = index_of(capture_of(table))
-    every = index.analysis.all()
+    every = index.derived(TcpAnalysis).all()
     for i in range(len(index)):
-        a = index.tcp_analysis(i)
+        a = tcp_analysis(index, i)
         got = (int(every.flags[i]), int(every.dupack_num[i]), int(every.dupack_frame[i]),
                int(every.acks_frame[i]), int(every.ack_rtt[i]), bool(every.present[i]))
         want = (0, 0, 0, 0, 0, False) if a is None else (a.flags, a.dupack_num, a.dupack_frame, a.acks_frame,
@@ -114,11 +115,11 @@ def test_growing_capture():
     for batch in cap.scan(chunk=8192):
         index.add_batch(batch)
         for i in rng.integers(0, len(index), 5):
-            index.tcp_analysis(int(i))
+            tcp_analysis(index, int(i))
     whole = index_of(path)
     assert len(index) == len(whole)
     for i in range(len(whole)):
-        assert index.tcp_analysis(i) == whole.tcp_analysis(i), f"frame {i + 1}"
+        assert tcp_analysis(index, i) == tcp_analysis(whole, i), f"frame {i + 1}"
 
 
 def _tree(index, frame):

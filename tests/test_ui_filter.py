@@ -27,9 +27,10 @@ from ftptui.dissect.tree import Dissection, Field
 from ftptui.store.index import PacketIndex
 from ftptui.ui import browser as browser_module
 from ftptui.ui.app import FtptuiApp
-from ftptui.ui.browser import BrowserScreen, IndexProgress
+from ftptui.ui.browser import BrowserScreen
 from ftptui.ui.filter_bar import FilterBar, FilterMenu, suggest
 from ftptui.ui.history import MAX_FILTERS, load_filters, remember_filter
+from ftptui.ui.messages import IndexProgress
 from ftptui.ui.packet_list import PacketList
 
 # tshark -r tests/data/seed-ftp-active.pcap -Y 'ftp.request.command == "PORT"'

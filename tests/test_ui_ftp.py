@@ -130,12 +130,13 @@ async def test_browser_relabels_ftp_data_once_followed():
     """After indexing, the browser follows the FTP sessions and the list shows the data
     connection tshark misses (Zeek ftp.log: active-mode LIST to port 33582, frame 63)."""
     from ftptui.dissect.packet import dissect
+    from ftptui.ftp.analysis import latest_analysis
     app = FtptuiApp(str(DATA / "public" / "zeek__ipv4.pcap"))
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
         browser = app.screen
-        assert "ftp_analysis" in browser.index.memo
+        assert latest_analysis(browser.index) is not None
         d = dissect(browser.index, 62)
         assert (d.protocol, d.info) == ("FTP-DATA", "FTP Data: 342 bytes (PORT) (LIST)")
 

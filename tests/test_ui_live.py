@@ -25,6 +25,7 @@ from textual.widgets import Input, Label, OptionList, Static
 
 from ftptui.capture import bpf, open_capture
 from ftptui.capture.live import LiveCapture
+from ftptui.ftp.analysis import latest_analysis
 from ftptui.store.index import PacketIndex
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
@@ -328,7 +329,7 @@ async def test_ftp_view_on_a_growing_capture(tmp_path):
                 ftp.quit()
                 assert bytes(got) == content
                 await wait_until(pilot, lambda: frames_with(screen.index, b"221 ") != [], "the session's end")
-                assert "ftp_analysis" not in screen.index.memo  # not analysed on every batch
+                assert latest_analysis(screen.index) is None  # not analysed on every batch
                 payload = frames_with(screen.index, content[:64])
                 assert payload and plist.cells(payload[0])[0][4] != "FTP-DATA"  # tshark's rules: no link
                 await pilot.press("T")

@@ -22,7 +22,6 @@ SNAPLEN = 262144
 NO_COMPILER = ("cannot check capture filters: install libpcap (apt-get install libpcap0.8) "
                "or tcpdump")
 # libpcap's names for the link types we capture on (tcpdump -y NAME)
-DLT_NAMES = {1: "EN10MB", 101: "RAW", 113: "LINUX_SLL"}
 
 Insn = tuple[int, int, int, int]  # code, jt, jf, k
 
@@ -131,13 +130,6 @@ def _compile_with_tcpdump(tcpdump: str, expr: str, link: int, snaplen: int) -> l
     nums = res.stdout.split("\n")
     count = int(nums[0])
     return [tuple(int(x) for x in line.split()) for line in nums[1:count + 1]]
-
-
-def check_filter(expr: str, link: int = 1) -> list[Insn] | None:
-    """Validate a capture filter; None for an empty one (nothing to check, nothing needed)."""
-    if not expr or not expr.strip():
-        return None
-    return compile_filter(expr, link)
 
 
 SO_ATTACH_FILTER = 26

@@ -114,11 +114,6 @@ class CaptureFile:
             return
         yield from walker.batches(chunk, tail=not final)
 
-    @property
-    def tail_offset(self) -> int:
-        """File offset just past the last complete record `tail()` has yielded."""
-        return self._tail.pos if self._tail is not None else 0
-
     def scan(self, chunk: int = CHUNK):
         """Yield Batches until the end of the file; sets warnings for truncation or garbage."""
         walker = PcapWalker(self) if self.format == "pcap" else PcapngWalker(self)

@@ -117,7 +117,3 @@ class FilterRun:
             if len(self.views) > VIEW_CACHE:
                 self.views.popitem(last=False)
         return v
-
-
-def filter_rows(index, flt: Filter, start: int = 0, end: int | None = None, **kw) -> np.ndarray:
-    return FilterRun(index, flt, **kw).rows(start, end)

@@ -73,12 +73,6 @@ class Arith(Node):
 
 
 @dataclass
-class SetLit(Node):
-    """A set on the right of a comparison (`ip.addr == {10.0.0.1}`): membership."""
-    items: list
-
-
-@dataclass
 class Compare(Node):
     op: str
     left: Node
@@ -99,7 +93,7 @@ class Exists(Node):
 
 @dataclass
 class Logic(Node):
-    op: str            # "and", "or", "xor", "not"
+    op: str            # "and", "or", "not"
     args: list = field(default_factory=list)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..dissect.ftp import data_streams
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
-from ..streams.analysis import FLAG_FIELDS, NO_SUBDISSECTOR
+from ..streams.analysis import FLAG_FIELDS, NO_SUBDISSECTOR, TcpAnalysis, tcp_analysis
 from .compile import Compiler
 from .fields import lookup
 from .literals import Network
@@ -91,7 +91,7 @@ def ftp_data_present(c: Columns) -> np.ndarray:
     port21 = (c.col("sport") == 21) | (c.col("dport") == 21)
     mask = c.transport(PROTO_TCP) & (c.col("paylen") > 0) & ~port21 & np.isin(c.col("stream"), streams)
     for k in np.nonzero(mask)[0].tolist():
-        seq_ack = c.index.tcp_analysis(int(c.rows[k]))
+        seq_ack = tcp_analysis(c.index, int(c.rows[k]))
         if seq_ack is not None and seq_ack.flags & NO_SUBDISSECTOR:
             mask[k] = False
     return mask
@@ -156,7 +156,7 @@ def _field_table():
         table[f"tcp.flags.{name}"] = ("bool", flag(bit))
     # tcp.analysis flags: one pass over every stream (streams/analysis.py), then a mask
     for name in list(FLAG_FIELDS) + ["tcp.analysis"]:
-        table[name] = ("bytes", one(lambda c, n=name: c.index.analysis.all().matches(n)[c.rows]))
+        table[name] = ("bytes", one(lambda c, n=name: c.index.derived(TcpAnalysis).all().matches(n)[c.rows]))
     return table
 
 

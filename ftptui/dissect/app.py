@@ -2,15 +2,16 @@
 Protocol column and a short Info, as far as it is cheap to tell."""
 from __future__ import annotations
 
+from ..ftp.tshark_link import tshark_links
+from ..store.columns import FTP_PORT
 from ..text import bits, first_line, format_text
 from . import dns
 from .ftp import ftp_control, ftp_data
 from .http import http
 from .media import data_node
 from .stp import llc  # noqa: F401 - packet.py calls app.llc
-from .tls import payload_frames, records
+from .tls import payload_frames, records, tls13_frames
 
-FTP_PORT, FTP_DATA_PORT = 21, 20
 HTTP_METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"TRACE ",
                 b"PATCH ", b"NOTIFY ", b"M-SEARCH ", b"SUBSCRIBE ")
 HTTP_PORTS = {80, 8080, 8000, 3128, 8008, 8088}
@@ -21,7 +22,7 @@ TLS_CONTENT = {20: "Change Cipher Spec", 21: "Alert", 22: "Handshake", 23: "Appl
 def tcp_payload(ctx, p, end, paylen, sport, dport, stream) -> None:
     d, data = ctx.d, ctx.pkt.data[p:end]
     if FTP_PORT in (sport, dport):
-        tls_from = ctx.index.ftp.tls_from.get(stream)
+        tls_from = tshark_links(ctx.index).tls_from.get(stream)
         if tls_from is not None and ctx.i >= tls_from and tls(ctx, p, end, data, stream):
             return
         ftp_control(ctx, p, end, data, is_request=dport == FTP_PORT)
@@ -43,12 +44,19 @@ def tcp_payload(ctx, p, end, paylen, sport, dport, stream) -> None:
         d.layers.append(data_node(p, data))  # nothing claims it: tshark's data dissector shows it
 
 
+class StreamSpeaks(dict):
+    """_stream_speaks_known_protocol's answers per TCP stream (PacketIndex.derived)."""
+
+    def __init__(self, index):
+        super().__init__()
+
+
 def _stream_speaks_known_protocol(ctx, stream: int) -> bool:
     """Whether the stream's first payload is HTTP, TLS or SSH: its other segments are then the
     middle of a message tshark reassembles (shown as TCP only), not "data"."""
     if stream < 0:
         return False
-    memo = ctx.index.memo.setdefault("stream_speaks", {})
+    memo = ctx.index.derived(StreamSpeaks)
     if stream not in memo:
         first = payload_frames(ctx.index, stream, 1)
         raw = ctx.index.payload(first[0]) if first else b""
@@ -89,29 +97,13 @@ def tls(ctx, p, end, data: bytes, stream: int) -> bool:
     return True
 
 
-SERVER_HELLO_WITHIN = 32  # payload packets of a stream searched for its ServerHello
-
-
-def _server_hello_frame(ctx, stream: int):
-    """Frame of the stream's TLS 1.3 ServerHello (supported_versions = 0x0304), or None."""
-    cache = ctx.index.memo["tls13"]
-    if stream not in cache:
-        cache[stream] = None
-        for f in payload_frames(ctx.index, stream, SERVER_HELLO_WITHIN):
-            raw = ctx.index.payload(f)
-            if len(raw) > 47 and raw[0] == 22 and raw[5] == 2 and b"\x00\x2b\x00\x02\x03\x04" in raw[:600]:
-                cache[stream] = int(f)
-                break
-    return cache[stream]
-
-
 def _tls13(ctx, stream: int) -> bool:
-    f = _server_hello_frame(ctx, stream)
+    f = tls13_frames(ctx.index, stream)[0]
     return f is not None and f <= ctx.i
 
 
 def _encrypted(ctx, stream: int) -> bool:
-    f = _server_hello_frame(ctx, stream)
+    f = tls13_frames(ctx.index, stream)[1]
     return f is not None and f < ctx.i
 
 

@@ -1,7 +1,7 @@
 """FTP control and FTP-DATA trees as tshark 4.0 shows them (packet-ftp.c), one pass.
 
 The control connection's state that a packet's tree depends on (working directory, data
-connections and the commands they answer) comes from the index's TsharkFtpLinker, which saw
+connections and the commands they answer) comes from the index's TsharkFtpLinker, which sees
 every control packet in frame order.
 """
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ..ftp.analysis import FtpAnalysis, latest_analysis
+from ..ftp.tshark_link import tshark_links
 from ..text import first_line, format_text, ipv4
 from .media import line_spans, looks_like_text, text_lines
 
@@ -35,7 +37,7 @@ def ftp_control(ctx, p: int, end: int, data: bytes, is_request: bool) -> None:
         _response(ctx, node, p, line)
     for pos, length in spans[1:]:
         layer.add(format_text(data[pos:pos + length]), "", p + pos, length)
-    cwd = ctx.index.ftp.cwd_at.get(ctx.i, "")
+    cwd = tshark_links(ctx.index).cwd_at.get(ctx.i, "")
     layer.add(f"[Current working directory: {_label(cwd)}]", "ftp.current-working-directory", value=cwd)
 
 
@@ -207,22 +209,30 @@ def follower_links(index) -> dict[int, tuple[str, str, int, int]] | None:
     analysis may cover only the packets indexed when it ran: its links still hold (a data
     connection, once tied to its command, stays tied), and streams that started later fall back
     to tshark's rules until it runs again."""
-    analysis = index.memo.get("ftp_analysis")
+    analysis = latest_analysis(index)
     if analysis is None or analysis.packets > len(index):
         return None
-    links = index.memo.get("ftp_links")
-    if links is None or links[0] is not analysis:
-        table = {t.tcp_stream: (SETUP_NAMES.get(t.setup, t.setup), f"{t.command} {t.arg}".strip(),
-                                t.expectation.frame, t.command_frame)
-                 for _, t in analysis.transfers if t.tcp_stream >= 0}
-        links = index.memo["ftp_links"] = (analysis, table)
-    return links[1]
+    links = index.derived(FollowerLinks)
+    if links.analysis is not analysis:
+        links.table = {t.tcp_stream: (SETUP_NAMES.get(t.setup, t.setup), f"{t.command} {t.arg}".strip(),
+                                      t.expectation.frame, t.command_frame)
+                       for _, t in analysis.transfers if t.tcp_stream >= 0}
+        links.analysis = analysis
+    return links.table
+
+
+class FollowerLinks:
+    """follower_links' table, made once per analysis (PacketIndex.derived)."""
+
+    def __init__(self, index):
+        self.analysis: FtpAnalysis | None = None
+        self.table: dict[int, tuple[str, str, int, int]] = {}
 
 
 def data_streams(index) -> set[int]:
     """Every tcp.stream labelled FTP-DATA: tshark's links and, once it has run, the follower's."""
     links = follower_links(index) or {}
-    return set(index.ftp.stream_conv) | set(links)
+    return set(tshark_links(index).stream_conv) | set(links)
 
 
 def _label(text: str) -> str:
@@ -234,7 +244,7 @@ def ftp_data(ctx, p: int, end: int, paylen: int, stream: int) -> bool:
     """An FTP data connection's segment (False if the stream is not one).  ftptui's follower
     decides when it has run; before that (and for connections it could not tie to a control
     connection) tshark's own linking rules do."""
-    linker = ctx.index.ftp
+    linker = tshark_links(ctx.index)
     label = linker.label(stream, ctx.i) if stream >= 0 else None
     links = follower_links(ctx.index)
     ours = links.get(stream) if links is not None and stream >= 0 else None

@@ -7,15 +7,15 @@ or corrupt packet ends as "[Malformed Packet]" instead of an exception.
 from __future__ import annotations
 
 import struct
-import time
 
 from ..capture.reader import LINK_PCAPNG_CUSTOM
 from ..macnames import resolve_mac
 from ..streams import analysis
-from ..text import bits, format_text, ipv4, ipv6, mac
+from ..text import bits, format_abs_time, format_text, ipv4, ipv6, mac
 from . import app, transport
 from .app import tcp_payload as transport_payload_tcp
 from .app import udp_payload as transport_payload_udp
+from .raw import Malformed, Packet
 from .tree import Dissection, Field
 
 ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8035: "RARP", 0x8100: "802.1Q Virtual LAN",
@@ -30,37 +30,6 @@ NULL_FAMILIES = {2: "IP", 7: "OSI", 16: "Appletalk", 23: "Netware IPX/SPX", 24: 
 WTAP_ENCAP = {0: 15, 1: 1, 101: 7, 12: 7, 14: 7, 108: 174, 113: 25, 228: 129, 229: 130, 276: 210}
 # layers whose payload tshark hands to its "ethertype" dispatcher, which frame.protocols lists
 ETHERTYPE_CARRIERS = {"eth", "vlan", "ieee8021ad", "sll"}
-
-
-class Malformed(Exception):
-    """A field reached past the captured bytes."""
-
-
-class Packet:
-    """Captured bytes plus bounds-checked big-endian readers."""
-
-    def __init__(self, data: bytes):
-        self.data = data
-
-    def need(self, off: int, size: int) -> None:
-        if off < 0 or off + size > len(self.data):
-            raise Malformed()
-
-    def u8(self, off):
-        self.need(off, 1)
-        return self.data[off]
-
-    def u16(self, off):
-        self.need(off, 2)
-        return struct.unpack_from(">H", self.data, off)[0]
-
-    def u32(self, off):
-        self.need(off, 4)
-        return struct.unpack_from(">I", self.data, off)[0]
-
-    def bytes(self, off, size):
-        self.need(off, size)
-        return self.data[off:off + size]
 
 
 def dissect(index, i: int) -> Dissection:
@@ -154,12 +123,6 @@ def previous_ts(index, i: int) -> int:
     return int(cols.raw("ts")[k if k >= 0 else i])
 
 
-def format_abs_time(ns: int) -> str:
-    """tshark's local-time rendering of an absolute time: 'Jul 18, 2020 09:41:35.302744000 UTC'."""
-    t = time.localtime(ns // 1_000_000_000)
-    return time.strftime(f"%b {t.tm_mday:2d}, %Y %H:%M:%S", t) + f".{ns % 1_000_000_000:09d} {t.tm_zone}"
-
-
 def protocol_path(d: Dissection) -> str:
     """frame.protocols: the layers' names joined by ':', as tshark lists the dissectors it called
     (with its "ethertype" dispatcher, and the data dissector under ICMP's echo data)."""
@@ -232,7 +195,7 @@ def dissect_payload(index, i: int) -> Dissection:
         if proto == 6:
             p = l4 + (data[l4 + 12] >> 4) * 4
             paylen = int(cols.raw("paylen")[i])
-            seq_ack = index.tcp_analysis(i)  # tshark hands retransmitted data to no application
+            seq_ack = analysis.tcp_analysis(index, i)  # tshark hands retransmitted data to no application
             if paylen and (seq_ack is None or not seq_ack.flags & analysis.NO_SUBDISSECTOR):
                 transport_payload_tcp(ctx, p, min(p + paylen, len(data)), paylen, sport, dport,
                                       int(cols.raw("stream")[i]))

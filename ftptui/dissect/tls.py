@@ -24,7 +24,7 @@ SUPPORTED_VERSIONS_13 = b"\x00\x2b\x00\x02\x03\x04"
 def records(ctx, layer: Field, p: int, data: bytes, stream: int, tls13: bool) -> None:
     """One tls.record per complete record.  In TLS 1.3, the records after the ServerHello (not a
     HelloRetryRequest) are encrypted: tshark shows their opaque type and no handshake contents."""
-    sh = _server_hello_frame(ctx.index, stream) if tls13 and stream >= 0 else None
+    sh = tls13_frames(ctx.index, stream)[1] if tls13 and stream >= 0 else None
     encrypted = sh is not None and sh < ctx.i
     off = 0
     while off + 5 <= len(data):
@@ -60,18 +60,32 @@ def _is_server_hello(body: bytes) -> bool:
     return body[:1] == b"\x02" and body[6:38] != HELLO_RETRY
 
 
-def _server_hello_frame(index, stream: int):
-    """The frame of the stream's TLS 1.3 ServerHello, looked for among its first 32 payload
-    packets (kept per capture)."""
-    cache = index.memo.setdefault("tls13_server_hello", {})
-    if stream not in cache:
-        cache[stream] = None
-        for f in payload_frames(index, stream, 32):
+SERVER_HELLO_WITHIN = 32  # payload packets of a stream searched for its ServerHello
+
+
+class Tls13Streams:
+    """tls13_frames' answers per TCP stream (PacketIndex.derived)."""
+
+    def __init__(self, index):
+        self.frames: dict[int, tuple[int | None, int | None]] = {}
+
+
+def tls13_frames(index, stream: int) -> tuple[int | None, int | None]:
+    """The stream's first frame that settles TLS 1.3 (a ServerHello or HelloRetryRequest with
+    supported_versions 0x0304), and its ServerHello proper, after which records are encrypted;
+    None for either not found among its first payload packets."""
+    known = index.derived(Tls13Streams).frames
+    if stream not in known:
+        first = hello = None
+        for f in payload_frames(index, stream, SERVER_HELLO_WITHIN):
             raw = index.payload(f)
-            if raw[:1] == b"\x16" and _is_server_hello(raw[5:]) and SUPPORTED_VERSIONS_13 in raw[:600]:
-                cache[stream] = int(f)
-                break
-    return cache[stream]
+            if len(raw) > 47 and raw[0] == 22 and raw[5] == 2 and SUPPORTED_VERSIONS_13 in raw[:600]:
+                first = int(f) if first is None else first
+                if _is_server_hello(raw[5:]):
+                    hello = int(f)
+                    break
+        known[stream] = (first, hello)
+    return known[stream]
 
 
 def payload_frames(index, stream: int, limit: int) -> list[int]:

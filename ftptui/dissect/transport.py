@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..store.columns import ACK, FIN, RST, SYN, URG
 from ..streams import analysis
-from ..text import bits, ipv6, mac, seconds
+from ..text import bits, format_abs_time, ipv6, mac, seconds
 from . import app
+from .raw import Malformed, Packet
 
 ICMP_TYPES = {0: "Echo (ping) reply", 3: "Destination unreachable", 4: "Source quench (flow control)",
               5: "Redirect", 8: "Echo (ping) request", 9: "Router advertisement", 10: "Router solicitation",
@@ -124,7 +126,6 @@ def quoted_packet(ctx, layer, q: int, end: int, version: int) -> None:
     """The start of the packet an ICMP error quotes, as tshark shows it inside the ICMP layer: its
     IP header and the transport ports, under the usual field names (so `ip.addr`, `udp.port`
     match it, as in Wireshark).  A quote cut short just ends the items."""
-    from .packet import Malformed  # here: packet imports this module
     pkt = ctx.pkt
     try:
         if version == 4:
@@ -182,7 +183,6 @@ def _echo_timestamp(ctx, layer, p: int, end: int) -> int:
 
 
 def _abs_time(ns: int) -> str:
-    from .packet import format_abs_time  # packet imports this module
     return format_abs_time(ns)
 
 
@@ -337,11 +337,17 @@ def window_shift(ctx, stream: int, direction: int):
     return shifts[0]
 
 
+class SynWindowShifts(dict):
+    """_syn_ws's answers per SYN frame (PacketIndex.derived)."""
+
+    def __init__(self, index):
+        super().__init__()
+
+
 def _syn_ws(index, frame):
-    cache = index.memo["syn_ws"]
+    cache = index.derived(SynWindowShifts)
     if frame in cache:
         return cache[frame]
-    from .packet import Packet
     data = index.packet_bytes(frame)
     off = int(index.cols.raw("l4off")[frame])
     pkt = Packet(data)
@@ -412,10 +418,10 @@ def tcp(ctx, off, end) -> None:
     layer.label += f", Seq: {rel_seq}"
     layer.add(f"Sequence Number: {rel_seq}    (relative sequence number)", "tcp.seq", off + 4, 4, rel_seq)
     layer.add(f"Sequence Number (raw): {seq}", "tcp.seq_raw", off + 4, 4, seq)
-    nxt = rel_seq + paylen + (1 if flags & 0x03 else 0)
+    nxt = rel_seq + paylen + (1 if flags & (SYN | FIN) else 0)
     layer.add(f"[Next Sequence Number: {nxt}    (relative sequence number)]", "tcp.nxtseq", value=nxt)
     rel_ack = None
-    if flags & 0x10:
+    if flags & ACK:
         rbase = index.tcp.base(stream, direction ^ 1) if stream >= 0 else -1
         rel_ack = (ack - rbase) & 0xFFFFFFFF if rbase >= 0 else ack
         layer.label += f", Ack: {rel_ack}"
@@ -436,7 +442,7 @@ def tcp(ctx, off, end) -> None:
     fl.add(f"[TCP Flags: {letters}]", "tcp.flags.str", off + 12, 2, letters)
     scaled = win
     shift = None
-    if not flags & 0x02 and stream >= 0:
+    if not flags & SYN and stream >= 0:
         shift = window_shift(ctx, stream, direction)
         if shift is not None:
             scaled = win << shift
@@ -451,15 +457,15 @@ def tcp(ctx, off, end) -> None:
     if rel_ack is not None:
         info += f" Ack={rel_ack}"
     info += f" Win={scaled}"
-    if flags & 0x20:
+    if flags & URG:
         info += f" Urg={urg}"
     info += f" Len={paylen}"
     if hdr > 20:
         info += _options(ctx, layer, off + 20, off + hdr, stream, direction)
     d.info = info
-    d.color = "tcp-syn" if flags & 0x03 else "tcp-rst" if flags & 0x04 else "tcp"
+    d.color = "tcp-syn" if flags & (SYN | FIN) else "tcp-rst" if flags & RST else "tcp"
     tcp_timestamps(ctx, layer, stream)
-    seq_ack = index.tcp_analysis(i) if stream >= 0 else None  # tshark's tcp.analysis
+    seq_ack = analysis.tcp_analysis(index, i) if stream >= 0 else None  # tshark's tcp.analysis
     if seq_ack is not None and seq_ack.present:
         analysis.add_tree(layer, seq_ack)
     if paylen:

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..store.columns import FTP_PORT
 from ..store.prefix import payload_prefix
 from ..streams.follow import endpoint_text, endpoints, follow_tcp
 from .control import ReplyAssembler, parse_command, split_lines
 from .session import Session, Transfer
 
-FTP_PORT = 21
 # how long after it is announced a data connection may start (servers close an unused passive
 # port within a minute or two; five minutes is generous and keeps a later reuse of the same port
 # from being taken for it)
@@ -38,9 +38,21 @@ class FtpAnalysis:
         return [(s, t) for s in self.sessions for t in s.transfers]
 
 
+class LatestAnalysis:
+    """The index's latest FTP analysis (PacketIndex.derived); None until analyse() has run."""
+
+    def __init__(self, index):
+        self.analysis: FtpAnalysis | None = None
+
+
+def latest_analysis(index) -> FtpAnalysis | None:
+    """The last analysis made of this index, without making one (it may cover fewer packets)."""
+    return index.derived(LatestAnalysis).analysis
+
+
 def analyse(index) -> FtpAnalysis:
     """The FTP analysis of everything indexed so far (cached until the index grows)."""
-    cached = index.memo.get("ftp_analysis")
+    cached = latest_analysis(index)
     if cached is not None and cached.packets == len(index):
         return cached
     result = FtpAnalysis(packets=len(index))
@@ -50,7 +62,7 @@ def analyse(index) -> FtpAnalysis:
         if session is not None:
             result.sessions.append(session)
     link_data(index, result, starts)
-    index.memo["ftp_analysis"] = result
+    index.derived(LatestAnalysis).analysis = result
     return result
 
 

@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import threading
+import weakref
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from ..store.columns import FTP_PORT, PROTO_TCP
 from ..text import first_line
 from .control import decode
 
@@ -59,16 +64,64 @@ def _mapped(addr4: bytes) -> bytes:
     return b"\0" * 10 + b"\xff\xff" + addr4
 
 
-class TsharkFtpLinker:
-    """Feed control packets and new TCP streams in frame order; ask for a stream's label."""
 
-    def __init__(self):
+
+def tshark_links(index) -> TsharkFtpLinker:
+    """The index's linker, fed every packet indexed so far."""
+    linker = index.derived(TsharkFtpLinker)
+    linker.catch_up()
+    return linker
+
+
+class TsharkFtpLinker:
+    """tshark's one-pass view of an index's FTP: control packets and new TCP streams are fed in
+    frame order (catch_up, as the index grows); then ask for a stream's label."""
+
+    def __init__(self, index=None):
+        # a proxy: the index keeps this object (PacketIndex.derived), and a cycle would keep a
+        # discarded index's arrays alive until Python's rare full collection
+        self._index = weakref.proxy(index) if index is not None else None
+        self._lock = threading.Lock()
+        self._fed = 0  # frames fed so far
+        self._streams_seen = 0  # tcp.stream numbers whose first packet has been fed
         self.controls: dict[int, _Control] = {}
         self.tls_from: dict[int, int] = {}  # control stream -> first frame after "234" to AUTH TLS
         self.registry: dict[tuple[bytes, int, bytes], list[DataConv]] = {}
         self.stream_conv: dict[int, DataConv] = {}
         self.cwd_at: dict[int, str] = {}  # control frame -> its working directory, when not ""
         self.seq_end: dict[tuple[int, bool], int] = {}  # (control stream, request side) -> next seq
+
+    def catch_up(self) -> None:
+        """Feed the packets indexed since the last call: the first packet of each new TCP
+        stream (a data connection it may set up) and every FTP control segment, in frame order."""
+        index = self._index
+        if index is None or self._fed >= len(index):
+            return
+        with self._lock:
+            lo, hi = self._fed, len(index)
+            if lo >= hi:
+                return
+            raw = index.cols.raw
+            stream, sport, dport = raw("stream")[lo:hi], raw("sport")[lo:hi], raw("dport")[lo:hi]
+            events = [(int(i), True) for i in np.nonzero(
+                (raw("ipproto")[lo:hi] == PROTO_TCP) & (raw("paylen")[lo:hi] > 0) & (stream >= 0)
+                & ((sport == FTP_PORT) | (dport == FTP_PORT)))[0]]
+            tcp = np.nonzero(stream >= 0)[0]
+            if len(tcp):
+                ids, firsts = np.unique(stream[tcp], return_index=True)
+                new = ids >= self._streams_seen  # streams numbered by first appearance
+                events += [(int(tcp[f]), False) for f in firsts[new]]
+                self._streams_seen = max(self._streams_seen, int(ids[-1]) + 1)
+            events.sort()
+            for i, control in events:
+                frame = lo + i
+                src, dst = index.address(frame, "src"), index.address(frame, "dst")
+                if control:
+                    self.control_packet(frame, int(stream[i]), int(dport[i]) == FTP_PORT, index.payload(frame),
+                                        src, dst, int(sport[i]), int(dport[i]), seq=int(raw("seq")[frame]))
+                else:
+                    self.new_stream(int(stream[i]), frame, src, int(sport[i]), dst, int(dport[i]))
+            self._fed = hi
 
     def control_packet(self, frame: int, stream: int, is_request: bool, payload: bytes,
                        src: bytes, dst: bytes, sport: int, dport: int, seq: int | None = None) -> None:

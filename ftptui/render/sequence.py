@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dissect.packet import dissect
+from ..store.columns import ACK, FIN, PSH, RST, SYN, URG
 from ..streams.follow import endpoints
 from ..text import safe
 
-FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 FLAG_NAMES = ((FIN, "FIN"), (SYN, "SYN"), (RST, "RST"), (PSH, "PSH"), (ACK, "ACK"), (URG, "URG"))
 
 

@@ -18,6 +18,8 @@ VLAN_TYPES = (0x8100, 0x88A8, 0x9100)
 ETH_IPV4, ETH_IPV6, ETH_ARP = 0x0800, 0x86DD, 0x0806
 PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_ICMPV6 = 1, 6, 17, 58
 NO_PROTO = 255
+FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20  # TCP flags (the tcpflags column)
+FTP_DATA_PORT, FTP_PORT = 20, 21
 IPV6_EXT_HEADERS = (0, 43, 60)  # hop-by-hop, routing, destination options (fragment handled apart)
 
 COLUMN_TYPES = {

@@ -2,25 +2,26 @@
 
 Only positions, times, lengths and a handful of header fields are kept per packet (about
 100 bytes); a packet's bytes are read from the file again when its row is drawn or selected.
-Stream-level state that tshark's list needs (stream numbers, base sequence numbers, FTP data
-links, ICMP request/reply pairs) is updated as batches arrive, so rows can be drawn before the
-whole file is indexed and a growing capture only adds batches.
+Stream-level state that tshark's list needs (stream numbers, base sequence numbers, ICMP
+request/reply pairs) is updated as batches arrive, so rows can be drawn before the whole file is
+indexed and a growing capture only adds batches.  What other modules derive from the packets
+(TCP sequence analysis, FTP links, TLS versions...) lives with the index too, typed and owned by
+the module that computes it: see `PacketIndex.derived`.
 """
 from __future__ import annotations
 
 import threading
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ..capture.reader import Batch, CaptureFile
-from ..ftp.tshark_link import TsharkFtpLinker
-from ..streams.analysis import TcpAnalysis
-from ..streams.tcp import TcpStreams
-from ..streams.udp import UdpStreams
 from .columns import COLUMN_TYPES, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, extract
 from .grow import Columns
+from .tcp_streams import TcpStreams
+from .udp_streams import UdpStreams
 
-FTP_PORT = 21
+T = TypeVar("T")
 V4_MAPPED = b"\0" * 10 + b"\xff\xff"
 ICMP_ECHO = {PROTO_ICMP: (8, 0), PROTO_ICMPV6: (128, 129)}
 # unreachable, source quench, redirect, time exceeded, parameter problem / ICMPv6 1-4
@@ -53,15 +54,13 @@ class PacketIndex:
         self.v6 = Columns({"src": (np.uint8, (16,)), "dst": (np.uint8, (16,))})  # IPv6 packets' addresses
         self.tcp = TcpStreams()
         self.udp = UdpStreams()
-        self.ftp = TsharkFtpLinker()
         self.icmp_request_of: dict[int, int] = {}  # reply frame index -> request frame index
         self.quoting: list[int] = []  # ICMP errors: frames that quote another packet's headers
         self._icmp_open: dict[tuple, int] = {}
         self.first_ts: int | None = None
-        # facts decoders derive from other packets, computed on first use and kept per capture:
-        # "syn_ws" (frame -> window shift of a SYN), "tls13" (stream -> its ServerHello frame)
-        self.memo: dict[str, dict] = {"syn_ws": {}, "tls13": {}}
-        self.analysis = TcpAnalysis(self)  # tshark's tcp.analysis, computed on demand
+        self._derived: dict[type, Any] = {}
+        self._derived_lock = threading.Lock()
+        self._stream_groups: tuple[int, np.ndarray, np.ndarray] | None = None
         self.bytes_done = 0
         self.done = False
         self.full = False  # max_packets reached: later packets are left out
@@ -69,6 +68,18 @@ class PacketIndex:
 
     def __len__(self) -> int:
         return self.cols.n
+
+    def derived(self, kind: type[T]) -> T:
+        """This index's `kind`: state a module derives from the packets (its TCP analysis, FTP
+        links, TLS versions...), made as kind(index) on first use and kept with the index.  The
+        module that computes it owns the class, so the index imports none of them."""
+        found = self._derived.get(kind)
+        if found is None:
+            with self._derived_lock:
+                found = self._derived.get(kind)
+                if found is None:
+                    found = self._derived[kind] = kind(self)
+        return found
 
     @property
     def total_bytes(self) -> int:
@@ -107,7 +118,6 @@ class PacketIndex:
         cols = extract(batch.buf, rel, batch.caplen, batch.link)
         first = self.cols.n
         with self.lock:
-            known_streams = self.tcp.count
             stream, direction = self.tcp.update(first, cols)
             prec = batch.ts_prec if batch.ts_prec is not None else self.cap.ts_digits
             cols.update(offset=batch.offset, caplen=batch.caplen, origlen=batch.origlen, ts=batch.ts_ns,
@@ -118,7 +128,7 @@ class PacketIndex:
                 stamped = np.nonzero(np.asarray(prec) >= 0)[0] if batch.ts_prec is not None else [0]
                 if len(stamped):  # times are relative to the first packet that has one
                     self.first_ts = int(batch.ts_ns[stamped[0]])
-            self._stateful(batch, rel, cols, first, stream, known_streams)
+            self._pair_icmp(batch, rel, cols, first)
             self._compact_addresses(cols)
             self.cols.append(cols)
             self.bytes_done = batch.end
@@ -162,39 +172,12 @@ class PacketIndex:
         per_packet = max(1, (batch.end - int(batch.offset[0]) + 64) // len(batch))
         self.cols.reserve(min(int(self.total_bytes / per_packet * 1.05) + 1024, self.max_packets))
 
-    def _stateful(self, batch: Batch, rel, cols, first: int, stream, known_streams: int) -> None:
-        """Walk, in frame order, the few packets whose meaning depends on earlier ones."""
-        proto, paylen, l4off = cols["ipproto"], cols["paylen"], cols["l4off"]
-        sport, dport = cols["sport"], cols["dport"]
-        events = []
-        ctl = np.nonzero((proto == PROTO_TCP) & (paylen > 0) & (stream >= 0)
-                         & ((sport == FTP_PORT) | (dport == FTP_PORT)))[0]
-        events += [(int(i), 1) for i in ctl]
-        tcp_idx = np.nonzero(stream >= 0)[0]
-        if len(tcp_idx):
-            sids, firsts = np.unique(stream[tcp_idx], return_index=True)
-            new = sids >= known_streams  # streams whose first packet is in this batch
-            events += [(int(tcp_idx[f]), 0) for f in firsts[new]]
-        icmp = np.nonzero(np.isin(proto, (PROTO_ICMP, PROTO_ICMPV6)) & (l4off >= 0))[0]
-        events += [(int(i), 2) for i in icmp]
-        events.sort()
-        buf = batch.buf
-        for i, kind in events:
-            frame = first + i
-            if kind == 0:
-                self.ftp.new_stream(int(stream[i]), frame, cols["src"][i].tobytes(), int(sport[i]),
-                                    cols["dst"][i].tobytes(), int(dport[i]))
-            elif kind == 1:
-                start = int(rel[i]) + int(l4off[i])
-                hdr = (buf[start + 12] >> 4) * 4
-                end = int(rel[i]) + int(batch.caplen[i])
-                payload = buf[start + hdr:min(start + hdr + int(paylen[i]), end)]
-                self.ftp.control_packet(frame, int(stream[i]), int(dport[i]) == FTP_PORT, payload,
-                                        cols["src"][i].tobytes(), cols["dst"][i].tobytes(),
-                                        int(sport[i]), int(dport[i]), seq=int(cols["seq"][i]))
-            else:
-                self._icmp(frame, buf, int(rel[i]) + int(l4off[i]), int(rel[i]) + int(batch.caplen[i]),
-                           int(proto[i]), cols["src"][i].tobytes(), cols["dst"][i].tobytes())
+    def _pair_icmp(self, batch: Batch, rel, cols, first: int) -> None:
+        """Walk the batch's ICMP packets in frame order: echo replies find their requests."""
+        proto, l4off = cols["ipproto"], cols["l4off"]
+        for i in np.nonzero(np.isin(proto, (PROTO_ICMP, PROTO_ICMPV6)) & (l4off >= 0))[0].tolist():
+            self._icmp(first + i, batch.buf, int(rel[i]) + int(l4off[i]), int(rel[i]) + int(batch.caplen[i]),
+                       int(proto[i]), cols["src"][i].tobytes(), cols["dst"][i].tobytes())
 
     def _icmp(self, frame, buf, start, end, proto, src, dst) -> None:
         if start + 8 > end:
@@ -231,12 +214,12 @@ class PacketIndex:
         """Packets grouped by tcp.stream (frame order within a stream), rebuilt when the index
         has grown: one sort instead of a scan of every packet per stream asked for."""
         n = self.cols.n
-        cached = self.memo.get("by_stream")
+        cached = self._stream_groups
         if cached is None or cached[0] != n:
             streams = self.cols.raw("stream")[:n]
             order = np.argsort(streams, kind="stable")
             starts = np.searchsorted(streams[order], np.arange(self.tcp.count + 1))
-            cached = self.memo["by_stream"] = (n, order, starts)
+            cached = self._stream_groups = (n, order, starts)
         return cached[1], cached[2]
 
     def payload(self, i: int) -> bytes:
@@ -247,10 +230,6 @@ class PacketIndex:
             return b""
         hdr = (data[l4 + 12] >> 4) * 4 if self.cols.raw("ipproto")[i] == 6 else 8
         return data[l4 + hdr:l4 + hdr + int(self.cols.raw("paylen")[i])]
-
-    def tcp_analysis(self, i: int):
-        """tshark's sequence analysis of packet i (an Analysis), or None if it is no TCP segment."""
-        return self.analysis.get(i)
 
     def field(self, name: str, i: int):
         return self.cols.raw(name)[i]

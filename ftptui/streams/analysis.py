@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..store.columns import ACK, FIN, PSH, RST, SYN
+
 # tshark's TCP_A_* bits
 RETRANSMISSION, LOST_PACKET, ACK_LOST_PACKET, KEEP_ALIVE = 0x1, 0x2, 0x4, 0x8
 DUPLICATE_ACK, ZERO_WINDOW, ZERO_WINDOW_PROBE, ZERO_WINDOW_PROBE_ACK = 0x10, 0x20, 0x40, 0x80
 KEEP_ALIVE_ACK, OUT_OF_ORDER, FAST_RETRANSMISSION, WINDOW_UPDATE = 0x100, 0x200, 0x400, 0x800
 WINDOW_FULL, REUSED_PORTS, SPURIOUS_RETRANSMISSION = 0x1000, 0x2000, 0x4000
 
-FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 M32 = 0xFFFFFFFF
 MAX_UNACKED = 10000  # TCP_MAX_UNACKED_SEGMENTS
 NEVER = 1 << 62  # "no time yet": tshark's zero time makes every delta huge
@@ -586,3 +587,8 @@ def _analyse_all(index, n: int, options_of) -> AllAnalysis:
         flush()
         k = j
     return AllAnalysis(n, flags, dupnum, dupframe, acks, rtt, present)
+
+
+def tcp_analysis(index, frame: int) -> Analysis | None:
+    """tshark's sequence analysis of a frame (0-based), or None if it is no TCP segment."""
+    return index.derived(TcpAnalysis).get(frame)

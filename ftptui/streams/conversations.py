@@ -15,8 +15,8 @@ import numpy as np
 from ..macnames import resolve_mac
 from ..store.columns import ETH_IPV4, ETH_IPV6
 from ..store.prefix import gather
+from ..store.tcp_streams import assign_ids
 from ..text import ipv4, ipv6
-from .tcp import assign_ids
 
 KINDS = ("eth", "ip", "ipv6", "tcp", "udp")
 LINK_ETHERNET = 1

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
@@ -28,60 +27,12 @@ from .filter_bar import FilterBar, FilterMenu
 from .follow_view import FollowScreen
 from .hex_view import HexView
 from .live import LiveBrowser
+from .messages import FilterDone, FilterJob, FilterProgress, FtpFollowed, IndexProgress, StreamFollowed
 from .packet_list import PacketList
 from .plain import plain
 
 # layers the fast decoders only summarise: the tree adds scapy's dissection below them
 FALLBACK_LAYERS = {"http", "tls", "ssh", "dhcp", "dhcpv6", "ntp", "nbns", "ssdp", "igmp", "stp", "llc", "data"}
-
-
-class IndexProgress(Message):
-    """The indexer added packets; newer progress replaces older queued ones."""
-
-    def __init__(self, done: bool):
-        self.done = done
-        super().__init__()
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, IndexProgress) and not message.done
-
-
-@dataclass(eq=False)
-class FilterJob:
-    """One run of a display filter in the worker: "apply" (a new filter over [0, end)) or "extend"
-    (the applied filter over packets the indexer added since)."""
-    kind: str
-    flt: Filter
-    text: str
-    stop: threading.Event = field(default_factory=threading.Event)
-    progress: float = 0.0
-
-
-class FilterProgress(Message):
-    def __init__(self, job: FilterJob, done: int, total: int):
-        self.job, self.done, self.total = job, done, total
-        super().__init__()
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, FilterProgress) and message.job is self.job
-
-
-class FilterDone(Message):
-    """A filter run ended: `frames` matched in [start, end), or it was cancelled / failed."""
-
-    def __init__(self, job: FilterJob, start: int, end: int, frames: np.ndarray | None = None,
-                 cancelled: bool = False, failed: bool = False):
-        self.job, self.start, self.end, self.frames = job, start, end, frames
-        self.cancelled, self.failed = cancelled, failed
-        super().__init__()
-
-
-class StreamFollowed(Message):
-    """The follow worker finished."""
-
-    def __init__(self, stream):
-        self.stream = stream
-        super().__init__()
 
 
 @dataclass
@@ -94,10 +45,6 @@ class SavedView:
     bar_text: str
     frame: int | None
     failed: Filter | None
-
-
-class FtpFollowed(Message):
-    """The FTP follower has analysed the whole capture."""
 
 
 def progress_bar(fraction: float, width: int = 20) -> str:

@@ -13,7 +13,6 @@ import numpy as np
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
 
@@ -29,6 +28,7 @@ from ..streams.conversations import (
 from ..text import ipv4, ipv6
 from .conversation_list import ConversationList
 from .failures import Guarded, report
+from .messages import ConversationsReady
 from .plain import plain
 
 
@@ -148,12 +148,6 @@ def sort_order(table: ConversationTable, key: str | None, reverse: bool) -> np.n
     if not reverse:
         return np.argsort(values, kind="stable")
     return (n - 1 - np.argsort(values[::-1], kind="stable"))[::-1].copy()
-
-
-class ConversationsReady(Message):
-    def __init__(self, kind: str, table: ConversationTable | None, widths: list[int] | None = None):
-        self.kind, self.table, self.widths = kind, table, widths
-        super().__init__()
 
 
 class ConversationsScreen(Guarded, Screen):

@@ -9,16 +9,13 @@ marking packets and "save as".  The dialogs are small modal screens.
 from __future__ import annotations
 
 import os
-import threading
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet
 
@@ -31,6 +28,8 @@ from ..store.index import PacketIndex
 from ..text import safe
 from .confirm import ConfirmDialog
 from .failures import Guarded, log_path, report
+from .messages import IndexProgress, IndexRun, Saved, SourceFull, SourceIdle
+from .packet_list import PacketList
 from .plain import plain
 
 STATUS_EVERY = 0.5  # seconds between status bar refreshes of a live capture's counters
@@ -165,37 +164,6 @@ class SaveDialog(Guarded, ModalScreen):
 
 
 # --- the browser's part ----------------------------------------------------------------------------
-@dataclass(eq=False)
-class IndexRun:
-    """One capture file being followed into one index (a cleared live capture starts another)."""
-    cap: CaptureFile
-    index: PacketIndex
-    stop: threading.Event = field(default_factory=threading.Event)
-
-
-class SourceIdle(Message):
-    """The source stopped growing: the live capture stopped (it may start again) or the stream
-    ended (`ended`); everything it wrote is indexed."""
-
-    def __init__(self, run: IndexRun, ended: bool):
-        self.run, self.ended = run, ended
-        super().__init__()
-
-
-class SourceFull(Message):
-    """The index holds --max-packets packets: nothing more is read (a live capture stops)."""
-
-    def __init__(self, run: IndexRun):
-        self.run = run
-        super().__init__()
-
-
-class Saved(Message):
-    def __init__(self, text: str, error: bool = False):
-        self.text, self.error = text, error
-        super().__init__()
-
-
 def default_save_name(source_name: str, fmt: str) -> str:
     base = os.path.splitext(os.path.basename(source_name))[0] if os.path.exists(source_name) else "capture"
     return f"{base or 'capture'}-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}"
@@ -243,13 +211,11 @@ class LiveBrowser:
         self.set_interval(STATUS_EVERY, self.tick)
 
     @property
-    def packet_list(self):
-        from .packet_list import PacketList
+    def packet_list(self) -> PacketList:
         return self.query_one(PacketList)
 
     @work(thread=True, group="index")
     def follow_source(self, run: IndexRun) -> None:
-        from .browser import IndexProgress
         source = self.source
         live = self.live
         busy = True  # is the source growing (so an idle spell is worth reporting)?

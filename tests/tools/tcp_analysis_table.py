@@ -54,6 +54,7 @@ def ftptui_table(path: str) -> list[str]:
     from ftptui.capture import open_capture
     from ftptui.store.index import PacketIndex
     from ftptui.streams import analysis as A
+    from ftptui.streams.analysis import tcp_analysis
 
     index = PacketIndex(open_capture(path))
     index.build()
@@ -62,7 +63,7 @@ def ftptui_table(path: str) -> list[str]:
     lines = []
     for i in range(len(index)):
         stream = int(index.cols.raw("stream")[i])
-        a = index.tcp_analysis(i)
+        a = tcp_analysis(index, i)
         row = [str(i + 1), str(stream) if stream >= 0 else ""]
         if a is None or not a.present:
             row += [""] * (len(FIELDS) - 2)

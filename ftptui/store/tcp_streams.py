@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..store.grow import Columns
-
-FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+from .columns import ACK, SYN
+from .grow import Columns
 
 _KEY = np.dtype([("a", "V16"), ("pa", ">u2"), ("b", "V16"), ("pb", ">u2")])
 

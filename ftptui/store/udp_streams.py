@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tcp import assign_ids, conversation_keys
+from .tcp_streams import assign_ids, conversation_keys
 
 PROTO_UDP = 17
 

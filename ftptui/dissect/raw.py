@@ -1,0 +1,36 @@
+"""A packet's captured bytes with bounds-checked big-endian readers; Malformed when a field
+reaches past them (the decoders then mark the packet malformed, as Wireshark does)."""
+from __future__ import annotations
+
+import struct
+
+
+class Malformed(Exception):
+    """A field reached past the captured bytes."""
+
+
+class Packet:
+    """Captured bytes plus bounds-checked big-endian readers."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def need(self, off: int, size: int) -> None:
+        if off < 0 or off + size > len(self.data):
+            raise Malformed()
+
+    def u8(self, off):
+        self.need(off, 1)
+        return self.data[off]
+
+    def u16(self, off):
+        self.need(off, 2)
+        return struct.unpack_from(">H", self.data, off)[0]
+
+    def u32(self, off):
+        self.need(off, 4)
+        return struct.unpack_from(">I", self.data, off)[0]
+
+    def bytes(self, off, size):
+        self.need(off, size)
+        return self.data[off:off + size]

@@ -1,0 +1,104 @@
+"""The messages workers post to the screens, and the jobs they report on: one module, so a
+screen and the mixins and workers that talk to it share them without importing each other.
+High-rate ones (progress) replace older queued ones of the same job (`can_replace`)."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from textual.message import Message
+
+from ..capture.reader import CaptureFile
+from ..dfilter.compile import Filter
+from ..store.index import PacketIndex
+
+
+@dataclass(eq=False)
+class FilterJob:
+    """One run of a display filter in the worker: "apply" (a new filter over [0, end)) or "extend"
+    (the applied filter over packets the indexer added since)."""
+    kind: str
+    flt: Filter
+    text: str
+    stop: threading.Event = field(default_factory=threading.Event)
+    progress: float = 0.0
+
+
+@dataclass(eq=False)
+class IndexRun:
+    """One capture file being followed into one index (a cleared live capture starts another)."""
+    cap: CaptureFile
+    index: PacketIndex
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass(eq=False)
+class IndexProgress(Message):
+    """The indexer added packets; newer progress replaces older queued ones."""
+    done: bool
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, IndexProgress) and not message.done
+
+
+@dataclass(eq=False)
+class FilterProgress(Message):
+    job: FilterJob
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FilterProgress) and message.job is self.job
+
+
+@dataclass(eq=False)
+class FilterDone(Message):
+    """A filter run ended: `frames` matched in [start, end), or it was cancelled / failed."""
+    job: FilterJob
+    start: int
+    end: int
+    frames: np.ndarray | None = None
+    cancelled: bool = False
+    failed: bool = False
+
+
+@dataclass(eq=False)
+class StreamFollowed(Message):
+    """The follow worker finished (`stream`: a FollowedStream, or None when it failed)."""
+    stream: Any
+
+
+@dataclass(eq=False)
+class FtpFollowed(Message):
+    """The FTP follower has analysed the whole capture."""
+
+
+@dataclass(eq=False)
+class SourceIdle(Message):
+    """The source stopped growing: the live capture stopped (it may start again) or the stream
+    ended (`ended`); everything it wrote is indexed."""
+    run: IndexRun
+    ended: bool
+
+
+@dataclass(eq=False)
+class SourceFull(Message):
+    """The index holds --max-packets packets: nothing more is read (a live capture stops)."""
+    run: IndexRun
+
+
+@dataclass(eq=False)
+class Saved(Message):
+    """Saving the capture ended: what to say, and whether it failed."""
+    text: str
+    error: bool = False
+
+
+@dataclass(eq=False)
+class ConversationsReady(Message):
+    """One conversation type's table is computed (None: it failed), with its column widths."""
+    kind: str
+    table: Any
+    widths: list[int] | None = None
