@@ -193,16 +193,37 @@ def open_growing(source, stop: threading.Event | None = None) -> CaptureFile:
     return open_capture(source.path, source.display_name)
 
 
-def follow(cap: CaptureFile, source, stop: threading.Event | None = None, poll: float = 0.5):
-    """Yield Batches of the records added to `cap`'s file, as they arrive, until the source has
-    finished (then a last pass reports a record cut short at the end, as scan() does) or `stop`
-    is set.  A file already complete (a source whose `finished` is true) is read to its end."""
+IDLE = None  # what follow() yields when a restartable source has stopped and all it wrote is read
+
+
+def follow(cap: CaptureFile, source, stop: threading.Event | None = None, poll: float = 0.5,
+           restartable: bool = False):
+    """The one loop that follows a growing capture: yield Batches of the records added to
+    `cap`'s file as they arrive, until the source has finished (then a last pass reports a
+    record cut short at the end, as scan() does) or `stop` is set.  A file already complete (a
+    source whose `finished` is true) is read to its end.  A `restartable` source (a live
+    capture in the browser, which can be started again) is followed past its end: each time it
+    stops and everything it wrote has been read, IDLE is yielded once."""
+    idle_said = False
     while True:
         finished = source.finished  # read before the pass, so the last pass sees all the data
-        yield from cap.tail(final=finished)
-        if finished or (stop is not None and stop.is_set()):
+        for batch in cap.tail(final=finished and not restartable):
+            idle_said = False
+            yield batch
+        if stop is not None and stop.is_set():
             return
-        source.wait(poll)
+        if not finished:
+            source.wait(poll)
+        elif not restartable:
+            return
+        else:
+            if not idle_said:
+                idle_said = True
+                yield IDLE
+            if stop is not None:
+                stop.wait(poll / 2)
+            else:
+                time.sleep(poll / 2)
 
 
 class Finished:

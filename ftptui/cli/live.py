@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 
+from ..capture.spool import follow
 from ..errors import FtptuiError, print_error
 from .batch import compile_display_filter
 from .browser import start_browser
@@ -112,20 +113,14 @@ class _Printer:
 def _follow(cap, source, printer: _Printer, stop: threading.Event, limit: int = 0, on_stop=None) -> None:
     """Print batches as the source grows, until it finishes, `limit` packets, or `stop`
     (then `on_stop()` may finish the source, and what it wrote is still printed)."""
-    while True:
-        finished = source.finished
-        for batch in cap.tail(final=finished):
+    for batch in follow(cap, source, stop, poll=0.2):
+        if not printer.add(batch, limit):
+            return
+    if stop.is_set() and on_stop is not None:
+        on_stop()
+        for batch in follow(cap, source, poll=0.2):
             if not printer.add(batch, limit):
                 return
-        if finished:
-            return
-        if stop.is_set():
-            if on_stop is None:
-                return
-            on_stop()
-            on_stop = None
-            continue
-        source.wait(0.2)
 
 
 def _warnings(cap) -> int:

@@ -21,7 +21,7 @@ from textual.widgets import Input, Label, RadioButton, RadioSet
 
 from ..capture.live import LiveCapture
 from ..capture.reader import CaptureFile, open_capture
-from ..capture.spool import StreamSpool, open_growing
+from ..capture.spool import IDLE, StreamSpool, follow, open_growing
 from ..capture.writer import format_for, write_capture
 from ..errors import CaptureError, FtptuiError
 from ..store.index import PacketIndex
@@ -216,34 +216,24 @@ class LiveBrowser:
 
     @work(thread=True, group="index")
     def follow_source(self, run: IndexRun) -> None:
-        source = self.source
         live = self.live
-        busy = True  # is the source growing (so an idle spell is worth reporting)?
         try:
-            while not (run.stop.is_set() or self.stop.is_set()):
-                finished = source.finished  # before the pass: the last pass sees all its data
-                for batch in run.cap.tail(final=finished and live is None):
-                    if run.stop.is_set() or self.stop.is_set():
-                        return
-                    if not run.index.add_batch(batch):  # --max-packets reached
-                        run.index.done = True
-                        self.post_message(IndexProgress(True))
-                        self.post_message(SourceFull(run))
-                        return
-                    self.post_message(IndexProgress(False))
-                if not finished:
-                    busy = True
-                    source.wait(0.5)
+            for batch in follow(run.cap, self.source, run.stop, restartable=live is not None):
+                if run.stop.is_set() or self.stop.is_set():
+                    return
+                if batch is IDLE:  # a live capture that stopped: it may be started again
+                    self.post_message(SourceIdle(run, False))
                     continue
-                if live is None:  # the stream ended (or the followed file was closed)
+                if not run.index.add_batch(batch):  # --max-packets reached
                     run.index.done = True
                     self.post_message(IndexProgress(True))
-                    self.post_message(SourceIdle(run, True))
+                    self.post_message(SourceFull(run))
                     return
-                if busy:  # a live capture that stopped: it may be started again
-                    busy = False
-                    self.post_message(SourceIdle(run, False))
-                run.stop.wait(0.25)
+                self.post_message(IndexProgress(False))
+            if live is None and not (run.stop.is_set() or self.stop.is_set()):
+                run.index.done = True  # the stream ended (or the followed file was closed)
+                self.post_message(IndexProgress(True))
+                self.post_message(SourceIdle(run, True))
         except Exception as e:  # a bug in a decoder must not stop the app; say why the list stopped
             report(self.app, e, "Reading the capture failed (the list stops growing)")
 
