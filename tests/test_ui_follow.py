@@ -16,9 +16,10 @@ from test_ui_filter import apply, settle, shown_frames
 from textual.widgets import Input, Static
 
 from ftptui import clipboard
+from ftptui.render.follow import hex_line
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.filter_bar import FilterBar
-from ftptui.ui.follow_view import MATCH, DumpLayout, FollowScreen, StreamText, TextLayout, hex_line, text_of
+from ftptui.ui.follow_view import MATCH, DumpLayout, FollowScreen, StreamText, TextLayout, text_of
 from ftptui.ui.packet_list import PacketList
 
 DUMP = DATA / "seed-ftp-active.dump.sql"  # the file RETR dump.sql transferred (tcp.stream 3)

@@ -42,16 +42,24 @@ def _ascii(data: bytes, terminal: bool) -> str:
     return "".join(chr(b) if 0x20 <= b < 0x7F or b in keep else "." for b in data)
 
 
+_DOTS = bytes(b if 0x20 <= b < 0x7F else 0x2E for b in range(256))
+
+
+def hex_line(row: bytes, offset: int) -> str:
+    """One line of tshark's follow hex dump (up to 16 bytes at `offset`)."""
+    hx = " ".join(f"{b:02x}" for b in row[:8])
+    if len(row) > 8:
+        hx += "  " + " ".join(f"{b:02x}" for b in row[8:])
+    asc = row.translate(_DOTS).decode("ascii")
+    if len(row) > 8:
+        asc = asc[:8] + " " + asc[8:]
+    line = f"{offset:08X}  {hx:<49} {asc}"
+    return line[:-1] if line.endswith(" ") else line  # tshark drops one trailing space
+
+
 def hex_dump(data: bytes, offset: int, tab: str) -> str:
-    out = ""
-    for k in range(0, len(data), 16):
-        row = data[k:k + 16]
-        hx = " ".join(f"{b:02x}" for b in row[:8]) + ("  " + " ".join(f"{b:02x}" for b in row[8:]) if len(row) > 8 else "")
-        asc = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in row)
-        asc = asc[:8] + (" " + asc[8:] if len(row) > 8 else "")
-        line = f"{tab}{offset + k:08X}  {hx:<49} {asc}"
-        out += (line[:-1] if line.endswith(" ") else line) + "\n"  # tshark drops one trailing space
-    return out
+    """tshark's follow hex dump of `data`, lines numbered from `offset`, each after `tab`."""
+    return "".join(f"{tab}{hex_line(data[k:k + 16], offset + k)}\n" for k in range(0, len(data), 16))
 
 
 def to_json(stream: Stream) -> str:

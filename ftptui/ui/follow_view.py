@@ -36,7 +36,7 @@ from textual.strip import Strip
 from textual.widgets import Footer, Input, Static
 
 from .. import clipboard
-from ..render.follow import gap_text
+from ..render.follow import gap_text, hex_line
 from ..streams.follow import endpoint_text
 from .failures import Guarded
 from .plain import plain
@@ -58,18 +58,6 @@ _DOTS = bytes(b if 0x20 <= b < 0x7F else 0x2E for b in range(256))
 
 def gap_label(chunk) -> str:
     return gap_text(chunk)[:-1].decode()  # without tshark's NUL
-
-
-def hex_line(row: bytes, offset: int) -> str:
-    """One line of tshark's follow hex dump (16 bytes at `offset`)."""
-    hx = " ".join(f"{b:02x}" for b in row[:8])
-    if len(row) > 8:
-        hx += "  " + " ".join(f"{b:02x}" for b in row[8:])
-    asc = row.translate(_DOTS).decode("ascii")
-    if len(row) > 8:
-        asc = asc[:8] + " " + asc[8:]
-    line = f"{offset:08X}  {hx:<49} {asc}"
-    return line[:-1] if line.endswith(" ") else line  # tshark drops one trailing space
 
 
 def text_of(line: bytes, mode: str) -> str:
