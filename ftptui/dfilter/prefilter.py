@@ -2,20 +2,19 @@
 
 A test on `ftp.request.command` can only be true where the FTP decoder runs, which is a TCP
 segment with payload to or from port 21.  These masks are supersets of where each protocol's
-decoder (ftptui/dissect/app.py) runs, so dissecting only those rows gives the same answer.
+decoder runs, derived from the dissector tables that decide it (ftptui/dissect/app.py), so
+dissecting only those rows gives the same answer.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..dissect.app import HTTP_METHODS, TLS_CONTENT
+from ..dissect.app import TCP, UDP
+from ..dissect.table import Dissector, DissectorTable
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
-from ..store.prefix import payload_prefix, startswith_any
+from ..store.prefix import payload_prefix
 from .fields import lookup
 from .parser import BitAnd, Call, Compare, Exists, FieldRef, Member, Node, Slice
-from .vector import ftp_data_present
-
-DNS_PORTS = (53, 5353, 5355)
 
 
 def _port(c, *ports):
@@ -29,40 +28,45 @@ def _tcp_payload(c):
     return c.transport(PROTO_TCP) & (c.col("paylen") > 0)
 
 
-def _by_prefix(test):
-    """Rows with TCP payload whose first bytes pass `test(prefix array)`."""
-    def mask(c):
-        cand = _tcp_payload(c)
-        out = np.zeros(len(c.rows), dtype=bool)
-        idx = np.nonzero(cand)[0]
-        out[idx] = test(payload_prefix(c.index, c.rows[idx]))
-        return out
-    return mask
-
-
-def _http_start(prefix):
-    return startswith_any(prefix, HTTP_METHODS + (b"HTTP/",))
-
-
-def _tls_start(prefix):
-    return np.isin(prefix[:, 0], list(TLS_CONTENT)) & (prefix[:, 1] == 3) & (prefix[:, 2] <= 4)
-
-
 def _ip(c):
     et = c.col("ethertype")
     return (et == ETH_IPV4) | (et == ETH_IPV6)
 
 
+def _entry_rows(table: DissectorTable, entry: Dissector, c) -> np.ndarray:
+    """Rows where the table may hand a payload to this entry."""
+    if entry.candidates is not None:
+        return entry.candidates(c)
+    base = _tcp_payload(c) if table.transport == "tcp" else _ip(c)
+    if not entry.ports and entry.heuristic is None:
+        return base
+    hit = _port(c, *entry.ports) if entry.ports else np.zeros(len(c.rows), dtype=bool)
+    if entry.heuristic is not None:
+        idx = np.nonzero(base & ~hit)[0]
+        if entry.first_bytes is None:
+            hit[idx] = True
+        elif len(idx):
+            hit[idx] = entry.first_bytes(payload_prefix(c.index, c.rows[idx]))
+    return base & hit
+
+
+def _from_tables(protocol: str):
+    def mask(c):
+        out = np.zeros(len(c.rows), dtype=bool)
+        for table in (TCP, UDP):
+            for entry in table.for_protocol(protocol):
+                out |= _entry_rows(table, entry, c)
+        return out
+    return mask
+
+
+# Protocols decoded from a TCP/UDP payload alone (the dissector tables), whose fields a filter can
+# read from dissect_payload without the link, IP and transport layers.
+APPLICATION = TCP.protocols() | UDP.protocols()
+
 # protocol -> mask over Columns rows where its decoder may run (absent: no restriction known)
 MAY_HAVE = {
-    "ftp": lambda c: _tcp_payload(c) & _port(c, 21),
-    "ftp-data": ftp_data_present,  # exactly where the decoder labels FTP-DATA
-    "http": _by_prefix(_http_start),
-    "tls": _by_prefix(_tls_start),
-    "ssh": lambda c: _tcp_payload(c),
-    "dns": lambda c: _ip(c) & _port(c, *DNS_PORTS),
-    "mdns": lambda c: _ip(c) & _port(c, 5353),
-    "llmnr": lambda c: _ip(c) & _port(c, 5355),
+    **{name: _from_tables(name) for name in APPLICATION},
     "tcp": lambda c: _ip(c) & ((c.col("ipproto") == PROTO_TCP) | c.quoting()),
     "udp": lambda c: _ip(c) & ((c.col("ipproto") == PROTO_UDP) | c.quoting()),
     "ip": lambda c: _ip(c),
@@ -70,8 +74,6 @@ MAY_HAVE = {
     "icmp": lambda c: _ip(c) & (c.col("ipproto") == PROTO_ICMP),
     "icmpv6": lambda c: _ip(c) & (c.col("ipproto") == PROTO_ICMPV6),
     "arp": lambda c: np.isin(c.col("ethertype"), (ETH_ARP, 0x8035)),  # RARP is decoded as arp
-    "dhcp": lambda c: c.transport(PROTO_UDP) & _port(c, 67, 68),
-    "ntp": lambda c: c.transport(PROTO_UDP) & _port(c, 123),
 }
 
 
@@ -97,12 +99,6 @@ def _operand_protocols(node) -> set[str]:
     if isinstance(node, Call) and node.name != "count":
         return set().union(*(_operand_protocols(a) for a in node.args)) if node.args else set()
     return set()
-
-
-# Protocols decoded from a TCP/UDP payload alone (ftptui/dissect/app.py), whose fields a filter can
-# read from dissect_payload without the link, IP and transport layers.
-APPLICATION = {"dns", "mdns", "llmnr", "http", "tls", "ssh", "ftp", "ftp-data", "dhcp", "ntp", "nbns", "ssdp",
-               "data-text-lines"}
 
 
 def application_only(node: Node) -> bool:

@@ -2,14 +2,20 @@
 Protocol column and a short Info, as far as it is cheap to tell."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
+
 from ..ftp.tshark_link import tshark_links
 from ..store.columns import FTP_PORT
+from ..store.prefix import startswith_any
 from ..text import bits, first_line, format_text
 from . import dns
-from .ftp import ftp_control, ftp_data
+from .ftp import data_connection_candidates, ftp_control, ftp_data
 from .http import http
 from .media import data_node
 from .stp import llc  # noqa: F401 - packet.py calls app.llc
+from .table import Dissector, DissectorTable, Payload
 from .tls import payload_frames, records, tls13_frames
 
 HTTP_METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"TRACE ",
@@ -19,29 +25,51 @@ TLS_VERSIONS = {0x0300: "SSLv3", 0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TL
 TLS_CONTENT = {20: "Change Cipher Spec", 21: "Alert", 22: "Handshake", 23: "Application Data"}
 
 
+def _ftp(pl: Payload) -> None:
+    """The control connection (port 21); TLS once the server has answered AUTH TLS."""
+    tls_from = tshark_links(pl.ctx.index).tls_from.get(pl.stream)
+    if tls_from is not None and pl.ctx.i >= tls_from and tls(pl.ctx, pl.p, pl.end, pl.data, pl.stream):
+        return
+    ftp_control(pl.ctx, pl.p, pl.end, pl.data, is_request=pl.dport == FTP_PORT)
+
+
+def _http_start(data: bytes) -> bool:
+    return data.startswith(HTTP_METHODS) or data.startswith(b"HTTP/")
+
+
+def _tls_start(data: bytes) -> bool:
+    return len(data) >= 5 and data[0] in TLS_CONTENT and data[1] == 3 and data[2] <= 4
+
+
+def _starts(words) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda first: startswith_any(first, words)
+
+
+def _tls_first_bytes(first: np.ndarray) -> np.ndarray:
+    return np.isin(first[:, 0], list(TLS_CONTENT)) & (first[:, 1] == 3) & (first[:, 2] <= 4)
+
+
+def _no_application(pl: Payload) -> None:
+    if not _stream_speaks_known_protocol(pl.ctx, pl.stream):
+        pl.ctx.d.layers.append(data_node(pl.p, pl.data))  # nothing claims it: tshark's data dissector
+
+
+TCP = DissectorTable("tcp", _no_application)
+TCP.add(Dissector("ftp", _ftp, ports=frozenset({FTP_PORT}), fields=("tls",)))
+TCP.add(Dissector("ftp-data", lambda pl: ftp_data(pl.ctx, pl.p, pl.end, pl.paylen, pl.stream),
+                  candidates=data_connection_candidates, fields=("data-text-lines",)))
+TCP.add(Dissector("http", lambda pl: http(pl.ctx, pl.p, pl.end, pl.data), heuristic=_http_start,
+                  first_bytes=_starts(HTTP_METHODS + (b"HTTP/",)), fields=("data-text-lines",)))
+TCP.add(Dissector("tls", lambda pl: tls(pl.ctx, pl.p, pl.end, pl.data, pl.stream), heuristic=_tls_start,
+                  first_bytes=_tls_first_bytes))
+TCP.add(Dissector("ssh", lambda pl: ssh(pl.ctx, pl.p, pl.end, pl.data, "Client" if pl.dport == 22 else "Server"),
+                  ports=frozenset({22}), heuristic=lambda data: data.startswith(b"SSH-"),
+                  first_bytes=_starts((b"SSH-",))))
+TCP.add(Dissector("dns", lambda pl: dns.dissect(pl.ctx, pl.p + 2, pl.end, "DNS"), ports=frozenset({53})))
+
+
 def tcp_payload(ctx, p, end, paylen, sport, dport, stream) -> None:
-    d, data = ctx.d, ctx.pkt.data[p:end]
-    if FTP_PORT in (sport, dport):
-        tls_from = tshark_links(ctx.index).tls_from.get(stream)
-        if tls_from is not None and ctx.i >= tls_from and tls(ctx, p, end, data, stream):
-            return
-        ftp_control(ctx, p, end, data, is_request=dport == FTP_PORT)
-        return
-    if ftp_data(ctx, p, end, paylen, stream):
-        return
-    if data.startswith(HTTP_METHODS) or data.startswith(b"HTTP/"):
-        http(ctx, p, end, data)
-        return
-    if tls(ctx, p, end, data, stream):
-        return
-    if data.startswith(b"SSH-") or 22 in (sport, dport):
-        ssh(ctx, p, end, data, "Client" if dport == 22 else "Server")
-        return
-    if 53 in (sport, dport):
-        dns.dissect(ctx, p + 2, end, "DNS")
-        return
-    if not _stream_speaks_known_protocol(ctx, stream):
-        d.layers.append(data_node(p, data))  # nothing claims it: tshark's data dissector shows it
+    TCP.dispatch(Payload(ctx, p, end, ctx.pkt.data[p:end], sport, dport, stream, paylen))
 
 
 class StreamSpeaks(dict):
@@ -60,8 +88,7 @@ def _stream_speaks_known_protocol(ctx, stream: int) -> bool:
     if stream not in memo:
         first = payload_frames(ctx.index, stream, 1)
         raw = ctx.index.payload(first[0]) if first else b""
-        memo[stream] = (raw.startswith(HTTP_METHODS) or raw.startswith(b"HTTP/") or raw.startswith(b"SSH-")
-                        or (len(raw) >= 5 and raw[0] in TLS_CONTENT and raw[1] == 3 and raw[2] <= 4))
+        memo[stream] = _http_start(raw) or raw.startswith(b"SSH-") or _tls_start(raw)
     return memo[stream]
 
 
@@ -73,7 +100,7 @@ HELLO_RETRY = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079
 
 def tls(ctx, p, end, data: bytes, stream: int) -> bool:
     """TLS records: Protocol is the record version, or TLSv1.3 once the server chose it."""
-    if not (len(data) >= 5 and data[0] in TLS_CONTENT and data[1] == 3 and data[2] <= 4):
+    if not _tls_start(data):
         return False
     d = ctx.d
     names, off = [], 0
@@ -155,38 +182,53 @@ def _ssh_packet(layer, at: int, plen: int, padding: int, code: int) -> None:
     node.add(f"Message Code: {SSH_MESSAGES[code]} ({code})", "ssh.message_code", at + 5, 1, code)
 
 
+def _named(protocol: str, title: str, name: str) -> Callable[[Payload], None]:
+    """A decoder that only names the protocol and its layer (scapy's tree adds the rest)."""
+    def decode(pl: Payload) -> None:
+        pl.ctx.d.protocol = protocol
+        pl.ctx.d.layer(title, name, pl.p, pl.end - pl.p)
+    return decode
+
+
+def _dropbox(pl: Payload) -> None:
+    """Dropbox LAN sync discovery: a JSON object."""
+    d = pl.ctx.d
+    json = pl.ctx.pkt.data[pl.p:pl.p + 1] == b"{"
+    d.protocol = "DB-LSP-DISC/JSON" if json else "DB-LSP-DISC"
+    d.info = "Dropbox LAN sync Discovery Protocol" + (", JavaScript Object Notation" if json else "")
+    d.layer("Dropbox LAN sync Discovery Protocol", "db-lsp-disc", pl.p, pl.end - pl.p)
+    if json:
+        d.layer("JavaScript Object Notation", "json", pl.p, pl.end - pl.p)
+
+
+def _ssdp(pl: Payload) -> None:
+    d = pl.ctx.d
+    d.protocol = "SSDP"
+    d.info = format_text(first_line(pl.ctx.pkt.data[pl.p:pl.end])) + " "
+    d.layer("Simple Service Discovery Protocol", "ssdp", pl.p, pl.end - pl.p)
+
+
+def _data(pl: Payload) -> None:
+    """A port ftptui does not know: tshark's data dissector (unless tshark knows the port)."""
+    pl.ctx.d.layers.append(data_node(pl.p, pl.ctx.pkt.data[pl.p:pl.end]))
+
+
+UDP = DissectorTable("udp", _data)
+UDP.add(Dissector("mdns", lambda pl: dns.dissect(pl.ctx, pl.p, pl.end, "MDNS"), ports=frozenset({5353}),
+                  fields=("dns",)))
+UDP.add(Dissector("llmnr", lambda pl: dns.dissect(pl.ctx, pl.p, pl.end, "LLMNR"), ports=frozenset({5355}),
+                  fields=("dns",)))
+UDP.add(Dissector("dns", lambda pl: dns.dissect(pl.ctx, pl.p, pl.end, "DNS"), ports=frozenset({53})))
+UDP.add(Dissector("dhcp", _named("DHCP", "Dynamic Host Configuration Protocol", "dhcp"), ports=frozenset({67, 68})))
+UDP.add(Dissector("dhcpv6", _named("DHCPv6", "DHCPv6", "dhcpv6"), ports=frozenset({546, 547})))
+UDP.add(Dissector("ntp", lambda pl: ntp(pl.ctx, pl.p, pl.end), ports=frozenset({123})))
+UDP.add(Dissector("nbns", lambda pl: nbns(pl.ctx, pl.p, pl.end), ports=frozenset({137})))
+UDP.add(Dissector("db-lsp-disc", _dropbox, ports=frozenset({17500}), fields=("json",)))
+UDP.add(Dissector("ssdp", _ssdp, ports=frozenset({1900})))
+
+
 def udp_payload(ctx, p, end, sport, dport) -> None:
-    d = ctx.d
-    ports = (sport, dport)
-    if 5353 in ports:
-        dns.dissect(ctx, p, end, "MDNS")
-    elif 5355 in ports:
-        dns.dissect(ctx, p, end, "LLMNR")
-    elif 53 in ports:
-        dns.dissect(ctx, p, end, "DNS")
-    elif 67 in ports or 68 in ports:
-        d.protocol = "DHCP"
-        d.layer("Dynamic Host Configuration Protocol", "dhcp", p, end - p)
-    elif 546 in ports or 547 in ports:
-        d.protocol = "DHCPv6"
-        d.layer("DHCPv6", "dhcpv6", p, end - p)
-    elif 123 in ports:
-        ntp(ctx, p, end)
-    elif 137 in ports:
-        nbns(ctx, p, end)
-    elif 17500 in ports:  # Dropbox LAN sync discovery: a JSON object
-        json = ctx.pkt.data[p:p + 1] == b"{"
-        d.protocol = "DB-LSP-DISC/JSON" if json else "DB-LSP-DISC"
-        d.info = "Dropbox LAN sync Discovery Protocol" + (", JavaScript Object Notation" if json else "")
-        d.layer("Dropbox LAN sync Discovery Protocol", "db-lsp-disc", p, end - p)
-        if json:
-            d.layer("JavaScript Object Notation", "json", p, end - p)
-    elif 1900 in ports:
-        d.protocol = "SSDP"
-        d.info = format_text(first_line(ctx.pkt.data[p:end])) + " "
-        d.layer("Simple Service Discovery Protocol", "ssdp", p, end - p)
-    else:  # a port ftptui does not know: tshark's data dissector (unless tshark knows the port)
-        d.layers.append(data_node(p, ctx.pkt.data[p:end]))
+    UDP.dispatch(Payload(ctx, p, end, b"", sport, dport))
 
 
 NTP_MODES = {0: "reserved", 1: "symmetric active", 2: "symmetric passive", 3: "client", 4: "server",

@@ -9,8 +9,11 @@ from __future__ import annotations
 import ipaddress
 import re
 
+import numpy as np
+
 from ..ftp.analysis import FtpAnalysis, latest_analysis
 from ..ftp.tshark_link import tshark_links
+from ..store.columns import PROTO_TCP
 from ..text import first_line, format_text, ipv4
 from .media import line_spans, looks_like_text, text_lines
 
@@ -233,6 +236,13 @@ def data_streams(index) -> set[int]:
     """Every tcp.stream labelled FTP-DATA: tshark's links and, once it has run, the follower's."""
     links = follower_links(index) or {}
     return set(tshark_links(index).stream_conv) | set(links)
+
+
+def data_connection_candidates(c) -> np.ndarray:
+    """For display filters (c: their columns): the rows ftp_data may label, a superset of them
+    (TCP payload on a connection either linker ties to FTP)."""
+    streams = np.fromiter(data_streams(c.index), dtype=np.int64)
+    return c.transport(PROTO_TCP) & (c.col("paylen") > 0) & np.isin(c.col("stream"), streams)
 
 
 def _label(text: str) -> str:

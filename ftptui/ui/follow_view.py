@@ -52,9 +52,6 @@ CURSOR = Style(color="white", bgcolor="#2a5db0", bold=True)
 MATCH = Style(color="black", bgcolor="#ffff00", bold=True)
 HEX_WIDTH = 78  # the longest hex dump line
 
-# the hex dump's text column: printable ASCII, every other byte a dot
-_DOTS = bytes(b if 0x20 <= b < 0x7F else 0x2E for b in range(256))
-
 
 def gap_label(chunk) -> str:
     return gap_text(chunk)[:-1].decode()  # without tshark's NUL

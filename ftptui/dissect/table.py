@@ -1,0 +1,82 @@
+"""Dissector tables, as Wireshark has them: which decoder gets a TCP or UDP payload.
+
+A decoder is registered by port (Wireshark's `dissector_add_uint("udp.port", 53, ...)`), by
+content (a heuristic dissector: the payload's first bytes), or for every payload (a conversation
+dissector, such as FTP-DATA, that knows its own connections).  Entries are tried in the order they
+were added; the first that claims the payload decodes it.  The same table tells the display
+filter where a protocol can possibly be (`candidates`), so a decoder and the filter's shortcut
+cannot disagree, and it is where "Decode As" changes a port's decoder.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(slots=True)
+class Payload:
+    """One transport payload being decoded: data[p:end] of the packet in ctx."""
+    ctx: Any
+    p: int
+    end: int
+    data: bytes
+    sport: int
+    dport: int
+    stream: int = -1  # tcp.stream (-1 for UDP)
+    paylen: int = 0   # the payload's length on the wire (TCP: may exceed what was captured)
+
+
+@dataclass(frozen=True)
+class Dissector:
+    name: str  # the protocol's filter name
+    decode: Callable[[Payload], bool | None]  # False: not its after all, try the next one
+    ports: frozenset[int] = frozenset()
+    heuristic: Callable[[bytes], bool] | None = None  # claims a payload on any port by its bytes
+    # the heuristic over an (n, 8) array of payloads' first bytes, for filters: a superset of it
+    first_bytes: Callable[[np.ndarray], np.ndarray] | None = None
+    fields: tuple[str, ...] = ()  # other protocols whose fields it fills (mdns: dns.*)
+    # for a conversation dissector (no ports, no heuristic): the index rows it may decode, as a
+    # function of the filter's columns; None: any payload
+    candidates: Callable[[Any], np.ndarray] | None = None
+
+    def claims(self, payload: Payload) -> bool:
+        if self.ports:
+            if payload.sport in self.ports or payload.dport in self.ports:
+                return True
+            return self.heuristic is not None and self.heuristic(payload.data)
+        return self.heuristic is None or self.heuristic(payload.data)
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        return (self.name, *self.fields)
+
+
+class DissectorTable:
+    """The decoders of one transport's payloads ("tcp" or "udp"), in the order they are tried."""
+
+    def __init__(self, transport: str, fallback: Callable[[Payload], None]):
+        self.transport = transport
+        self.entries: list[Dissector] = []
+        self.fallback = fallback  # what nothing claims: tshark's data dissector
+
+    def add(self, dissector: Dissector) -> Dissector:
+        self.entries.append(dissector)
+        return dissector
+
+    def dispatch(self, payload: Payload) -> str | None:
+        """Decode the payload with the first entry that claims it; its name (None: fallback)."""
+        for entry in self.entries:
+            if entry.claims(payload) and entry.decode(payload) is not False:
+                return entry.name
+        self.fallback(payload)
+        return None
+
+    def for_protocol(self, protocol: str) -> list[Dissector]:
+        """The entries that can put `protocol`'s fields in a packet."""
+        return [e for e in self.entries if protocol in e.protocols]
+
+    def protocols(self) -> set[str]:
+        return {p for e in self.entries for p in e.protocols}
