@@ -6,8 +6,9 @@ from __future__ import annotations
 import atexit
 import itertools
 import threading
+from collections.abc import Callable
 
-_pending: dict[int, object] = {}
+_pending: dict[int, Callable[[], object]] = {}
 _lock = threading.Lock()
 _tokens = itertools.count()
 

@@ -129,7 +129,11 @@ def _compile_with_tcpdump(tcpdump: str, expr: str, link: int, snaplen: int) -> l
         raise _invalid(expr, msg.removeprefix("tcpdump: "))
     nums = res.stdout.split("\n")
     count = int(nums[0])
-    return [tuple(int(x) for x in line.split()) for line in nums[1:count + 1]]
+    insns = []
+    for line in nums[1:count + 1]:
+        code, jt, jf, k = (int(x) for x in line.split())
+        insns.append((code, jt, jf, k))
+    return insns
 
 
 SO_ATTACH_FILTER = 26

@@ -287,6 +287,7 @@ class LiveCapture:
         self._reader.start()
 
     def _read_progress(self, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None and proc.stderr is not None  # both are pipes
         for line in proc.stdout:
             try:
                 packets, size = map(int, line.split())
@@ -325,7 +326,8 @@ class LiveCapture:
         if proc is None:
             return
         try:
-            proc.stdin.close()  # end of file: the pump drains and exits
+            if proc.stdin is not None:
+                proc.stdin.close()  # end of file: the pump drains and exits
         except OSError:
             pass
         try:

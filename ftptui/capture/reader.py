@@ -298,7 +298,7 @@ class PcapWalker:
         while pos < size:
             buf = cap.read(pos, min(chunk, size - pos))
             end = len(buf)
-            starts = []
+            starts: list[int] = []
             add = starts.append
             p = 0
             bad = False
@@ -407,7 +407,7 @@ class PcapngWalker:
             end = len(buf)
             offs, caps, origs, tss, ifs, has_ts = [], [], [], [], [], []
             p = 0
-            bad = False
+            bad: str | None = None
             while p + 12 <= end:
                 btype, blen = struct.unpack_from(e + "II", buf, p)
                 if btype == 0x0A0D0D0A:

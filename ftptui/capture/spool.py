@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from typing import Protocol
 
 from .. import cleanup
 from ..errors import CaptureError
@@ -21,6 +22,21 @@ from .reader import GZIP_MAGIC, PCAP_MAGICS, PCAPNG_SHB, CaptureFile, open_captu
 
 POLL = 0.2  # seconds between looks at a file someone else writes (tail -f looks every second)
 PROC_FD = os.path.isdir("/proc/self/fd")
+
+
+class GrowingSource(Protocol):
+    """What follow() and the browser need of a capture that grows: a pipe's spool, a file being
+    written, a live capture (capture/live.py), or a file already complete (Finished)."""
+    path: str  # the capture file to read
+    display_name: str
+    error: str | None  # why it ended early
+
+    @property
+    def finished(self) -> bool: ...  # no more data will come
+
+    def wait(self, timeout: float | None = None) -> None: ...  # until it may have grown or finished
+
+    def close(self) -> None: ...
 
 
 class NamelessFile:
@@ -231,9 +247,13 @@ class Finished:
 
     def __init__(self, path: str):
         self.path = self.display_name = path
-        self.finished, self.error = True, None
+        self.finished = True
+        self.error: str | None = None
 
-    def wait(self, timeout=None) -> None:
+    def wait(self, timeout: float | None = None) -> None:
+        pass
+
+    def close(self) -> None:
         pass
 
 

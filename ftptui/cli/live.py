@@ -159,9 +159,10 @@ def print_live(args) -> int:
 
 
 def print_stream(args, path: str) -> int:
-    from ..capture.spool import FileSource, Finished, StreamSpool, open_growing
+    from ..capture.spool import FileSource, Finished, GrowingSource, StreamSpool, open_growing
 
     flt = compile_display_filter(args.display_filter)
+    source: GrowingSource
     if path == "-":
         source = StreamSpool(0, path=args.write).start()
     elif args.follow_file:
@@ -179,9 +180,7 @@ def print_stream(args, path: str) -> int:
             finally:
                 cap.close()
     finally:
-        close = getattr(source, "close", None)
-        if close:
-            close()
+        source.close()
 
 
 # --- the browser on a growing capture ---------------------------------------------------------------
@@ -216,8 +215,9 @@ def _wait_for_header(source):
 def ui_stream(args, path: str) -> int:
     """`ftptui -r -` (a pcap/pcapng stream on standard input, the keys from the terminal) and
     `ftptui -r FILE --follow-file`: the browser on a capture that grows as it arrives."""
-    from ..capture.spool import FileSource, StreamSpool, stdin_from_tty
+    from ..capture.spool import FileSource, GrowingSource, StreamSpool, stdin_from_tty
 
+    source: GrowingSource
     if path == "-":
         if os.isatty(0):
             raise FtptuiError("standard input is a terminal: pipe a capture into it, e.g. "

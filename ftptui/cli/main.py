@@ -103,7 +103,7 @@ def main(argv=None) -> int:
                 return command(path, args)
         return start_browser(path)
     except FtptuiError as e:
-        print_error(e)
+        print_error(str(e))
         return 2
     except KeyboardInterrupt:
         return 130

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import FilterError
 
@@ -31,7 +32,7 @@ STRING_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\
 @dataclass
 class Token:
     kind: str      # "op" (text in .value), "word", "string", "char", "eof"
-    value: object  # operator name, word text, string value (bytes for strings, int for chars)
+    value: Any  # operator name, word text, string value (bytes for strings, int for chars)
     pos: int       # offset of the first character in the filter text
     end: int       # offset just past the token
     text: str = ""
@@ -55,8 +56,8 @@ def tokenize(text: str) -> list[Token]:
             i = end
             continue
         if c == "'":
-            value, end = _char(text, i)
-            tokens.append(Token("char", value, i, end, text[i:end]))
+            char, end = _char(text, i)
+            tokens.append(Token("char", char, i, end, text[i:end]))
             i = end
             continue
         m = WORD_RE.match(text, i)

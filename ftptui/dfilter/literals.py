@@ -5,6 +5,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from .errors import FilterError
 from .parser import Literal
@@ -47,7 +48,7 @@ TIME_EXP_RE = re.compile(r"^(-?\d+\.\d+)[eE][-+]?\d+$")
 ABS_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%b %d, %Y %H:%M:%S")
 
 
-def convert(lit: Literal, kind: str, fdef=None) -> object:
+def convert(lit: Literal, kind: str, fdef=None) -> Any:
     """The literal as a value of `kind` (see FieldDef.kind), or FilterError pointing at it.
     `fdef` (the field compared with, if any) gives value names and the integer width."""
     name = fdef.name if fdef is not None else ""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 from .errors import FilterError
 from .fields import canonical, lookup
@@ -43,7 +44,7 @@ class FieldRef(Node):
 @dataclass
 class Literal(Node):
     kind: str      # "word" (unquoted), "string" (value: bytes), "char" (value: int)
-    value: object
+    value: Any
     text: str = ""
 
 
@@ -145,7 +146,7 @@ class Parser:
             self.unexpected(what)
         return self.take()
 
-    def unexpected(self, what: str = ""):
+    def unexpected(self, what: str = "") -> NoReturn:
         t = self.tok
         if t.kind == "eof":
             raise FilterError("Unexpected end of filter expression." + (f" Expected {what}." if what else ""),
@@ -202,13 +203,13 @@ class Parser:
                     inner.pos, inner.end = start, end
                     return inner
             self.i = save
-        quantifier = None
+        quantifier: str | None = None
         if self.tok.kind == "word" and self.tok.value in ("any", "all") and self.tokens[self.i + 1].kind == "word":
             quantifier = self.take().value
         left = self.value()
         if self.at_op(*COMPARISONS):
             op_tok = self.take()
-            op = QUANTIFIED.get((quantifier, op_tok.value), op_tok.value)
+            op: str = QUANTIFIED.get((quantifier, op_tok.value), op_tok.value)
             if isinstance(left, Literal):
                 if FIELD_LIKE.match(left.text):
                     raise unknown_field(left)
@@ -253,7 +254,7 @@ class Parser:
     def set_items(self) -> tuple[list, int]:
         """`{a, b, lo..hi}`: Wireshark 4.0 wants commas between the items."""
         self.expect_op("{", '"{" to start a set')
-        items = []
+        items: list[Node | tuple[Node, Node]] = []
         while True:
             lo = self.literal_in_set()
             if self.at_op(".."):
@@ -372,7 +373,7 @@ class Parser:
         name = name_tok.value
         if name not in FUNCTIONS:
             raise FilterError(f'The function "{name}" does not exist.', name_tok.pos, name_tok.end)
-        args = []
+        args: list[Node] = []
         with self.nested(self.take()):  # "("
             while not self.at_op(")"):
                 if args:
@@ -417,7 +418,7 @@ BPF_HINT = (" This looks like a capture filter (BPF); display filters use field 
 WORD_OPERATOR_NAMES = {"==", "!=", "===", "!==", ">", ">=", "<", "<=", "contains", "matches", "&", "and", "or",
                        "not", "in"}
 # "any"/"all" before a comparison pick Wireshark's quantified operators
-QUANTIFIED = {("any", "=="): "==", ("all", "=="): "===", ("any", "!="): "!==", ("all", "!="): "!="}
+QUANTIFIED: dict[tuple[str | None, str], str] = {("any", "=="): "==", ("all", "=="): "===", ("any", "!="): "!==", ("all", "!="): "!="}
 RANGE_RE = re.compile(r"^(-?\d+)?(?:(:)(\d+)?|-(-?\d+))?$")
 
 

@@ -104,7 +104,7 @@ def _operand_protocols(node) -> set[str]:
 def application_only(node: Node) -> bool:
     """Every field the leaf test reads belongs to an application protocol (and it needs one)."""
     names = [n.name for n in _field_refs(node)]
-    protos = {lookup(n).protocol for n in names if lookup(n)}
+    protos = {fdef.protocol for n in names if (fdef := lookup(n)) is not None}
     return bool(names) and protos <= APPLICATION and bool(required_protocols(node))
 
 

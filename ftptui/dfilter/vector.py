@@ -15,7 +15,7 @@ import numpy as np
 from ..dissect.ftp import data_streams
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
 from ..streams.analysis import FLAG_FIELDS, NO_SUBDISSECTOR, TcpAnalysis, tcp_analysis
-from .compile import Compiler
+from .compile import Compiler, Value, kind_only
 from .fields import lookup
 from .literals import Network
 from .parser import BitAnd, Compare, Exists, FieldRef, Literal, Member, Node
@@ -170,9 +170,10 @@ CERTAIN = {"frame", "frame.number", "frame.len", "frame.cap_len", "frame.time_re
 
 def vector_field(node: Node):
     """The column-backed field a leaf test reads, with its bit mask if any, else None."""
-    if _plain(node):
+    if isinstance(node, FieldRef) and _plain(node):
         return node.name, None
-    if isinstance(node, BitAnd) and _plain(node.left) and isinstance(node.right, Literal):
+    if isinstance(node, BitAnd) and isinstance(node.left, FieldRef) and _plain(node.left) \
+            and isinstance(node.right, Literal):
         return node.left.name, node.right
     return None
 
@@ -212,7 +213,7 @@ def evaluate(node: Node, c: Columns) -> np.ndarray:
     occs = occurrences_of(c)
     compiler = Compiler(set())
     if mask_lit is not None:
-        bitmask = compiler.constant(mask_lit, _Kind("int", name))
+        bitmask = compiler.constant(mask_lit, _kind("int", name))
         occs = [Occurrence(o.present, o.values & bitmask) for o in occs]
         kind = "int"
     any_present = np.zeros(len(c.rows), dtype=bool)
@@ -226,10 +227,10 @@ def evaluate(node: Node, c: Columns) -> np.ndarray:
         consts = []
         for item in node.items:
             if isinstance(item, tuple):
-                lo, hi = (compiler.constant(x, _Kind(kind, name)) for x in item)
+                lo, hi = (compiler.constant(x, _kind(kind, name)) for x in item)
                 consts.append((lo, hi))
             else:
-                consts.append(compiler.constant(item, _Kind(kind, name)))
+                consts.append(compiler.constant(item, _kind(kind, name)))
 
         def inside(v):
             hit = np.zeros(len(v), dtype=bool)
@@ -241,11 +242,12 @@ def evaluate(node: Node, c: Columns) -> np.ndarray:
             return hit
         hits = _any(occs, inside)
         return any_present & ~hits if node.negated else hits
+    assert isinstance(node, Compare)
     op = node.op
     lit = node.right if operand is node.left else node.left
     if operand is node.right:
         op = {">": "<", "<": ">", ">=": "<=", "<=": ">="}.get(op, op)
-    const = compiler.constant(lit, _Kind(kind, name if mask_lit is None else ""))
+    const = compiler.constant(lit, _kind(kind, name if mask_lit is None else ""))
     if op == "==":
         return _any(occs, lambda v: _eq(v, const))
     if op == "!=":
@@ -258,10 +260,10 @@ def evaluate(node: Node, c: Columns) -> np.ndarray:
     return _any(occs, lambda v: _cmp(v, op, const))
 
 
-class _Kind:
-    """Stands in for a compiled Value when converting a literal to a field's kind."""
-    def __init__(self, kind: str, name: str = ""):
-        self.kind, self.fdef = kind, lookup(name) if name else None
+def _kind(kind: str, name: str = "") -> Value:
+    """A Value naming only a kind (and the field, for its value strings): what a literal is
+    converted to."""
+    return Value(kind, kind_only, lookup(name) if name else None)
 
 
 def _any(occs, test) -> np.ndarray:

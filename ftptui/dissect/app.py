@@ -153,7 +153,8 @@ def ssh(ctx, p, end, data: bytes, side: str) -> None:
         layer.add(direction, "ssh.direction", value=side == "Server")
         return
     d.protocol = "SSHv2"
-    names, off = [], 0
+    names: list[str] = []
+    off = 0
     while off + 6 <= len(data):
         plen = int.from_bytes(data[off:off + 4], "big")
         code = data[off + 5]

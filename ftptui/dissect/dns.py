@@ -112,6 +112,7 @@ def dissect(ctx, p: int, end: int, proto: str) -> None:
         # like tshark, a section appears only when its count is not zero
         queries = layer.add("Queries", "", p + off, 0) if qd else None
         for _ in range(qd):
+            assert queries is not None
             start = off
             name, off = _name(msg, off)
             qtype, qclass = struct.unpack_from(">HH", msg, off)
@@ -253,7 +254,7 @@ def _flags(layer, at: int, flags: int, llmnr: bool) -> None:
              "dns.flags.response", at, 2, response)
     node.add(f"{bits(flags, 0x7800, 16)} = Opcode: {FLAG_OPCODES.get(opcode, 'Unknown')} ({opcode})",
              "dns.flags.opcode", at, 2, opcode)
-    table = DNS_FLAGS
+    table: tuple[tuple[int, str, str, str, str, str], ...] = DNS_FLAGS
     if llmnr:
         table = LLMNR_FLAGS
         words = ("The name is not considered unique", "The name is considered unique") if response else \

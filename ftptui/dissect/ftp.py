@@ -187,7 +187,7 @@ def _epsv_port(rest: bytes):
         k += 1
     if k >= len(rest):
         return None
-    digits = re.match(rb"\d*", rest[k:]).group()
+    digits = rest[k:len(rest) - len(rest[k:].lstrip(b"0123456789"))]
     after = rest[k + len(digits):k + len(digits) + 1]
     if digits and int(digits) <= 0xFFFF:
         port = int(digits)
@@ -217,9 +217,9 @@ def follower_links(index) -> dict[int, tuple[str, str, int, int]] | None:
         return None
     links = index.derived(FollowerLinks)
     if links.analysis is not analysis:
-        links.table = {t.tcp_stream: (SETUP_NAMES.get(t.setup, t.setup), f"{t.command} {t.arg}".strip(),
+        links.table = {t.tcp_stream: (SETUP_NAMES.get(t.setup or "", t.setup or ""), f"{t.command} {t.arg}".strip(),
                                       t.expectation.frame, t.command_frame)
-                       for _, t in analysis.transfers if t.tcp_stream >= 0}
+                       for _, t in analysis.transfers if t.tcp_stream >= 0 and t.expectation is not None}
         links.analysis = analysis
     return links.table
 
@@ -266,6 +266,7 @@ def ftp_data(ctx, p: int, end: int, paylen: int, stream: int) -> bool:
         method, command, setup, command_frame = ours
         cwd = conv.cwd.text if conv is not None and conv.cwd is not None else None
     else:
+        assert label is not None and conv is not None  # tshark's linker labelled the stream
         method, command = label
         # a port-20 connection nothing announced links to its TCP conversation's first frame
         setup = conv.setup_frame if conv.cwd is not None else ctx.index.tcp.first_frame(stream)
@@ -275,7 +276,7 @@ def ftp_data(ctx, p: int, end: int, paylen: int, stream: int) -> bool:
     d.info = f"FTP Data: {paylen} bytes" + (f" ({method})" if method else "") + (f" ({command})" if command else "")
     layer = d.layer(f"FTP Data ({len(data)} bytes data)", "ftp-data", p, end - p)
     layer.add(f"[Setup frame: {setup + 1}]", "ftp-data.setup-frame", value=setup + 1)
-    if ours is not None or conv.cwd is not None:
+    if ours is not None or (conv is not None and conv.cwd is not None):
         if method:
             layer.add(f"[Setup method: {method}]", "ftp-data.setup-method", value=method)
         if command:

@@ -107,7 +107,7 @@ def _status_line(node, p: int, line: bytes) -> None:
 def _headers(layer, p: int, data: bytes, spans, line_field: str):
     """One item per header line up to the empty line; returns ({field: value}, where the body
     starts or None when the header block does not end in this segment)."""
-    values = {}
+    values: dict[str, str] = {}
     for pos, length in spans:
         raw = data[pos:pos + length]
         line = raw.rstrip(b"\r\n")

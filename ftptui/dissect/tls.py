@@ -91,7 +91,8 @@ def tls13_frames(index, stream: int) -> tuple[int | None, int | None]:
 def payload_frames(index, stream: int, limit: int) -> list[int]:
     """The stream's first `limit` frames with payload, searched forward from its first frame in
     growing windows (a whole-capture scan per stream would be slow on big files)."""
-    cols, n, found = index.cols, len(index), []
+    cols, n = index.cols, len(index)
+    found: list[int] = []
     lo, size = index.tcp.first_frame(stream), 64
     while lo < n and len(found) < limit:
         hi = min(n, lo + size)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..store.columns import FTP_PORT, PROTO_TCP
+from ..store.index import register_stage
 from ..text import first_line
 from .control import decode
 
@@ -66,6 +67,7 @@ def _mapped(addr4: bytes) -> bytes:
 
 
 
+@register_stage  # fed as batches are indexed, so a first row drawn does not do it
 def tshark_links(index) -> TsharkFtpLinker:
     """The index's linker, fed every packet indexed so far."""
     linker = index.derived(TsharkFtpLinker)

@@ -1,6 +1,8 @@
 """Conversation tables as text, laid out like `tshark -q -z conv,<kind>`."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..streams.conversations import Conversation
 
 TITLES = {"eth": "Ethernet", "ip": "IPv4", "ipv6": "IPv6", "tcp": "TCP", "udp": "UDP"}
@@ -15,7 +17,7 @@ def size_text(n: int) -> str:
     return f"{n} bytes"
 
 
-def table(kind: str, convs: list[Conversation]) -> str:
+def table(kind: str, convs: Sequence[Conversation]) -> str:
     width = max([len(c.a) for c in convs] + [20])
     bwidth = max([len(c.b) for c in convs] + [20])
     head = " " * (width + bwidth + 6)

@@ -54,6 +54,7 @@ class _Gather:
 def extract(buf: bytes, rel: np.ndarray, caplen: np.ndarray, link: np.ndarray) -> dict[str, np.ndarray]:
     """Return the index columns for packets starting at positions `rel` in `buf`."""
     n = len(rel)
+    cols: dict[str, np.ndarray]
     rel = rel.astype(np.int64)
     g = _Gather(buf, rel + caplen.astype(np.int64))
     cols = {name: np.zeros(n, dtype=t) for name, t in COLUMN_TYPES.items()}

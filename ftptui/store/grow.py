@@ -1,6 +1,8 @@
 """Append-only numpy columns that readers on another thread can index safely."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -12,7 +14,7 @@ class Columns:
     being replaced by bigger ones.
     """
 
-    def __init__(self, dtypes: dict[str, tuple[np.dtype, tuple[int, ...]]], capacity: int = 4096):
+    def __init__(self, dtypes: dict[str, tuple[Any, tuple[int, ...]]], capacity: int = 4096):
         self._arrays = {name: np.zeros((capacity, *shape), dtype=dt) for name, (dt, shape) in dtypes.items()}
         self.n = 0
 

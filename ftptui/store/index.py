@@ -11,6 +11,7 @@ the module that computes it: see `PacketIndex.derived`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
@@ -22,12 +23,13 @@ from .tcp_streams import TcpStreams
 from .udp_streams import UdpStreams
 
 T = TypeVar("T")
+S = TypeVar("S", bound=Callable[..., object])
 V4_MAPPED = b"\0" * 10 + b"\xff\xff"
 ICMP_ECHO = {PROTO_ICMP: (8, 0), PROTO_ICMPV6: (128, 129)}
 # unreachable, source quench, redirect, time exceeded, parameter problem / ICMPv6 1-4
 ICMP_ERRORS = {PROTO_ICMP: (3, 4, 5, 11, 12), PROTO_ICMPV6: (1, 2, 3, 4)}
 
-INDEX_DTYPES = {
+INDEX_DTYPES: dict[str, tuple[Any, tuple[int, ...]]] = {
     "offset": (np.int64, ()), "caplen": (np.uint32, ()), "origlen": (np.uint32, ()),
     "ts": (np.int64, ()), "prec": (np.int8, ()), "link": (np.uint16, ()), "stream": (np.int32, ()), "ustream": (np.int32, ()), "dir": (np.uint8, ()),
     "iface": (np.int16, ()),  # pcapng interface id (frame.interface_id); -1 in pcap files
@@ -44,6 +46,16 @@ INDEX_DTYPES = {
 # many tiny records it holds, can exhaust memory.  --max-packets changes it.
 MAX_PACKETS = 5_000_000
 
+# Work other modules want done as each batch is indexed (in the indexing thread, so that it is
+# not left for the first row drawn on the UI thread): they register it here at import, and the
+# index imports none of them.  Each stage must also be correct when it runs late (it catches up).
+BATCH_STAGES: list[Callable[[PacketIndex], object]] = []
+
+
+def register_stage(stage: S) -> S:
+    BATCH_STAGES.append(stage)
+    return stage
+
 
 class PacketIndex:
     max_packets = MAX_PACKETS
@@ -58,7 +70,7 @@ class PacketIndex:
         self.quoting: list[int] = []  # ICMP errors: frames that quote another packet's headers
         self._icmp_open: dict[tuple, int] = {}
         self.first_ts: int | None = None
-        self._derived: dict[type, Any] = {}
+        self._derived: dict[Callable, Any] = {}
         self._derived_lock = threading.Lock()
         self._stream_groups: tuple[int, np.ndarray, np.ndarray] | None = None
         self.bytes_done = 0
@@ -69,7 +81,7 @@ class PacketIndex:
     def __len__(self) -> int:
         return self.cols.n
 
-    def derived(self, kind: type[T]) -> T:
+    def derived(self, kind: Callable[[PacketIndex], T]) -> T:
         """This index's `kind`: state a module derives from the packets (its TCP analysis, FTP
         links, TLS versions...), made as kind(index) on first use and kept with the index.  The
         module that computes it owns the class, so the index imports none of them."""
@@ -119,10 +131,11 @@ class PacketIndex:
         first = self.cols.n
         with self.lock:
             stream, direction = self.tcp.update(first, cols)
-            prec = batch.ts_prec if batch.ts_prec is not None else self.cap.ts_digits
+            prec: Any = batch.ts_prec if batch.ts_prec is not None else self.cap.ts_digits
+            iface: Any = batch.iface if batch.iface is not None else -1
             cols.update(offset=batch.offset, caplen=batch.caplen, origlen=batch.origlen, ts=batch.ts_ns,
                         prec=prec, link=batch.link, stream=stream, ustream=self.udp.update(cols), dir=direction,
-                        iface=batch.iface if batch.iface is not None else -1,
+                        iface=iface,
                         tcpopt=_tcp_options(batch.buf, rel, batch.caplen, cols))
             if self.first_ts is None:
                 stamped = np.nonzero(np.asarray(prec) >= 0)[0] if batch.ts_prec is not None else [0]
@@ -132,6 +145,8 @@ class PacketIndex:
             self._compact_addresses(cols)
             self.cols.append(cols)
             self.bytes_done = batch.end
+        for stage in BATCH_STAGES:
+            stage(self)
         return not self.full
 
     def _compact_addresses(self, cols) -> None:

@@ -146,6 +146,7 @@ def add_tree(layer, a: Analysis) -> None:
         if bit == DUPLICATE_ACK:
             flags.add("[This is a TCP duplicate ack]", "tcp.analysis.duplicate_ack", value=True)
             continue
+        assert message is not None  # only the duplicate ACK has none
         _expert(flags, field, severity, message)
         if bit in (FAST_RETRANSMISSION, SPURIOUS_RETRANSMISSION):  # both count as retransmissions too
             _expert(flags, "retransmission", NOTE, "This frame is a (suspected) retransmission")

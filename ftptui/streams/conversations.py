@@ -57,7 +57,7 @@ class ConversationTable(Sequence):
     conversations costs no more than its columns."""
 
     def __init__(self, index, kind: str, first, frames_ab, bytes_ab, frames_ba, bytes_ba, start, duration):
-        self.index, self.kind = index, kind
+        self.packets, self.kind = index, kind  # (not .index: Sequence.index is a method)
         self.first = first          # frame index (0-based) of each conversation's first packet
         self.frames_ab, self.bytes_ab, self.frames_ba, self.bytes_ba = frames_ab, bytes_ab, frames_ba, bytes_ba
         self.start, self.duration = start, duration
@@ -69,7 +69,7 @@ class ConversationTable(Sequence):
         if isinstance(k, slice):
             return [self[j] for j in range(*k.indices(len(self)))]
         i = int(self.first[k])
-        a, b, flt, stream = _describe(self.index, self.kind, i)
+        a, b, flt, stream = _describe(self.packets, self.kind, i)
         return Conversation(self.kind, a, b, int(self.frames_ab[k]), int(self.bytes_ab[k]), int(self.frames_ba[k]),
                             int(self.bytes_ba[k]), int(self.start[k]), int(self.duration[k]), flt, stream)
 
@@ -86,10 +86,10 @@ class ConversationTable(Sequence):
         the source of its first packet); Ethernet: the 6-byte MAC addresses, ports 0."""
         which = "src" if side == "a" else "dst"
         if self.kind == "eth":
-            macs = gather(self.index, self.first, np.zeros(len(self.first), dtype=np.int64), 12)
+            macs = gather(self.packets, self.first, np.zeros(len(self.first), dtype=np.int64), 12)
             return (macs[:, 6:12] if side == "a" else macs[:, :6]), np.zeros(len(self.first), dtype=np.int64)
-        port = self.index.cols.raw("sport" if side == "a" else "dport")[self.first].astype(np.int64)
-        return self.index.addresses(which, self.first), port
+        port = self.packets.cols.raw("sport" if side == "a" else "dport")[self.first].astype(np.int64)
+        return self.packets.addresses(which, self.first), port
 
 
 ROWS_AT_ONCE = 1 << 19  # packets grouped at a time: the temporaries stay small

@@ -58,7 +58,7 @@ class FtptuiApp(Guarded, App):
         def answer(choice) -> None:
             if choice == "quit":
                 self.exit()
-            elif choice == "save":
+            elif choice == "save" and browser is not None:
                 browser.action_save()
         self.push_screen(ConfirmDialog(f"Quit and lose the {lost:,} packets captured? Nothing has saved them "
                                        "(they were captured without -w FILE).",

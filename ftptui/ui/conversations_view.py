@@ -221,7 +221,7 @@ class ConversationsScreen(Guarded, Screen):
         if message.table is None:
             self.failed.add(kind)
         else:
-            self.results[kind], self.widths[kind] = message.table, message.widths
+            self.results[kind], self.widths[kind] = message.table, message.widths or []
             self.query_one(f"#conv-{kind}", Tab).label = f"{TITLES[kind]} · {len(message.table)}"
         if kind == self.kind:
             self.populate()

@@ -368,7 +368,7 @@ class StreamText(Guarded, ScrollView, can_focus=True):
         """The text as displayed, wrapped lines joined again (what Copy copies)."""
         if self.plan is None:
             self.relayout()
-        out = []
+        out: list = []
         for y in range(self.lines):
             text, _, _, cont = self.plan.format(y)
             if cont and out:

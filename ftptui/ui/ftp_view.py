@@ -11,7 +11,6 @@ import os
 from textual import work
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     DataTable,
@@ -35,15 +34,10 @@ from ..render.sequence import ladder, mermaid
 from ..streams.follow import endpoint_text
 from ..text import safe
 from .failures import Guarded, report
+from .messages import AnalysisReady
 from .plain import plain, plain_row
 
 CONTENT_LIMIT = 4 << 20  # bytes shown in the content viewer
-
-
-class AnalysisReady(Message):
-    def __init__(self, analysis: FtpAnalysis | None, failed: bool = False):
-        self.analysis, self.failed = analysis, failed
-        super().__init__()
 
 
 def dialogue_lines(session) -> list[tuple[str, int]]:
@@ -62,7 +56,7 @@ class ContentScreen(Guarded, ModalScreen):
     """A transfer's bytes, as text or as a hex dump (only what fits CONTENT_LIMIT)."""
 
     BINDINGS = [Binding("escape,q", "dismiss(None)", "Back", id="ftp.content.close"),
-                Binding("x", "toggle", "Text / hex", id="ftp.content.toggle")]
+                Binding("x", "toggle_hex", "Text / hex", id="ftp.content.toggle")]
 
     def __init__(self, title: str, data: bytes, cut: bool):
         super().__init__()
@@ -77,7 +71,7 @@ class ContentScreen(Guarded, ModalScreen):
     def on_mount(self) -> None:
         self.show()
 
-    def action_toggle(self) -> None:
+    def action_toggle_hex(self) -> None:
         self.as_hex = not self.as_hex
         self.show()
 
@@ -153,7 +147,7 @@ class FtpScreen(Guarded, Screen):
             self.post_message(AnalysisReady(None, failed=True))
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
-        if message.failed:
+        if message.analysis is None:
             self.query_one("#ftp-title", Static).update(plain("FTP sessions — the analysis failed"))
             return
         self.analysis = a = message.analysis
@@ -178,7 +172,7 @@ class FtpScreen(Guarded, Screen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "ftp-sessions" and self.analysis and event.row_key is not None:
-            sid = int(event.row_key.value)
+            sid = int(event.row_key.value or 0)
             self.show_session(next(s for s in self.analysis.sessions if s.id == sid))
 
     def show_session(self, session) -> None:
@@ -210,7 +204,7 @@ class FtpScreen(Guarded, Screen):
     # --- the selected transfer / line
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on a dialogue line: go to its packet."""
-        self.dismiss(("goto", int(event.option.id.split(":")[1])))
+        self.dismiss(("goto", int((event.option.id or ":0").split(":")[1])))
 
     def current_transfer(self):
         table = self.query_one("#ftp-transfers", DataTable)
@@ -228,7 +222,7 @@ class FtpScreen(Guarded, Screen):
             dialogue = self.query_one("#ftp-dialogue", OptionList)
             if dialogue.highlighted is not None:
                 option = dialogue.get_option_at_index(dialogue.highlighted)
-                self.dismiss(("goto", int(option.id.split(":")[1])))
+                self.dismiss(("goto", int((option.id or ":0").split(":")[1])))
         elif tab == "tab-transfers":
             t = self.current_transfer()
             if t is not None:

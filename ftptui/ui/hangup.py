@@ -58,6 +58,7 @@ class HangupWatch:
                 signal.signal(sig, handler)
 
     def _watch(self) -> None:
+        assert self._pipe is not None  # made by __enter__ before the thread starts
         r, _ = self._pipe
         poller = select.poll()
         poller.register(r, select.POLLIN)

@@ -23,6 +23,7 @@ from ..capture.live import LiveCapture
 from ..capture.reader import CaptureFile, open_capture
 from ..capture.spool import IDLE, StreamSpool, follow, open_growing
 from ..capture.writer import format_for, write_capture
+from ..dfilter.compile import Filter
 from ..errors import CaptureError, FtptuiError
 from ..store.index import PacketIndex
 from ..text import safe
@@ -184,6 +185,8 @@ class LiveBrowser:
     saved_packets = 0  # packets of this capture written whole by "save as" (all packets)
     # set by _open_source
     source = None                  # None: a plain capture file
+    flt: Filter | None = None      # the applied display filter (BrowserScreen's)
+    failed: Filter | None = None   # an applied filter whose run on new packets raised (BrowserScreen's)
     live: LiveCapture | None = None
     run: IndexRun | None = None
 

@@ -76,6 +76,13 @@ class FtpFollowed(Message):
 
 
 @dataclass(eq=False)
+class AnalysisReady(Message):
+    """The FTP follower has analysed the capture for the FTP view (None: it failed)."""
+    analysis: Any
+    failed: bool = False
+
+
+@dataclass(eq=False)
 class SourceIdle(Message):
     """The source stopped growing: the live capture stopped (it may start again) or the stream
     ended (`ended`); everything it wrote is indexed."""
