@@ -30,8 +30,9 @@ from ftptui.store.index import PacketIndex
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
 from ftptui.ui.confirm import ConfirmDialog
-from ftptui.ui.live import CaptureFilterDialog, SaveDialog
+from ftptui.ui.live import CaptureFilterDialog
 from ftptui.ui.packet_list import PacketList
+from ftptui.ui.saving import SaveDialog
 from ftptui.ui.welcome import WelcomeScreen
 
 SIZE = (150, 45)

@@ -18,8 +18,8 @@ from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
 from ftptui.ui.confirm import ConfirmDialog
 from ftptui.ui.filter_bar import FilterBar
-from ftptui.ui.live import SaveDialog
 from ftptui.ui.packet_list import MARKED, PacketList
+from ftptui.ui.saving import SaveDialog
 
 SEED = Path(__file__).parent / "data" / "seed-ftp-active.pcap"
 SIZE = (150, 45)

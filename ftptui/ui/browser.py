@@ -20,16 +20,18 @@ from ..dfilter.prepare import PrepareError, combine, filter_for_field
 from ..dissect.fallback import scapy_layers
 from ..dissect.packet import dissect
 from ..store.index import PacketIndex
+from ..text import safe
 from .conversations_view import ConversationsScreen
 from .detail_tree import DetailTree
 from .failures import Guarded, report
 from .filter_bar import FilterBar, FilterMenu
 from .follow_view import FollowScreen
 from .hex_view import HexView
-from .live import LiveBrowser
-from .messages import FilterDone, FilterJob, FilterProgress, FtpFollowed, IndexProgress, StreamFollowed
+from .live import LIVE_ACTIONS, LIVE_BINDINGS, GrowingCapture
+from .messages import FilterDone, FilterJob, FilterProgress, FtpFollowed, IndexProgress, Saved, SourceFull, SourceIdle, StreamFollowed
 from .packet_list import PacketList
 from .plain import plain
+from .saving import SaveAs
 
 # layers the fast decoders only summarise: the tree adds scapy's dissection below them
 FALLBACK_LAYERS = {"http", "tls", "ssh", "dhcp", "dhcpv6", "ntp", "nbns", "ssdp", "igmp", "stp", "llc", "data"}
@@ -52,7 +54,7 @@ def progress_bar(fraction: float, width: int = 20) -> str:
     return "[" + "█" * filled + "░" * (width - filled) + f"] {fraction * 100:3.0f}%"
 
 
-class BrowserScreen(Guarded, LiveBrowser, Screen):
+class BrowserScreen(Guarded, Screen):
     """The packet browser on a capture file (`source` a path), or on a growing capture: a
     LiveCapture, a StreamSpool (a pipe) or a FileSource (a file still being written), whose
     capture file `cap` may be open already (open_growing waits for its header otherwise)."""
@@ -69,18 +71,23 @@ class BrowserScreen(Guarded, LiveBrowser, Screen):
         Binding("escape", "cancel", "Cancel", show=False, id="browser.cancel"),
         Binding("tab", "next_pane(1)", "Next pane", show=False, id="browser.next_pane"),
         Binding("shift+tab", "next_pane(-1)", "Previous pane", show=False, id="browser.previous_pane"),
-        *LiveBrowser.LIVE_BINDINGS,  # capture keys (live only), save as, mark
+        *LIVE_BINDINGS,  # capture keys (live only)
+        Binding("w,ctrl+s", "save", "Save as", id="browser.save"),
+        Binding("m", "mark", "Mark", id="browser.mark"),
         Binding("q", "app.quit", "Quit", id="browser.quit"),
     ]
 
     def __init__(self, source, cap=None):
         super().__init__()
+        self.growing_capture: GrowingCapture | None = None
         if isinstance(source, str):
             self.cap = open_capture(source)  # raises CaptureError before anything is drawn
             self.path = source
         else:
-            self.cap = self._open_source(source, cap)
+            self.growing_capture = GrowingCapture(self, source, cap)
+            self.cap = self.growing_capture.cap
             self.path = source.display_name
+        self.saver = SaveAs(self)
         self.index = PacketIndex(self.cap)
         self.stop = threading.Event()
         self.current = None
@@ -107,8 +114,8 @@ class BrowserScreen(Guarded, LiveBrowser, Screen):
     def on_mount(self) -> None:
         self.query_one("#goto", Input).display = False
         self.query_one(PacketList).focus()
-        if self.growing:
-            self.start_following()
+        if self.growing_capture is not None:
+            self.growing_capture.start()
         else:
             self.build_index()
 
@@ -116,8 +123,8 @@ class BrowserScreen(Guarded, LiveBrowser, Screen):
         self.stop.set()
         if self.job is not None:
             self.job.stop.set()
-        if self.growing:
-            self.close_source()
+        if self.growing_capture is not None:
+            self.growing_capture.close()
 
     @work(thread=True, exclusive=True, group="index")
     def build_index(self) -> None:
@@ -155,14 +162,74 @@ class BrowserScreen(Guarded, LiveBrowser, Screen):
         if message.done:
             for w in self.cap.warnings:
                 self.notify(w, severity="warning", timeout=10)
+        if self.growing_capture is not None:
+            self.growing_capture.index_progress()
+
+    # --- a growing capture, save as, marks (see live.py, saving.py) ----------------------------------
+    @property
+    def growing(self) -> bool:
+        return self.growing_capture is not None
+
+    @property
+    def live(self):
+        """The LiveCapture being browsed, if any."""
+        return self.growing_capture.live if self.growing_capture is not None else None
+
+    @property
+    def packet_list(self) -> PacketList:
+        return self.query_one(PacketList)
+
+    @property
+    def saved_packets(self) -> int:
+        return self.saver.saved_packets
+
+    def captured_anew(self) -> None:
+        """A live capture was restarted: nothing of the new one is saved yet."""
+        self.saver.saved_packets = 0
+
+    def unsaved_packets(self) -> int:
+        """Packets quitting would throw away (see GrowingCapture.unsaved_packets)."""
+        if self.growing_capture is None:
+            return 0
+        return self.growing_capture.unsaved_packets(self.saver.saved_packets)
+
+    def on_source_idle(self, message: SourceIdle) -> None:
+        if self.growing_capture is not None:
+            self.growing_capture.source_idle(message)
+
+    def on_source_full(self, message: SourceFull) -> None:
+        if self.growing_capture is not None:
+            self.growing_capture.source_full(message)
+
+    def on_saved(self, message: Saved) -> None:
+        self.notify(safe(message.text), severity="error" if message.error else "information",
+                    timeout=10 if message.error else 6)
+
+    def action_toggle_capture(self) -> None:
+        if self.growing_capture is not None:
+            self.growing_capture.toggle_capture()
+
+    def action_capture_filter(self) -> None:
+        if self.growing_capture is not None:
+            self.growing_capture.ask_capture_filter()
+
+    def action_restart_capture(self) -> None:
+        if self.growing_capture is not None:
+            self.growing_capture.ask_restart()
+
+    def action_save(self) -> None:
+        self.saver.ask()
+
+    def action_mark(self) -> None:
+        self.saver.mark()
 
     @property
     def displayed(self) -> int:
         return self.query_one(PacketList).rows
 
     def status_text(self) -> Text:
-        if self.growing:
-            return self.live_status_text()
+        if self.growing_capture is not None:
+            return self.growing_capture.status_text()
         n = len(self.index)
         shown = self.displayed
         text = plain(f" {self.path}  Packets: {n:,}  Displayed: {shown:,} of {n:,}")
@@ -192,6 +259,8 @@ class BrowserScreen(Guarded, LiveBrowser, Screen):
         self.query_one("#status", Static).update(self.status_text())
 
     def on_packet_list_selected(self, message: PacketList.Selected) -> None:
+        if self.growing_capture is not None:
+            self.growing_capture.packet_selected()
         frame = message.frame
         if not 0 <= frame < len(self.index):
             return
@@ -221,6 +290,8 @@ class BrowserScreen(Guarded, LiveBrowser, Screen):
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "focus_filter":  # in the filter bar or the go-to box "/" is text
             return not isinstance(self.app.focused, Input)
+        if action in LIVE_ACTIONS:
+            return self.live is not None
         return super().check_action(action, parameters)
 
     def action_focus_filter(self) -> None:
@@ -245,7 +316,7 @@ class BrowserScreen(Guarded, LiveBrowser, Screen):
         remember=False keeps it out of the filter history (the filter that following sets)."""
         text = text.strip()
         if not text:
-            self._stop_job()
+            self.stop_filter_job()
             self.flt, self.filter_text, self.view_end = None, "", 0
             self._show_view(None)
             return True
@@ -259,7 +330,7 @@ class BrowserScreen(Guarded, LiveBrowser, Screen):
             return False
         if remember:
             self.query_one(FilterBar).remember(text)
-        self._stop_job()
+        self.stop_filter_job()
         self.job = FilterJob("apply", flt, text)
         self.run_filter(self.job, 0, len(self.index))
         self.update_status()
@@ -272,7 +343,7 @@ class BrowserScreen(Guarded, LiveBrowser, Screen):
         self.job.stop.set()
         return True
 
-    def _stop_job(self) -> None:
+    def stop_filter_job(self) -> None:
         if self.job is not None:
             self.job.stop.set()
             self.job = None
@@ -448,7 +519,7 @@ class BrowserScreen(Guarded, LiveBrowser, Screen):
     def _follow_closed(self, saved: SavedView, frame: int | None) -> None:
         """Put the previous filter and view back; select `frame` (Enter on a chunk) or the packet
         that was selected before."""
-        self._stop_job()
+        self.stop_filter_job()
         plist = self.query_one(PacketList)
         self.flt, self.filter_text, self.view_end, self.failed = saved.flt, saved.filter_text, saved.view_end, saved.failed
         plist.set_view(saved.frames)
