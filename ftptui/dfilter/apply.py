@@ -15,7 +15,7 @@ import numpy as np
 
 from ..dissect.packet import dissect, dissect_payload
 from . import prefilter, vector
-from .compile import Compiler, Filter, PacketView
+from .compile import Filter, PacketView
 from .parser import Logic, Node
 
 VIEW_CACHE = 4096
@@ -34,8 +34,6 @@ class FilterRun:
         self.stop = stop
         self.on_progress = on_progress  # called with (packets dissected, packets to dissect)
         self.views: OrderedDict[int, PacketView] = OrderedDict()
-        self.dissected = 0
-        self.compiler = Compiler(set())
         self.span = self.chunk = (0, 1)  # the rows asked for, and those being tested
 
     def rows(self, start: int = 0, end: int | None = None) -> np.ndarray:
@@ -80,7 +78,7 @@ class FilterRun:
     def slow(self, node: Node, rows: np.ndarray) -> np.ndarray:
         if not len(rows):
             return rows
-        test = self.compiler.test(node)
+        test = self.flt.leaves[id(node)]  # compiled with the filter
         keep = np.zeros(len(rows), dtype=bool)
         payload_only = np.zeros(len(rows), dtype=bool)
         if self.use_columns and prefilter.application_only(node):
@@ -112,7 +110,6 @@ class FilterRun:
         v = self.views.get(i)
         if v is None:
             v = PacketView(dissect(self.index, i), self.index.packet_bytes(i))
-            self.dissected += 1
             self.views[i] = v
             if len(self.views) > VIEW_CACHE:
                 self.views.popitem(last=False)

@@ -81,14 +81,19 @@ class Value:
 class Filter:
     text: str
     ast: Node
-    match: Callable[[PacketView], bool]
+    match: Callable[[PacketView], bool]  # the whole filter on one packet
     fields: set = field(default_factory=set)
+    # each leaf test's compiled predicate (id of its AST node -> test): what FilterRun runs on
+    # the packets the columns cannot decide, so nothing is compiled twice
+    leaves: dict[int, Callable[[PacketView], bool]] = field(default_factory=dict)
 
 
 def compile_filter(text: str) -> Filter:
     ast = parse(text)
     used: set[str] = set()
-    return Filter(text, ast, Compiler(used).test(ast), used)
+    compiler = Compiler(used)
+    match = compiler.test(ast)
+    return Filter(text, ast, match, used, compiler.leaves)
 
 
 def canonical(f, fdef: FieldDef, view: PacketView):
@@ -117,6 +122,7 @@ def canonical(f, fdef: FieldDef, view: PacketView):
 class Compiler:
     def __init__(self, used: set[str]):
         self.used = used
+        self.leaves: dict[int, Callable[[PacketView], bool]] = {}
 
     # --- tests (boolean)
     def test(self, node: Node):
@@ -129,12 +135,15 @@ class Compiler:
                 return lambda v: all(f(v) for f in args)
             return lambda v: any(f(v) for f in args)
         if isinstance(node, Exists):
-            return self.exists(node.operand)
-        if isinstance(node, Compare):
-            return self.compare(node)
-        if isinstance(node, Member):
-            return self.member(node)
-        raise FilterError("This is not a test.", node.pos, node.end)
+            leaf = self.exists(node.operand)
+        elif isinstance(node, Compare):
+            leaf = self.compare(node)
+        elif isinstance(node, Member):
+            leaf = self.member(node)
+        else:
+            raise FilterError("This is not a test.", node.pos, node.end)
+        self.leaves[id(node)] = leaf
+        return leaf
 
     def exists(self, operand: Node):
         if isinstance(operand, FieldRef):
