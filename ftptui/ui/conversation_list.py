@@ -9,11 +9,10 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..text import safe
+from .cursor_view import CursorView
 from .failures import Guarded
 
 HEADER = Style(bold=True, reverse=True)
@@ -22,16 +21,16 @@ ZEBRA = Style(dim=True)
 GAP = 2  # spaces between columns
 
 
-class ConversationList(Guarded, ScrollView, can_focus=True):
+class ConversationList(Guarded, CursorView, can_focus=True):
     BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False, id="convlist.up"),
-        Binding("down,j", "move(1)", "Down", show=False, id="convlist.down"),
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="convlist.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="convlist.down"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="convlist.page_up"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="convlist.page_down"),
         Binding("home,g", "first", "First", show=False, id="convlist.first"),
         Binding("end,G", "last", "Last", show=False, id="convlist.last"),
     ]
-    cursor_row = reactive(0, always_update=True)
+    HEADER = 1
 
     class Highlighted(Message):
         pass
@@ -59,7 +58,7 @@ class ConversationList(Guarded, ScrollView, can_focus=True):
         self.widths = [max(w, len(label)) for w, label in zip(widths, labels)]
         self.labels = labels
         self.virtual_size = Size(self.line_width(), len(order) + 1)
-        self.cursor_row = min(self.cursor_row, max(0, len(order) - 1))
+        self.cursor = min(self.cursor, max(0, len(order) - 1))
         self.refresh()
 
     @property
@@ -96,38 +95,18 @@ class ConversationList(Guarded, ScrollView, can_focus=True):
             if row >= self.row_count:
                 return Strip.blank(width, self.rich_style)
             text = self._line(self.get_row_at(row))
-            style = CURSOR if row == self.cursor_row else (ZEBRA if row % 2 else self.rich_style)
+            style = CURSOR if row == self.cursor else (ZEBRA if row % 2 else self.rich_style)
         return Strip([Segment(text.ljust(width + scroll_x)[scroll_x:scroll_x + width], style)])
 
     # --- moving -----------------------------------------------------------------------------------
     @property
-    def page(self) -> int:
-        return max(1, self.scrollable_content_region.height - 2)
+    def line_count(self) -> int:
+        return self.row_count
 
-    def move_cursor(self, row: int) -> None:
-        if self.row_count:
-            self.cursor_row = max(0, min(self.row_count - 1, row))
-
-    def watch_cursor_row(self, row: int) -> None:
-        top, visible = self.scroll_offset.y, self.scrollable_content_region.height - 1
-        if row < top:
-            self.scroll_to(y=row, animate=False)
-        elif visible > 0 and row >= top + visible:
-            self.scroll_to(y=row - visible + 1, animate=False)
+    def watch_cursor(self, row: int) -> None:
+        self.keep_in_view(row)
         self.refresh()
         self.post_message(self.Highlighted())
-
-    def action_move(self, delta: int) -> None:
-        self.move_cursor(self.cursor_row + delta)
-
-    def action_page(self, direction: int) -> None:
-        self.move_cursor(self.cursor_row + direction * self.page)
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor(self.row_count - 1)
 
     def on_click(self, event) -> None:
         at = event.get_content_offset(self)
@@ -140,5 +119,5 @@ class ConversationList(Guarded, ScrollView, can_focus=True):
                     self.post_message(self.HeaderClicked(self.keys[k]))
                     return
             return
-        self.move_cursor(self.scroll_offset.y + at.y - 1)
+        self.move_to(self.scroll_offset.y + at.y - 1)
         self.focus()

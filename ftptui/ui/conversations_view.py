@@ -247,7 +247,7 @@ class ConversationsScreen(Guarded, Screen):
                   for col in cols]
         order = sort_order(rows, self.sort_key, self.reverse)
         table.show(rows, order, cols, labels, self.widths[kind], lambda c: cells(c, kind))
-        table.move_cursor(int(np.flatnonzero(order == keep)[0]) if keep is not None and keep < len(rows) else 0)
+        table.move_to(int(np.flatnonzero(order == keep)[0]) if keep is not None and keep < len(rows) else 0)
         self.update_status()
 
     def update_status(self) -> None:
@@ -271,15 +271,15 @@ class ConversationsScreen(Guarded, Screen):
     @property
     def selected(self) -> Conversation | None:
         table = self.table
-        if table.rows is None or not 0 <= table.cursor_row < table.row_count:
+        if table.rows is None or not 0 <= table.cursor < table.row_count:
             return None
-        return table.conversation(table.cursor_row)
+        return table.conversation(table.cursor)
 
     def _selected_row(self) -> int | None:
         table = self.table
-        if table.rows is None or not 0 <= table.cursor_row < table.row_count:
+        if table.rows is None or not 0 <= table.cursor < table.row_count:
             return None
-        return int(table.order[table.cursor_row])
+        return int(table.order[table.cursor])
 
     def on_conversation_list_highlighted(self, event: ConversationList.Highlighted) -> None:
         self.update_status()

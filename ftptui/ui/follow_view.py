@@ -29,15 +29,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
 from textual.screen import Screen
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, Input, Static
 
 from .. import clipboard
 from ..render.follow import gap_text, hex_line
 from ..streams.follow import endpoint_text
+from .cursor_view import CursorView
 from .failures import Guarded
 from .plain import plain
 
@@ -291,7 +290,7 @@ def make_layout(chunks, sides, mode, width):
     return (TextLayout if mode in ("ascii", "utf8") else DumpLayout)(chunks, sides, mode, width)
 
 
-class StreamText(Guarded, ScrollView, can_focus=True):
+class StreamText(Guarded, CursorView, can_focus=True):
     """The stream's display lines, drawn with the Line API; a line cursor picks a chunk."""
 
     DEFAULT_CSS = """
@@ -309,7 +308,6 @@ class StreamText(Guarded, ScrollView, can_focus=True):
         Binding("right", "scroll_x(8)", "Right", show=False, id="follow.right"),
     ]
 
-    cursor = reactive(0, always_update=True)
 
     class Moved(Message):
         """The cursor moved (the screen's status line follows it)."""
@@ -403,33 +401,13 @@ class StreamText(Guarded, ScrollView, can_focus=True):
 
     # --- movement -----------------------------------------------------------------------------
     @property
-    def page(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
+    def line_count(self) -> int:
+        return self.lines
 
     def watch_cursor(self, old: int, new: int) -> None:
-        height = self.scrollable_content_region.height
-        top = self.scroll_offset.y
-        if new < top:
-            self.scroll_to(y=new, animate=False)
-        elif height and new >= top + height:
-            self.scroll_to(y=new - height + 1, animate=False)
+        self.keep_in_view(new)
         self.refresh()
         self.post_message(self.Moved())
-
-    def move_to(self, y: int) -> None:
-        self.cursor = max(0, min(self.lines - 1, y)) if self.lines else 0
-
-    def action_cursor(self, delta: int) -> None:
-        self.move_to(self.cursor + delta)
-
-    def action_page(self, direction: int) -> None:
-        self.move_to(self.cursor + direction * self.page)
-
-    def action_first(self) -> None:
-        self.move_to(0)
-
-    def action_last(self) -> None:
-        self.move_to(self.lines - 1)
 
     def action_scroll_x(self, delta: int) -> None:
         self.scroll_to(x=max(0, self.scroll_offset.x + delta), animate=False)

@@ -9,12 +9,11 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..dissect.packet import dissect
 from ..text import safe
+from .cursor_view import CursorView
 from .failures import Guarded
 
 # Wireshark's default colouring rules, as background colours with black text.
@@ -58,7 +57,7 @@ def fit(text: str, width: int, right: bool) -> str:
     return text.rjust(width - 1) + " " if right else text.ljust(width)
 
 
-class PacketList(Guarded, ScrollView, can_focus=True):
+class PacketList(Guarded, CursorView, can_focus=True):
     """The displayed packets, one row each, rendered from the index on demand with an LRU cache.
 
     The list shows a view: every packet of the index (`frames` is None), or the frames a display
@@ -79,7 +78,7 @@ class PacketList(Guarded, ScrollView, can_focus=True):
         Binding("end,G", "last", "Last", show=False, id="list.last"),
     ]
 
-    cursor = reactive(0, always_update=True)
+    HEADER = 1
 
     class Selected(Message):
         """The cursor moved to another packet: its row in the list and its 0-based frame index."""
@@ -231,41 +230,20 @@ class PacketList(Guarded, ScrollView, can_focus=True):
         return Strip([Segment(text, style)])
 
     # --- movement -----------------------------------------------------------------------------
-    @property
-    def page(self) -> int:
-        return max(1, self.scrollable_content_region.height - 2)
-
     def watch_cursor(self, old: int, new: int) -> None:
         if not self.rows:
             return
         following = new >= self.rows - 1
         if following != self.following or following:
             self.following, self.new_rows = following, 0
-        top = self.scroll_offset.y
-        visible = self.scrollable_content_region.height - 1
-        if new < top:
-            self.scroll_to(y=new, animate=False)
-        elif new >= top + visible:
-            self.scroll_to(y=new - visible + 1, animate=False)
+        self.keep_in_view(new)
         self.refresh()
         if new < self.rows:
             self.post_message(self.Selected(new, self.frame_at(new)))
 
-    def move_to(self, row: int) -> None:
-        if self.rows:
-            self.cursor = max(0, min(self.rows - 1, row))
-
-    def action_cursor(self, delta: int) -> None:
-        self.move_to(self.cursor + delta)
-
-    def action_page(self, direction: int) -> None:
-        self.move_to(self.cursor + direction * self.page)
-
-    def action_first(self) -> None:
-        self.move_to(0)
-
-    def action_last(self) -> None:
-        self.move_to(self.rows - 1)
+    @property
+    def line_count(self) -> int:
+        return self.rows
 
     def on_click(self, event) -> None:
         at = event.get_content_offset(self)  # event.y counts the border line too

@@ -1,0 +1,44 @@
+"""A scrolling view of lines with a cursor: what the packet list, the follow view and the
+conversation list share.  ↑/↓ (k/j) move it a line, PgUp/PgDn a page, Home/End (g/G) to the
+ends, and the view scrolls to keep it visible (below `HEADER` lines of column titles)."""
+from __future__ import annotations
+
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+
+
+class CursorView(ScrollView):
+    HEADER = 0  # lines at the top that are not rows (a column header)
+    cursor = reactive(0, always_update=True)
+
+    @property
+    def line_count(self) -> int:
+        """How many lines the cursor can be on."""
+        raise NotImplementedError
+
+    @property
+    def page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1 - self.HEADER)
+
+    def keep_in_view(self, line: int) -> None:
+        top, visible = self.scroll_offset.y, self.scrollable_content_region.height - self.HEADER
+        if line < top:
+            self.scroll_to(y=line, animate=False)
+        elif visible > 0 and line >= top + visible:
+            self.scroll_to(y=line - visible + 1, animate=False)
+
+    def move_to(self, line: int) -> None:
+        if self.line_count:
+            self.cursor = max(0, min(self.line_count - 1, line))
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_to(self.cursor + direction * self.page)
+
+    def action_first(self) -> None:
+        self.move_to(0)
+
+    def action_last(self) -> None:
+        self.move_to(self.line_count - 1)
