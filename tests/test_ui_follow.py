@@ -19,7 +19,7 @@ from ftptui import clipboard
 from ftptui.render.follow import hex_line
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.filter_bar import FilterBar
-from ftptui.ui.follow_view import MATCH, DumpLayout, FollowScreen, StreamText, TextLayout, text_of
+from ftptui.ui.follow_view import DumpLayout, FollowScreen, StreamText, TextLayout, text_of
 from ftptui.ui.packet_list import PacketList
 
 DUMP = DATA / "seed-ftp-active.dump.sql"  # the file RETR dump.sql transferred (tcp.stream 3)
@@ -225,7 +225,8 @@ async def test_find_next_and_previous():
         top = view.scroll_offset.y
         assert top <= first[0] < top + view.scrollable_content_region.height
         strip = view.render_line(first[0] - top)
-        assert any(seg.style == MATCH and seg.text == "TABLE" for seg in strip)
+        match = view.get_component_rich_style("stream-text--match")
+        assert any(seg.style == match and seg.text == "TABLE" for seg in strip)
         await pilot.press("n")
         assert view.match[0] == hits[1] and view.cursor == hits[1]
         await pilot.press("n")

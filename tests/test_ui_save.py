@@ -18,7 +18,7 @@ from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
 from ftptui.ui.confirm import ConfirmDialog
 from ftptui.ui.filter_bar import FilterBar
-from ftptui.ui.packet_list import MARKED, PacketList
+from ftptui.ui.packet_list import PacketList
 from ftptui.ui.saving import SaveDialog
 
 SEED = Path(__file__).parent / "data" / "seed-ftp-active.pcap"
@@ -66,7 +66,7 @@ async def test_marks_and_save_as_on_a_file(tmp_path):
         await pilot.press("m", "j", "j", "m", "j", "m", "m")
         assert plist.marked == {0, 2}
         await pilot.press("j")
-        assert list(plist.render_line(1 + 2))[0].style == MARKED  # row 2 (line 0 is the header)
+        assert list(plist.render_line(1 + 2))[0].style == plist.get_component_rich_style("packet-list--marked")  # row 2 (line 0 is the header)
         assert "Marked: 2" in str(screen.query_one("#status", Static).render())
         # save the marked packets (the default choice once there are marks) as pcap
         await pilot.press("w")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 from rich.segment import Segment
-from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -15,9 +14,6 @@ from ..text import safe
 from .cursor_view import CursorView
 from .failures import Guarded
 
-HEADER = Style(bold=True, reverse=True)
-CURSOR = Style(color="white", bgcolor="#2a5db0", bold=True)
-ZEBRA = Style(dim=True)
 GAP = 2  # spaces between columns
 
 
@@ -31,6 +27,12 @@ class ConversationList(Guarded, CursorView, can_focus=True):
         Binding("end,G", "last", "Last", show=False, id="convlist.last"),
     ]
     HEADER = 1
+    DEFAULT_CSS = """
+    ConversationList > .conversation-list--header { text-style: bold reverse; }
+    ConversationList > .conversation-list--cursor { color: white; background: #2a5db0; text-style: bold; }
+    ConversationList > .conversation-list--zebra { text-style: dim; }
+    """
+    COMPONENT_CLASSES = {"conversation-list--header", "conversation-list--cursor", "conversation-list--zebra"}
 
     class Highlighted(Message):
         pass
@@ -89,13 +91,14 @@ class ConversationList(Guarded, CursorView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         if y == 0:
-            text, style = self._line(self.labels), HEADER
+            text, style = self._line(self.labels), self.get_component_rich_style("conversation-list--header")
         else:
             row = scroll_y + y - 1
             if row >= self.row_count:
                 return Strip.blank(width, self.rich_style)
             text = self._line(self.get_row_at(row))
-            style = CURSOR if row == self.cursor else (ZEBRA if row % 2 else self.rich_style)
+            style = (self.get_component_rich_style("conversation-list--cursor") if row == self.cursor
+                     else self.get_component_rich_style("conversation-list--zebra") if row % 2 else self.rich_style)
         return Strip([Segment(text.ljust(width + scroll_x)[scroll_x:scroll_x + width], style)])
 
     # --- moving -----------------------------------------------------------------------------------

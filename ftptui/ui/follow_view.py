@@ -23,7 +23,6 @@ from collections import OrderedDict
 
 import numpy as np
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -45,10 +44,7 @@ MODE_NAMES = {"ascii": "ASCII", "hex": "Hex Dump", "raw": "Raw", "utf8": "UTF-8"
 SIDES = ((0, 1), (0,), (1,))  # both, client only, server only
 
 # Wireshark's follow colours: client red on pink, server blue on lilac
-SIDE_STYLES = (Style(color="#7f0000", bgcolor="#fbeded"), Style(color="#00007f", bgcolor="#ededfb"))
-GAP_STYLE = Style(color="black", bgcolor="#ffd866", bold=True)
-CURSOR = Style(color="white", bgcolor="#2a5db0", bold=True)
-MATCH = Style(color="black", bgcolor="#ffff00", bold=True)
+SIDE_CLASSES = ("stream-text--client", "stream-text--server")  # Wireshark's follow colours, restylable
 HEX_WIDTH = 78  # the longest hex dump line
 
 
@@ -295,7 +291,13 @@ class StreamText(Guarded, CursorView, can_focus=True):
 
     DEFAULT_CSS = """
     StreamText { scrollbar-gutter: stable; }
+    StreamText > .stream-text--client { color: #7f0000; background: #fbeded; }
+    StreamText > .stream-text--server { color: #00007f; background: #ededfb; }
+    StreamText > .stream-text--gap { color: black; background: #ffd866; text-style: bold; }
+    StreamText > .stream-text--cursor { color: white; background: #2a5db0; text-style: bold; }
+    StreamText > .stream-text--match { color: black; background: #ffff00; text-style: bold; }
     """
+    COMPONENT_CLASSES = {*SIDE_CLASSES, "stream-text--gap", "stream-text--cursor", "stream-text--match"}
 
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False, id="follow.up"),
@@ -385,15 +387,15 @@ class StreamText(Guarded, CursorView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         text, side, chunk, _ = self.plan.line(idx)
         if self.stream.chunks[chunk].gap:
-            style = GAP_STYLE
+            style = self.get_component_rich_style("stream-text--gap")
         else:
-            style = SIDE_STYLES[side]
+            style = self.get_component_rich_style(SIDE_CLASSES[side])
         if idx == self.cursor:
-            style = CURSOR
+            style = self.get_component_rich_style("stream-text--cursor")
         segments = [Segment(text, style)]
         if self.match is not None and self.match[0] == idx:
             _, a, b = self.match
-            segments = [Segment(text[:a], style), Segment(text[a:b], MATCH), Segment(text[b:], style)]
+            segments = [Segment(text[:a], style), Segment(text[a:b], self.get_component_rich_style("stream-text--match")), Segment(text[b:], style)]
         strip = Strip(segments)
         total = max(width + scroll_x, self.virtual_size.width)
         strip = strip.adjust_cell_length(total, style)
@@ -471,6 +473,12 @@ class StreamText(Guarded, CursorView, can_focus=True):
 class FollowScreen(Guarded, Screen):
     """Follow a stream; dismissed with the frame to select (Enter on a line) or None."""
 
+    DEFAULT_CSS = """
+    FollowScreen > .follow-screen--client { color: #7f0000; background: #fbeded; }
+    FollowScreen > .follow-screen--server { color: #00007f; background: #ededfb; }
+    """
+    COMPONENT_CLASSES = {"follow-screen--client", "follow-screen--server"}
+
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="follow.close"),
         Binding("enter", "goto_packet", "Packet", id="follow.goto_packet"),
@@ -546,9 +554,10 @@ class FollowScreen(Guarded, Screen):
         if gaps:
             text.append(f"  {gaps} gap{'s' if gaps > 1 else ''}", style="bold #a06000")
         text.append("\n ")
-        text.append(f" client {self.endpoint(0)} → {self.endpoint(1)}: {sizes[0]:,} bytes ", style=SIDE_STYLES[0])
+        client, server = (self.get_component_rich_style(f"follow-screen--{side}") for side in ("client", "server"))
+        text.append(f" client {self.endpoint(0)} → {self.endpoint(1)}: {sizes[0]:,} bytes ", style=client)
         text.append("  ")
-        text.append(f" server {self.endpoint(1)} → {self.endpoint(0)}: {sizes[1]:,} bytes ", style=SIDE_STYLES[1])
+        text.append(f" server {self.endpoint(1)} → {self.endpoint(0)}: {sizes[1]:,} bytes ", style=server)
         return text
 
     def status_text(self) -> Text:

@@ -10,8 +10,6 @@ from textual.strip import Strip
 from .failures import Guarded
 
 PLAIN = Style()
-OFFSET = Style(dim=True)
-MARK = Style(reverse=True, bold=True)
 BYTES_PER_LINE = 16
 
 
@@ -31,6 +29,12 @@ def hexdump_lines(data: bytes) -> list[str]:
 
 
 class HexView(Guarded, ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    HexView > .hex-view--offset { text-style: dim; }
+    HexView > .hex-view--mark { text-style: bold reverse; }
+    """
+    COMPONENT_CLASSES = {"hex-view--offset", "hex-view--mark"}
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.data = b""
@@ -63,15 +67,16 @@ class HexView(Guarded, ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         chunk = self.data[off:off + BYTES_PER_LINE]
         start, length = self.mark
-        segs = [Segment(f"{off:04x}  ", OFFSET)]
+        offset, mark = (self.get_component_rich_style(f"hex-view--{part}") for part in ("offset", "mark"))
+        segs = [Segment(f"{off:04x}  ", offset)]
         for k, b in enumerate(chunk):
             sep = "  " if k == 7 else " "
             on = start <= off + k < start + length
-            segs.append(Segment(f"{b:02x}", MARK if on else PLAIN))
-            segs.append(Segment(sep, MARK if on and start <= off + k + 1 < start + length and k != 15 else PLAIN))
+            segs.append(Segment(f"{b:02x}", mark if on else PLAIN))
+            segs.append(Segment(sep, mark if on and start <= off + k + 1 < start + length and k != 15 else PLAIN))
         pad = 3 * (BYTES_PER_LINE - len(chunk)) + (1 if len(chunk) <= 8 else 0)
         segs.append(Segment(" " * pad + " ", PLAIN))
         for k, b in enumerate(chunk):
             on = start <= off + k < start + length
-            segs.append(Segment(printable(b), MARK if on else PLAIN))
+            segs.append(Segment(printable(b), mark if on else PLAIN))
         return Strip(segs).crop(self.scroll_offset.x, self.scroll_offset.x + width).extend_cell_length(width, self.rich_style)

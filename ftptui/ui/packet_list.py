@@ -5,7 +5,6 @@ from collections import OrderedDict
 
 import numpy as np
 from rich.segment import Segment
-from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -17,22 +16,26 @@ from .cursor_view import CursorView
 from .failures import Guarded
 
 # Wireshark's default colouring rules, as background colours with black text.
-ROW_STYLES = {
-    "error": Style(color="#fffc9c", bgcolor="#a40000"),
-    "tcp-rst": Style(color="#fffc9c", bgcolor="#a40000"),
-    "tcp-bad": Style(color="#f78787", bgcolor="#12272e"),  # Wireshark's "Bad TCP" (tcp.analysis.flags)
-    "tcp-syn": Style(color="black", bgcolor="#a0a0a0"),
-    "tcp": Style(color="black", bgcolor="#e7e6ff"),
-    "udp": Style(color="black", bgcolor="#daeeff"),
-    "icmp": Style(color="black", bgcolor="#fce0ff"),
-    "icmp-error": Style(color="#b7f774", bgcolor="#12272e"),
-    "arp": Style(color="black", bgcolor="#fafff0"),
-    "http": Style(color="black", bgcolor="#e4ffc7"),
-    "": Style(color="black", bgcolor="#ffffff"),
-}
-CURSOR = Style(color="white", bgcolor="#2a5db0", bold=True)
-MARKED = Style(color="white", bgcolor="black", bold=True)  # Wireshark's marked packets
-HEADER = Style(bold=True, reverse=True)
+# Wireshark's default colouring rules, as component classes so a theme or a stylesheet can
+# restyle them (PacketList > .packet-list--row-tcp { ... })
+ROW_CLASSES = ("error", "tcp-rst", "tcp-bad", "tcp-syn", "tcp", "udp", "icmp", "icmp-error", "arp", "http")
+ROWS_CSS = """
+PacketList > .packet-list--row-error, PacketList > .packet-list--row-tcp-rst { color: #fffc9c; background: #a40000; }
+PacketList > .packet-list--row-tcp-bad { color: #f78787; background: #12272e; }
+PacketList > .packet-list--row-tcp-syn { color: black; background: #a0a0a0; }
+PacketList > .packet-list--row-tcp { color: black; background: #e7e6ff; }
+PacketList > .packet-list--row-udp { color: black; background: #daeeff; }
+PacketList > .packet-list--row-icmp { color: black; background: #fce0ff; }
+PacketList > .packet-list--row-icmp-error { color: #b7f774; background: #12272e; }
+PacketList > .packet-list--row-arp { color: black; background: #fafff0; }
+PacketList > .packet-list--row-http { color: black; background: #e4ffc7; }
+PacketList > .packet-list--row-other { color: black; background: #ffffff; }
+PacketList > .packet-list--cursor { color: white; background: #2a5db0; text-style: bold; }
+PacketList > .packet-list--marked { color: white; background: black; text-style: bold; }
+PacketList > .packet-list--header { text-style: bold reverse; }
+"""
+
+
 COLUMNS = [("No.", 8, True), ("Time", 12, True), ("Source", 22, False), ("Destination", 22, False),
            ("Protocol", 9, False), ("Length", 7, True), ("Info", 0, False)]
 
@@ -46,7 +49,7 @@ def row_class(d) -> str:
         return "arp"
     if d.protocol.startswith("HTTP"):
         return "http"
-    return d.color if d.color in ROW_STYLES else ""
+    return d.color if d.color in ROW_CLASSES else ""
 
 
 def fit(text: str, width: int, right: bool) -> str:
@@ -79,6 +82,9 @@ class PacketList(Guarded, CursorView, can_focus=True):
     ]
 
     HEADER = 1
+    DEFAULT_CSS = ROWS_CSS
+    COMPONENT_CLASSES = {"packet-list--header", "packet-list--cursor", "packet-list--marked",
+                         "packet-list--row-other", *(f"packet-list--row-{c}" for c in ROW_CLASSES)}
 
     class Selected(Message):
         """The cursor moved to another packet: its row in the list and its 0-based frame index."""
@@ -214,18 +220,19 @@ class PacketList(Guarded, CursorView, can_focus=True):
         width = self.scrollable_content_region.width
         if y == 0:
             text = "".join(fit(name, w, right) for name, w, right in COLUMNS)
-            return Strip([Segment(text.ljust(width + scroll_x)[scroll_x:scroll_x + width], HEADER)])
+            return Strip([Segment(text.ljust(width + scroll_x)[scroll_x:scroll_x + width],
+                                  self.get_component_rich_style("packet-list--header"))])
         row = scroll_y + y - 1
         if row >= self.rows:
             return Strip.blank(width, self.rich_style)
         cells, cls = self.cells(self.frame_at(row))
         text = "".join(fit(c, w, right) for c, (_, w, right) in zip(cells, COLUMNS))
         if row == self.cursor:
-            style = CURSOR
+            style = self.get_component_rich_style("packet-list--cursor")
         elif self.marked and self.frame_at(row) in self.marked:
-            style = MARKED
+            style = self.get_component_rich_style("packet-list--marked")
         else:
-            style = ROW_STYLES.get(cls, ROW_STYLES[""])
+            style = self.get_component_rich_style(f"packet-list--row-{cls or 'other'}")
         text = text[scroll_x:].ljust(width)[:width]
         return Strip([Segment(text, style)])
 
