@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dissect.ftp import data_streams
-from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
+from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, FTP_PORT, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
 from ..streams.analysis import FLAG_FIELDS, NO_SUBDISSECTOR, TcpAnalysis, tcp_analysis
 from .compile import Compiler, Value, kind_only
 from .fields import lookup
@@ -88,7 +88,7 @@ def ftp_data_present(c: Columns) -> np.ndarray:
     """TCP payload of a data connection the FTP linker knows (the decoder's own rule), except the
     segments tshark gives no application layer (retransmissions, keep-alives: see analysis)."""
     streams = np.fromiter(data_streams(c.index), dtype=np.int64)
-    port21 = (c.col("sport") == 21) | (c.col("dport") == 21)
+    port21 = (c.col("sport") == FTP_PORT) | (c.col("dport") == FTP_PORT)
     mask = c.transport(PROTO_TCP) & (c.col("paylen") > 0) & ~port21 & np.isin(c.col("stream"), streams)
     for k in np.nonzero(mask)[0].tolist():
         seq_ack = tcp_analysis(c.index, int(c.rows[k]))

@@ -45,6 +45,7 @@ INDEX_DTYPES: dict[str, tuple[Any, tuple[int, ...]]] = {
 # packet): beyond it the rest of the capture is left out with a warning, so no capture, however
 # many tiny records it holds, can exhaust memory.  --max-packets changes it.
 MAX_PACKETS = 5_000_000
+GROUP_EVERY = 200_000  # packets indexed before stream_packets groups the frames again
 
 # Work other modules want done as each batch is indexed (in the indexing thread, so that it is
 # not left for the first row drawn on the UI thread): they register it here at import, and the
@@ -213,29 +214,33 @@ class PacketIndex:
         c = self.cols
         return self.cap.read(int(c.raw("offset")[i]), int(c.raw("caplen")[i]))
 
-    def stream_packets(self, stream: int) -> np.ndarray:
-        """Frame indexes (0-based, ascending) of a TCP stream's packets."""
-        order, starts = self._by_stream()
-        if not 0 <= stream < len(starts) - 1:
-            return order[:0]
-        return order[starts[stream]:starts[stream + 1]]
+    def stream_packets(self, stream: int, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """Frame indexes (0-based, ascending) of a TCP stream's packets, those in [lo, hi) (hi:
+        everything indexed).  The one place frames are found by stream: a grouping of the
+        frames by stream (one sort, redone only after GROUP_EVERY new packets, so a growing
+        capture does not sort on every batch), plus a scan of the packets indexed since."""
+        n = self.cols.n
+        hi = n if hi is None else min(hi, n)
+        col = self.cols.raw("stream")
+        covered, order, starts = self._stream_groups or (0, None, None)
+        if order is None or hi - covered > GROUP_EVERY or (covered < hi == n and self.done):
+            covered = n
+            order = np.argsort(col[:n], kind="stable")
+            starts = np.searchsorted(col[:n][order], np.arange(self.tcp.count + 1))
+            self._stream_groups = (covered, order, starts)
+        parts = []
+        if order is not None and starts is not None and lo < covered and 0 <= stream < len(starts) - 1:
+            grouped = order[starts[stream]:starts[stream + 1]]
+            parts.append(grouped[(grouped >= lo) & (grouped < hi)])
+        if max(lo, covered) < hi:
+            tail = max(lo, covered)
+            parts.append(np.nonzero(col[tail:hi] == stream)[0] + tail)
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
     def stream_frames(self, stream: int) -> np.ndarray:
         """Frame indexes (0-based) of a TCP stream's packets that carry payload."""
         frames = self.stream_packets(stream)
         return frames[self.cols.raw("paylen")[frames] > 0]
-
-    def _by_stream(self) -> tuple[np.ndarray, np.ndarray]:
-        """Packets grouped by tcp.stream (frame order within a stream), rebuilt when the index
-        has grown: one sort instead of a scan of every packet per stream asked for."""
-        n = self.cols.n
-        cached = self._stream_groups
-        if cached is None or cached[0] != n:
-            streams = self.cols.raw("stream")[:n]
-            order = np.argsort(streams, kind="stable")
-            starts = np.searchsorted(streams[order], np.arange(self.tcp.count + 1))
-            cached = self._stream_groups = (n, order, starts)
-        return cached[1], cached[2]
 
     def payload(self, i: int) -> bytes:
         """Transport payload of packet i (TCP or UDP), as captured."""

@@ -433,7 +433,6 @@ class TcpAnalysis:
     """The analysis of one PacketIndex: streams analysed on demand and cached, and the pass over
     all streams for display filters."""
 
-    GROUP_EVERY = 200_000  # re-group frames by stream once this many new ones are indexed
 
     def __init__(self, index):
         # a proxy: the index owns this object, and a cycle would keep a discarded index's
@@ -442,7 +441,6 @@ class TcpAnalysis:
         self.lock = threading.Lock()  # guards the per-stream cache
         self._all_lock = threading.Lock()  # the whole-capture pass, so rows can still be drawn meanwhile
         self._streams: dict[int, tuple] = {}  # stream -> (conversation, frames, results, frames seen)
-        self._group = (0, None, None)  # (frames covered, frame order by stream, stream start offsets)
         self._all = None
         self._opts: dict[int, tuple] = {}  # frame -> read_options()
 
@@ -478,23 +476,7 @@ class TcpAnalysis:
         return conv, frames, results, n
 
     def _frames_of(self, stream, lo, hi) -> np.ndarray:
-        """Frames of a stream in [lo, hi), ascending: from the grouping of the frames indexed so
-        far, plus a direct scan of the newest ones."""
-        col = self.index.cols.raw("stream")
-        covered, order, starts = self._group
-        if hi - covered > self.GROUP_EVERY:
-            covered = hi
-            order = np.argsort(col[:hi], kind="stable")
-            starts = np.searchsorted(col[:hi][order], np.arange(self.index.tcp.count + 1))
-            self._group = (covered, order, starts)
-        parts = []
-        if order is not None and lo < covered and stream + 1 < len(starts):
-            grouped = order[starts[stream]:starts[stream + 1]]
-            parts.append(grouped[grouped >= lo])
-        tail = max(lo, covered)
-        if tail < hi:
-            parts.append(np.nonzero(col[tail:hi] == stream)[0] + tail)
-        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+        return self.index.stream_packets(stream, lo, hi)
 
     def _rows(self, frames: np.ndarray):
         cols = self.index.cols
