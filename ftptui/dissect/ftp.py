@@ -7,19 +7,15 @@ every control packet in frame order.
 from __future__ import annotations
 
 import ipaddress
-import re
 
 import numpy as np
 
 from ..ftp.analysis import FtpAnalysis, latest_analysis
 from ..ftp.tshark_link import tshark_links
+from ..ftp.tshark_parse import eprt, epsv_port, six_numbers
 from ..store.columns import PROTO_TCP
 from ..text import first_line, format_text, ipv4
 from .media import line_spans, looks_like_text, text_lines
-
-# PORT arguments and 227 replies: six numbers, as sscanf("%d,%d,%d,%d,%d,%d") reads them
-_SIX = re.compile(rb"(\d+),\s*([+-]?\d+),\s*([+-]?\d+),\s*([+-]?\d+),\s*([+-]?\d+),\s*([+-]?\d+)")
-_RFC2428_BAD = b"0123456789abcdef.:"
 
 
 def ftp_control(ctx, p: int, end: int, data: bytes, is_request: bool) -> None:
@@ -81,7 +77,7 @@ def _text(raw: bytes) -> str:
 
 
 def _port(ctx, node, at: int, arg: bytes) -> None:
-    found = _six_numbers(arg)
+    found = six_numbers(arg)
     if found is None:
         return
     ip, port, off, ip_len, port_len = found
@@ -92,7 +88,7 @@ def _port(ctx, node, at: int, arg: bytes) -> None:
 
 
 def _pasv(ctx, node, at: int, rest: bytes) -> None:
-    found = _six_numbers(rest)
+    found = six_numbers(rest)
     if found is None:
         return
     ip, port, off, ip_len, port_len = found
@@ -102,63 +98,23 @@ def _pasv(ctx, node, at: int, rest: bytes) -> None:
         node.add("[Passive IP NAT: True]", "ftp.passive.nat", value=True)
 
 
-def _six_numbers(args: bytes):
-    """tshark's parse_port_pasv: from each run of digits, try six comma-separated numbers.
-    Returns (ip bytes, port, offset, ip text length, port text length); the lengths are
-    computed from the values, as tshark does."""
-    args = args.split(b"\0", 1)[0]
-    k = 0
-    while True:
-        while k < len(args) and not args[k:k + 1].isdigit():
-            k += 1
-        if k >= len(args):
-            return None
-        m = _SIX.match(args, k)
-        if m:
-            n = [int(x) for x in m.groups()]
-            ip = (((n[0] << 24) | (n[1] << 16) | (n[2] << 8) | n[3]) & 0xFFFFFFFF).to_bytes(4, "big")
-            port = ((n[4] & 0xFF) << 8) | (n[5] & 0xFF)
-            ip_len = sum(_digits(x) for x in n[:4]) + 3
-            return ip, port, k, ip_len, _digits(n[4]) + 1 + _digits(n[5])
-        while k < len(args) and args[k:k + 1].isdigit():
-            k += 1
-
-
-def _digits(v: int) -> int:
-    return 1 if v < 10 else 2 if v < 100 else 3
-
-
-def _valid_delimiter(c: int) -> bool:
-    return 0x21 <= c <= 0x7E and bytes([c]).lower() not in _RFC2428_BAD
-
-
 def _eprt(node, at: int, arg: bytes) -> None:
     """EPRT |af|address|port| (RFC 2428); tshark places the family at the second byte."""
-    arg = arg.split(b"\0", 1)[0]
-    if len(arg) < 4 or not _valid_delimiter(arg[0]) or arg.count(arg[:1]) != 4:
+    found = eprt(arg)
+    if found is None:
         return
-    _, af_s, ip_s, port_s, _rest = arg.split(arg[:1])
-    if not (af_s.isdigit() and ip_s and port_s.isdigit()) or int(port_s) > 0xFFFF:
-        return
-    af = int(af_s)
-    try:
-        ip = ipaddress.IPv4Address(ip_s.decode()) if af == 1 else ipaddress.IPv6Address(ip_s.decode())
-    except (ValueError, UnicodeDecodeError):
-        return
-    if af not in (1, 2):
-        return
+    af, ip_s, ip, port, port_s = found
     node.add(f"Extended active address family: {('IPv4', 'IPv6')[af - 1]} ({af})", "ftp.eprt.af", at + 1, 1, af)
     name = "ftp.eprt.ip" if af == 1 else "ftp.eprt.ipv6"
     title = "Extended active IP address" if af == 1 else "Extended active IPv6 address"
     node.add(f"{title}: {ip}", name, at + 3, len(ip_s), ip.packed)
-    port = int(port_s)
     node.add(f"Extended active port: {port}", "ftp.eprt.port", at + 4 + len(ip_s), len(port_s), port)
 
 
 def _epsv(ctx, node, at: int, rest: bytes) -> None:
     """229 (|||port|): the port, and the server's address (the packet's source) as a generated
     item; tshark's port length runs from the digits to just before ')'."""
-    found = _epsv_port(rest.split(b"\0", 1)[0])
+    found = epsv_port(rest.split(b"\0", 1)[0])
     if found is None:
         return
     port, k, port_len = found
@@ -168,37 +124,6 @@ def _epsv(ctx, node, at: int, rest: bytes) -> None:
     elif len(src) == 16:
         node.add(f"[Extended passive IPv6 address: {ipaddress.IPv6Address(src)}]", "ftp.epsv.ipv6", value=src)
     node.add(f"Extended passive port: {port}", "ftp.epsv.port", at + k, port_len, port)
-
-
-def _epsv_port(rest: bytes):
-    k = rest.find(b"(")
-    if k < 0:
-        return None
-    k += 1
-    delim = None
-    for _ in range(3):  # up to three equal delimiters
-        if k >= len(rest):
-            break
-        c = rest[k]
-        if delim is None and _valid_delimiter(c):
-            delim = c
-        if c != delim:
-            break
-        k += 1
-    if k >= len(rest):
-        return None
-    digits = rest[k:len(rest) - len(rest[k:].lstrip(b"0123456789"))]
-    after = rest[k + len(digits):k + len(digits) + 1]
-    if digits and int(digits) <= 0xFFFF:
-        port = int(digits)
-    elif after == b"|":  # tshark accepts what it read when a '|' follows (0 or 65535)
-        port = 65535 if digits else 0
-    else:
-        return None
-    close = rest.find(b")", k)
-    if close < 0 or close - 1 - k < 0:
-        return None
-    return port, k, close - 1 - k
 
 
 # tshark's name for each way of setting up a data connection

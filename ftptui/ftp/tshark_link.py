@@ -12,8 +12,6 @@ connections, as the directory at set-up time.
 """
 from __future__ import annotations
 
-import ipaddress
-import re
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -24,8 +22,7 @@ from ..store.columns import FTP_PORT, PROTO_TCP
 from ..store.index import register_stage
 from ..text import first_line
 from .control import decode
-
-_PORT_RE = re.compile(rb"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)")
+from .tshark_parse import eprt, epsv_port, six_numbers
 
 
 class Directory:
@@ -52,13 +49,6 @@ class _Control:
     tls_requested: bool = False
     cwd: Directory = field(default_factory=Directory)
     last_command: str | None = None
-
-
-def _v4(text: bytes) -> bytes | None:
-    try:
-        return ipaddress.IPv4Address(text.decode("ascii")).packed
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 def _mapped(addr4: bytes) -> bytes:
@@ -142,15 +132,14 @@ class TsharkFtpLinker:
             token = line.split(b" ", 1)[0]
             arg = line[len(token) + 1:]
             if token == b"PORT":
-                m = _PORT_RE.search(arg)
-                if m:
-                    ip = _mapped(bytes(int(x) & 0xFF for x in m.groups()[:4]))
-                    self._register(ctl, (dst, 20, ip), "PORT", frame)
+                six = six_numbers(arg)
+                if six:
+                    self._register(ctl, (dst, 20, _mapped(six[0])), "PORT", frame)
             elif token == b"EPRT":
-                parsed = _parse_eprt(arg)
-                if parsed:
-                    ip, port = parsed
-                    self._register(ctl, (src, port, ip), "EPRT", frame)
+                found = eprt(arg)
+                if found:
+                    af, _, ip, port, _ = found
+                    self._register(ctl, (src, port, _mapped(ip.packed) if af == 1 else ip.packed), "EPRT", frame)
         else:
             code = line[:3]
             if len(code) == 3 and code.isdigit():
@@ -158,16 +147,13 @@ class TsharkFtpLinker:
                 if code == b"234" and ctl.tls_requested:
                     self.tls_from[stream] = frame + 1
                 if code == b"227":
-                    m = _PORT_RE.search(rest)
-                    if m:
-                        g = [int(x) for x in m.groups()]
-                        ip = _mapped(bytes(x & 0xFF for x in g[:4]))
-                        port = ((g[4] & 0xFF) << 8) | (g[5] & 0xFF)
-                        self._register(ctl, (ip, port, dst), "PASV", frame)
+                    six = six_numbers(rest)
+                    if six:
+                        self._register(ctl, (_mapped(six[0]), six[1], dst), "PASV", frame)
                 elif code == b"229":
-                    port = _parse_epsv(rest)
-                    if port is not None:
-                        self._register(ctl, (src, port, dst), "EPASV", frame)
+                    found = epsv_port(rest)
+                    if found is not None:
+                        self._register(ctl, (src, found[0], dst), "EPASV", frame)
 
     def _resent(self, stream: int, is_request: bool, seq: int | None, size: int) -> bool:
         """Whether a segment only repeats bytes already seen in its direction: tshark marks it a
@@ -269,32 +255,3 @@ def pwd_reply_directory(rest: bytes) -> str | None:
             out.append(c)
         k += 1
     return None
-
-
-def _parse_eprt(arg: bytes):
-    if len(arg) < 4:
-        return None
-    d = arg[:1]
-    if d.isalnum() or d in b".:" or not (33 <= arg[0] <= 126):
-        return None
-    parts = arg.split(d)
-    if len(parts) < 5 or not all(parts[1:4]):
-        return None
-    try:
-        af, host, port = int(parts[1]), parts[2].decode("ascii"), int(parts[3])
-        if af == 1:
-            ip = _mapped(ipaddress.IPv4Address(host).packed)
-        elif af == 2:
-            ip = ipaddress.IPv6Address(host).packed
-        else:
-            return None
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return ip, port & 0xFFFF
-
-
-def _parse_epsv(rest: bytes):
-    m = re.search(rb"\((.)\1\1(\d+)", rest)
-    if not m:
-        return None
-    return int(m.group(2)) & 0xFFFF
