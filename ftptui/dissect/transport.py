@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..store.columns import ACK, FIN, RST, SYN, URG
+from ..store.tcp_options import NOP, TRUNCATED, walk
 from ..streams import analysis
 from ..text import bits, format_abs_time, ipv6, mac, seconds
 from . import app
@@ -303,25 +304,12 @@ def udp(ctx, off, end) -> None:
 
 
 def tcp_options(pkt, p, end):
-    """Yield (kind, start, length, value) for each TCP option."""
-    while p < end:
-        kind = pkt.u8(p)
-        if kind == 0:
-            yield 0, p, 1, None
-            if any(pkt.bytes(p + 1, end - p - 1)):
-                return  # tshark stops at an EOL followed by non-zero padding ...
-            p += 1  # ... but shows zero padding as one EOL per byte
-            continue
-        if kind == 1:
-            yield 1, p, 1, None
-            p += 1
-            continue
-        olen = pkt.u8(p + 1)
-        if olen < 2 or p + olen > end:
-            yield -1, p, end - p, None  # option runs past the header: caller marks it malformed
-            return
-        yield kind, p, olen, pkt.bytes(p + 2, olen - 2)
-        p += olen
+    """Yield (kind, start, length, value) for each TCP option (store/tcp_options.walk); options
+    cut off by the end of the captured bytes make the packet malformed."""
+    for kind, start, length in walk(pkt.data, p, end):
+        if kind == TRUNCATED:
+            raise Malformed()
+        yield kind, start, length, (pkt.data[start + 2:start + length] if kind > NOP else None)
 
 
 def window_shift(ctx, stream: int, direction: int):

@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..capture.reader import Batch, CaptureFile
-from .columns import COLUMN_TYPES, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, extract
+from .columns import COLUMN_TYPES, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, extract
 from .grow import Columns
+from .tcp_options import beyond_timestamps
 from .tcp_streams import TcpStreams
 from .udp_streams import UdpStreams
 
@@ -137,7 +138,7 @@ class PacketIndex:
             cols.update(offset=batch.offset, caplen=batch.caplen, origlen=batch.origlen, ts=batch.ts_ns,
                         prec=prec, link=batch.link, stream=stream, ustream=self.udp.update(cols), dir=direction,
                         iface=iface,
-                        tcpopt=_tcp_options(batch.buf, rel, batch.caplen, cols))
+                        tcpopt=beyond_timestamps(batch.buf, rel, batch.caplen, cols))
             if self.first_ts is None:
                 stamped = np.nonzero(np.asarray(prec) >= 0)[0] if batch.ts_prec is not None else [0]
                 if len(stamped):  # times are relative to the first packet that has one
@@ -256,23 +257,3 @@ class PacketIndex:
 
     def memory_bytes(self) -> int:
         return self.cols.nbytes() + self.v6.nbytes() + self.tcp.slots.nbytes()
-
-
-def _tcp_options(buf: bytes, rel: np.ndarray, caplen: np.ndarray, cols) -> np.ndarray:
-    """Bit 0 set where a TCP header has options that may matter to the sequence analysis (SACK
-    blocks, window scale): any options but the usual NOP, NOP, timestamps.  Lets the analysis
-    skip reading most packets again."""
-    out = np.zeros(len(rel), np.uint8)
-    tcp = np.nonzero((cols["ipproto"] == PROTO_TCP) & (cols["l4off"] >= 0) & (cols["tcpflags"] < 0x1000))[0]
-    if not len(tcp):
-        return out
-    raw = np.frombuffer(buf, np.uint8)
-    start = rel[tcp].astype(np.int64) + cols["l4off"][tcp]
-    end = rel[tcp].astype(np.int64) + caplen[tcp]
-    hdr = (raw[np.minimum(start + 12, len(raw) - 1)] >> 4).astype(np.int64) * 4
-    at = np.minimum(start + 20, len(raw) - 4)
-    first4 = raw[at].astype(np.uint32) << 24 | raw[at + 1].astype(np.uint32) << 16 \
-        | raw[at + 2].astype(np.uint32) << 8 | raw[at + 3]
-    plain_ts = (hdr == 32) & (first4 == 0x0101080A) & (start + 24 <= end)
-    out[tcp] = (hdr > 20) & ~plain_ts
-    return out

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..store.columns import ACK, FIN, PSH, RST, SYN
+from ..store.tcp_options import EOL, MALFORMED, TRUNCATED, walk
 
 # tshark's TCP_A_* bits
 RETRANSMISSION, LOST_PACKET, ACK_LOST_PACKET, KEEP_ALIVE = 0x1, 0x2, 0x4, 0x8
@@ -405,24 +406,15 @@ def read_options(data: bytes, p: int, end: int) -> tuple:
     SACK bytes are what tshark subtracts from bytes in flight: the first three blocks only (its
     MAX_TCP_SACK_RANGES quirk), a later SACK option replacing an earlier one."""
     shift, sack = None, 0
-    end = min(end, len(data))
-    while p < end:
-        kind = data[p]
-        if kind == 0:
-            break
-        if kind == 1:
-            p += 1
-            continue
-        size = data[p + 1] if p + 1 < end else 0
-        if size < 2 or p + size > end:
-            break  # malformed: tshark stops there too
+    for kind, start, size in walk(data, p, min(end, len(data))):
+        if kind in (EOL, MALFORMED, TRUNCATED):
+            break  # tshark's analysis stops there
         if kind == 3 and size == 3:
-            shift = min(data[p + 2], 14)
+            shift = min(data[start + 2], 14)
         elif kind == 5:
             sack = 0
-            for k in range(p + 2, p + 2 + min((size - 2) // 8, 3) * 8, 8):
+            for k in range(start + 2, start + 2 + min((size - 2) // 8, 3) * 8, 8):
                 sack += (int.from_bytes(data[k + 4:k + 8], "big") - int.from_bytes(data[k:k + 4], "big")) & M32
-        p += size
     return shift, sack & M32
 
 
