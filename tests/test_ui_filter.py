@@ -331,18 +331,19 @@ async def test_apply_port_filter_and_clear():
         assert tree_label(tree.root.children[0]).startswith("Frame 57:")
 
 
-async def test_only_displayed_rows_are_drawn():
+async def test_only_displayed_rows_are_drawn(monkeypatch):
+    from test_ui import record_dissections
     app = FtptuiApp(str(SEED))
     async with app.run_test(size=SIZE) as pilot:
         screen, plist, tree, hexv = await opened(app, pilot)
         await type_filter(pilot, PORT_FILTER, keys=False)
-        plist.rendered_rows.clear()  # rows already drawn stay cached; only new dissections count
+        drawn = record_dissections(monkeypatch)  # rows already drawn stay cached; only new dissections count
         await pilot.press("enter")
         await settle(app, pilot, screen)
         plist.refresh()
         await pilot.pause()
         port = {f - 1 for f in PORT_FRAMES}
-        assert plist.rendered_rows <= port
+        assert drawn <= port
         assert port <= set(plist._cache)
 
 

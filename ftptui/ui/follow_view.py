@@ -322,7 +322,6 @@ class StreamText(Guarded, CursorView, can_focus=True):
         self.plan = None
         self._key = None
         self.match: tuple[int, int, int] | None = None  # (line, start, end) of the current find
-        self.render_calls = 0
 
     # --- layout -------------------------------------------------------------------------------
     def wrap_width(self) -> int:
@@ -379,7 +378,6 @@ class StreamText(Guarded, CursorView, can_focus=True):
 
     # --- drawing ------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
-        self.render_calls += 1
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         idx = scroll_y + y

@@ -100,7 +100,6 @@ class PacketList(Guarded, CursorView, can_focus=True):
         self.rows = 0
         self.frames: np.ndarray | None = None  # None: every packet of the index is displayed
         self._cache: OrderedDict[int, tuple[list[str], str]] = OrderedDict()
-        self.rendered_rows: set[int] = set()  # which frames were ever dissected (for tests)
         self.live = False       # a growing capture: follow the newest packet (see the docstring)
         self.following = True   # the cursor is on the last row (or the list is empty)
         self.new_rows = 0       # rows added while not following
@@ -205,7 +204,6 @@ class PacketList(Guarded, CursorView, can_focus=True):
             self._cache.move_to_end(frame)
             return hit
         d = dissect(self.index, frame)
-        self.rendered_rows.add(frame)
         cells = [str(d.number), d.time, safe(d.source), safe(d.destination), safe(d.protocol), str(d.length),
                  safe(d.info)]
         value = (cells, row_class(d))
