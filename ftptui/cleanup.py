@@ -13,7 +13,7 @@ _lock = threading.Lock()
 _tokens = itertools.count()
 
 
-def on_exit(undo) -> int:
+def on_exit(undo: Callable[[], object]) -> int:
     """Run `undo()` when ftptui ends, unless forgotten first; returns the token for forget()."""
     with _lock:
         token = next(_tokens)

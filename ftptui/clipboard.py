@@ -11,6 +11,8 @@ Two routes, both tried:
 """
 from __future__ import annotations
 
+from typing import Any
+
 
 def _pyperclip_copy(text: str) -> bool:
     """Put `text` on the desktop clipboard; False when there is none (or no pyperclip)."""
@@ -25,7 +27,7 @@ def _pyperclip_copy(text: str) -> bool:
     return True
 
 
-def copy(app, text: str) -> list[str]:
+def copy(app: Any, text: str) -> list[str]:  # app: the Textual app (its terminal clipboard)
     """Copy `text` through every route that works; returns their names ("terminal",
     "desktop"), for the notice shown to the user."""
     routes = []

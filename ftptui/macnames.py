@@ -36,11 +36,12 @@ _DATA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           "data", "macnames.tsv.gz")
 _MAXNAMELEN = 64  # Wireshark's buffer size, names are at most 63 bytes
 
-_tables = None
+Tables = tuple[dict[int, str], dict[int, str], dict[int, str], frozenset[int]]
+_tables: Tables | None = None
 _lock = threading.Lock()
 
 
-def _load():
+def _load() -> Tables:
     """Return (exact, ranges, oui, range_ouis) keyed by int addresses."""
     global _tables
     if _tables is not None:
@@ -50,13 +51,15 @@ def _load():
             return _tables
         import gzip
 
-        exact, ranges, oui = {}, {}, {}
+        exact: dict[int, str] = {}
+        ranges: dict[int, str] = {}
+        oui: dict[int, str] = {}
         with gzip.open(_DATA_FILE, "rt", encoding="utf-8") as f:
             for line in f:
                 if line.startswith("#"):
                     continue
-                addr, mask, name = line.rstrip("\n").split("\t", 2)
-                mask = int(mask)
+                addr, mask_text, name = line.rstrip("\n").split("\t", 2)
+                mask = int(mask_text)
                 value = int(addr, 16)
                 if mask >= 48:
                     exact[value] = name
@@ -71,12 +74,12 @@ def _load():
         return _tables
 
 
-def format_mac(mac):
+def format_mac(mac: bytes) -> str:
     """Plain lowercase colon form, e.g. ``8e:36:06:44:ac:af``."""
     return ":".join("%02x" % b for b in bytes(mac))
 
 
-def _truncate(text):
+def _truncate(text: str) -> str:
     raw = text.encode("utf-8")
     if len(raw) < _MAXNAMELEN:
         return text
@@ -86,12 +89,12 @@ def _truncate(text):
 _FULL = (1 << 48) - 1
 
 
-def _range_lookup(ranges, value, bits):
+def _range_lookup(ranges: dict[int, str], value: int, bits: int) -> str | None:
     """Mimic wka_name_lookup(addr, bits): look up the address masked to bits."""
     return ranges.get(value & (_FULL ^ ((1 << (48 - bits)) - 1)))
 
 
-def _suffix(mac, bits):
+def _suffix(mac: bytes, bits: int) -> str:
     """Bytes not fully covered by a ``bits``-bit prefix, the first one masked."""
     first = bits // 8
     keep = 8 - (bits - first * 8)
@@ -101,7 +104,7 @@ def _suffix(mac, bits):
 
 
 @functools.lru_cache(maxsize=65536)
-def _resolve(mac):
+def _resolve(mac: bytes) -> str:
     exact, ranges, oui, range_ouis = _load()
     value = int.from_bytes(mac, "big")
 
@@ -132,10 +135,10 @@ def _resolve(mac):
     return format_mac(mac)
 
 
-def resolve_mac(mac):
+def resolve_mac(mac: bytes | bytearray | memoryview) -> str:
     """Name of a 6-byte MAC address as tshark 4.0 shows it (eth.src_resolved).  Hardware
     addresses of other lengths (ARP says how long they are) have no name: plain hex."""
-    mac = bytes(mac)
-    if len(mac) != 6:
-        return format_mac(mac)
-    return _resolve(mac)
+    raw = bytes(mac)
+    if len(raw) != 6:
+        return format_mac(raw)
+    return _resolve(raw)

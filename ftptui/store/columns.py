@@ -38,15 +38,15 @@ class _Gather:
         self.end = end  # absolute (in buf) end of each packet's captured bytes
 
     def u8(self, pos: np.ndarray) -> np.ndarray:
-        return self.raw[np.clip(pos, 0, self.top)].astype(np.uint32)
+        return np.asarray(self.raw[np.clip(pos, 0, self.top)].astype(np.uint32))
 
-    def u16(self, pos):
-        return (self.u8(pos) << 8) | self.u8(pos + 1)
+    def u16(self, pos: np.ndarray) -> np.ndarray:
+        return np.asarray((self.u8(pos) << 8) | self.u8(pos + 1))
 
-    def u32(self, pos):
-        return (self.u16(pos) << 16) | self.u16(pos + 2)
+    def u32(self, pos: np.ndarray) -> np.ndarray:
+        return np.asarray((self.u16(pos) << 16) | self.u16(pos + 2))
 
-    def fits(self, pos, size, sel=None):
+    def fits(self, pos: np.ndarray, size: int | np.ndarray, sel: np.ndarray | None = None) -> np.ndarray:
         end = self.end if sel is None else self.end[sel]
         return pos + size <= end
 
@@ -85,7 +85,7 @@ def extract(buf: bytes, rel: np.ndarray, caplen: np.ndarray, link: np.ndarray) -
     return cols
 
 
-def _link_layer(g: _Gather, lk: int, p: np.ndarray, sel: np.ndarray):
+def _link_layer(g: _Gather, lk: int, p: np.ndarray, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (ethertype, absolute network-header position or -1) for one link type."""
     if lk == LINK_ETHERNET:
         et = g.u16(p + 12)
@@ -120,7 +120,8 @@ def _link_layer(g: _Gather, lk: int, p: np.ndarray, sel: np.ndarray):
     return np.zeros(len(p), dtype=np.uint32), np.full(len(p), -1)
 
 
-def _ipv4(g, cols, src, dst, ethertype, l3, ok):
+def _ipv4(g: _Gather, cols: dict[str, np.ndarray], src: np.ndarray, dst: np.ndarray, ethertype: np.ndarray,
+          l3: np.ndarray, ok: np.ndarray) -> None:
     idx = np.nonzero(ok & (ethertype == ETH_IPV4))[0]
     if not len(idx):
         return
@@ -143,7 +144,8 @@ def _ipv4(g, cols, src, dst, ethertype, l3, ok):
     cols["paylen"][idx] = total.astype(np.int64) - ihl
 
 
-def _ipv6(g, cols, src, dst, ethertype, l3, ok):
+def _ipv6(g: _Gather, cols: dict[str, np.ndarray], src: np.ndarray, dst: np.ndarray, ethertype: np.ndarray,
+          l3: np.ndarray, ok: np.ndarray) -> None:
     idx = np.nonzero(ok & (ethertype == ETH_IPV6))[0]
     if not len(idx):
         return
@@ -174,7 +176,7 @@ def _ipv6(g, cols, src, dst, ethertype, l3, ok):
     cols["paylen"][idx] = plen - (pos - p - 40)
 
 
-def _transport(g, cols):
+def _transport(g: _Gather, cols: dict[str, np.ndarray]) -> None:
     l4 = cols["l4off"].astype(np.int64)
     proto = cols["ipproto"]
     ports = np.nonzero((l4 >= 0) & np.isin(proto, (PROTO_TCP, PROTO_UDP)))[0]

@@ -70,9 +70,9 @@ class PacketIndex:
         self.udp = UdpStreams()
         self.icmp_request_of: dict[int, int] = {}  # reply frame index -> request frame index
         self.quoting: list[int] = []  # ICMP errors: frames that quote another packet's headers
-        self._icmp_open: dict[tuple, int] = {}
+        self._icmp_open: dict[tuple[int, bytes, bytes, bytes], int] = {}
         self.first_ts: int | None = None
-        self._derived: dict[Callable, Any] = {}
+        self._derived: dict[Callable[[PacketIndex], Any], Any] = {}
         self._derived_lock = threading.Lock()
         self._stream_groups: tuple[int, np.ndarray, np.ndarray] | None = None
         self.bytes_done = 0
@@ -99,7 +99,8 @@ class PacketIndex:
     def total_bytes(self) -> int:
         return self.cap.size()
 
-    def build(self, stop: threading.Event | None = None, on_progress=None) -> None:
+    def build(self, stop: threading.Event | None = None,
+              on_progress: Callable[[PacketIndex], object] | None = None) -> None:
         """Index the whole capture (call from a worker thread)."""
         for batch in self.cap.scan():
             self.add_batch(batch)
@@ -151,7 +152,7 @@ class PacketIndex:
             stage(self)
         return not self.full
 
-    def _compact_addresses(self, cols) -> None:
+    def _compact_addresses(self, cols: dict[str, np.ndarray]) -> None:
         """Replace the batch's 16-byte addresses by the columns' compact form (see INDEX_DTYPES);
         IPv6 ones go to self.v6 first, so a reader never sees a row number before its row."""
         v6 = cols["ethertype"] == ETH_IPV6
@@ -171,7 +172,7 @@ class PacketIndex:
         IPv4-mapped form."""
         value = int(self.cols.raw(which)[i])
         if int(self.cols.raw("ethertype")[i]) == ETH_IPV6:
-            return self.v6.raw(which)[value].tobytes()
+            return bytes(self.v6.raw(which)[value])
         return V4_MAPPED + value.to_bytes(4, "big")
 
     def addresses(self, which: str, rows: np.ndarray) -> np.ndarray:
@@ -189,14 +190,14 @@ class PacketIndex:
         per_packet = max(1, (batch.end - int(batch.offset[0]) + 64) // len(batch))
         self.cols.reserve(min(int(self.total_bytes / per_packet * 1.05) + 1024, self.max_packets))
 
-    def _pair_icmp(self, batch: Batch, rel, cols, first: int) -> None:
+    def _pair_icmp(self, batch: Batch, rel: np.ndarray, cols: dict[str, np.ndarray], first: int) -> None:
         """Walk the batch's ICMP packets in frame order: echo replies find their requests."""
         proto, l4off = cols["ipproto"], cols["l4off"]
         for i in np.nonzero(np.isin(proto, (PROTO_ICMP, PROTO_ICMPV6)) & (l4off >= 0))[0].tolist():
             self._icmp(first + i, batch.buf, int(rel[i]) + int(l4off[i]), int(rel[i]) + int(batch.caplen[i]),
                        int(proto[i]), cols["src"][i].tobytes(), cols["dst"][i].tobytes())
 
-    def _icmp(self, frame, buf, start, end, proto, src, dst) -> None:
+    def _icmp(self, frame: int, buf: bytes, start: int, end: int, proto: int, src: bytes, dst: bytes) -> None:
         if start + 8 > end:
             return
         req, rep = ICMP_ECHO[proto]
@@ -241,7 +242,7 @@ class PacketIndex:
     def stream_frames(self, stream: int) -> np.ndarray:
         """Frame indexes (0-based) of a TCP stream's packets that carry payload."""
         frames = self.stream_packets(stream)
-        return frames[self.cols.raw("paylen")[frames] > 0]
+        return np.asarray(frames[self.cols.raw("paylen")[frames] > 0])
 
     def payload(self, i: int) -> bytes:
         """Transport payload of packet i (TCP or UDP), as captured."""
@@ -252,8 +253,8 @@ class PacketIndex:
         hdr = (data[l4 + 12] >> 4) * 4 if self.cols.raw("ipproto")[i] == 6 else 8
         return data[l4 + hdr:l4 + hdr + int(self.cols.raw("paylen")[i])]
 
-    def field(self, name: str, i: int):
-        return self.cols.raw(name)[i]
+    def field(self, name: str, i: int) -> int:
+        return int(self.cols.raw(name)[i])
 
     def memory_bytes(self) -> int:
         return self.cols.nbytes() + self.v6.nbytes() + self.tcp.slots.nbytes()

@@ -7,14 +7,21 @@ Reading them for half a million packets one pread at a time costs seconds; gathe
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # the index calls nothing here; only its type is named
+    from .index import PacketIndex
 
 CHUNK = 16 << 20
 ROWS_AT_ONCE = 1 << 19
 PROTO_TCP = 6
 
 
-def gather(index, rows: np.ndarray, starts: np.ndarray, width: int, limit: np.ndarray | None = None) -> np.ndarray:
+def gather(index: PacketIndex, rows: np.ndarray, starts: np.ndarray, width: int,
+           limit: np.ndarray | None = None) -> np.ndarray:
     """(len(rows), width) uint8: the bytes at `starts` (offsets inside each packet) of each row,
     zero past the captured bytes or past `limit` (per-row count of bytes to take).  Rows may come
     in any order (stream order, say): they are read in file order and put back."""
@@ -51,7 +58,7 @@ def gather(index, rows: np.ndarray, starts: np.ndarray, width: int, limit: np.nd
     return out
 
 
-def payload_prefix(index, rows: np.ndarray, width: int = 8) -> np.ndarray:
+def payload_prefix(index: PacketIndex, rows: np.ndarray, width: int = 8) -> np.ndarray:
     """Each row's first `width` transport-payload bytes (rows: TCP or UDP packets)."""
     cols = index.cols
     l4 = cols.raw("l4off")[rows].astype(np.int64)
@@ -60,7 +67,7 @@ def payload_prefix(index, rows: np.ndarray, width: int = 8) -> np.ndarray:
     return gather(index, rows, l4 + hdr, width, cols.raw("paylen")[rows].astype(np.int64))
 
 
-def startswith_any(prefix: np.ndarray, words) -> np.ndarray:
+def startswith_any(prefix: np.ndarray, words: Iterable[bytes]) -> np.ndarray:
     """Rows whose prefix starts with one of the byte strings (each at most prefix width long)."""
     hit = np.zeros(len(prefix), dtype=bool)
     for w in words:

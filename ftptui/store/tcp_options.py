@@ -48,7 +48,7 @@ def walk(data: bytes, p: int, end: int) -> Iterator[tuple[int, int, int]]:
         p += size
 
 
-def beyond_timestamps(buf: bytes, rel: np.ndarray, caplen: np.ndarray, cols) -> np.ndarray:
+def beyond_timestamps(buf: bytes, rel: np.ndarray, caplen: np.ndarray, cols: dict[str, np.ndarray]) -> np.ndarray:
     """Bit 0 set where a TCP header has options that may matter to the sequence analysis (SACK
     blocks, window scale): any options but the usual NOP, NOP, timestamps.  Lets the analysis
     skip reading most packets again."""

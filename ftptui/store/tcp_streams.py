@@ -49,7 +49,7 @@ def assign_ids(ids: dict[bytes, int], count: int, keys: np.ndarray) -> tuple[np.
 
 
 class TcpStreams:
-    def __init__(self):
+    def __init__(self) -> None:
         self.ids: dict[bytes, int] = {}
         # per slot (2*stream + direction); direction 0 = from the canonical-first endpoint
         self.slots = Columns({"base": (np.int64, ()), "syn": (np.int64, ()), "first": (np.int64, ())})
@@ -75,7 +75,8 @@ class TcpStreams:
         self._update_slots(first_index, tcp, sids, dirs, cols)
         return stream, direction
 
-    def _split_reused(self, first_index, tcp, sids, dirs, keys, known, cols):
+    def _split_reused(self, first_index: int, tcp: np.ndarray, sids: np.ndarray, dirs: np.ndarray, keys: np.ndarray,
+                      known: int, cols: dict[str, np.ndarray]) -> None:
         """tshark starts a new conversation (and stream number) at a SYN whose sequence number
         differs from the base sequence number its side already has: the ports were reused.
         Only SYNs of streams seen before them (`known`: ids below it predate the batch) are
@@ -95,7 +96,7 @@ class TcpStreams:
             by_sid = np.argsort(orig, kind="stable")
             sorted_sids = orig[by_sid]
 
-        def same_stream(j):  # batch positions of packet j's stream (as first numbered), ascending
+        def same_stream(j: int) -> np.ndarray:  # batch positions of packet j's stream (as first numbered), ascending
             if len(syn) <= 16:
                 return np.flatnonzero(orig == orig[j])
             lo, hi = np.searchsorted(sorted_sids, [orig[j], orig[j] + 1])
@@ -127,21 +128,22 @@ class TcpStreams:
             self.reused.add(first_index + int(tcp[j]))
             split = True
         if split:  # number this batch's new streams in order of first appearance again
-            new_ids, first = np.unique(sids[sids >= known], return_index=True)
+            new_ids, first_at = np.unique(sids[sids >= known], return_index=True)
             remap = np.empty(len(new_ids), np.int32)
-            remap[np.argsort(np.nonzero(sids >= known)[0][first], kind="stable")] = np.arange(len(new_ids)) + known
+            remap[np.argsort(np.nonzero(sids >= known)[0][first_at], kind="stable")] = np.arange(len(new_ids)) + known
             sids[sids >= known] = remap[np.searchsorted(new_ids, sids[sids >= known])]
             for k, v in self.ids.items():
                 if v >= known:
                     self.ids[k] = int(remap[np.searchsorted(new_ids, v)])
 
-    def _grow_slots(self):
+    def _grow_slots(self) -> None:
         need = 2 * self.count - self.slots.n
         if need > 0:
             self.slots.append({"base": np.full(need, -1, np.int64), "syn": np.full(need, -1, np.int64),
                                "first": np.full(need, -1, np.int64)})
 
-    def _update_slots(self, first_index, tcp, sids, dirs, cols):
+    def _update_slots(self, first_index: int, tcp: np.ndarray, sids: np.ndarray, dirs: np.ndarray,
+                      cols: dict[str, np.ndarray]) -> None:
         flags = cols["tcpflags"][tcp]
         seq = cols["seq"][tcp].astype(np.int64)
         ack = cols["ack"][tcp].astype(np.int64)

@@ -10,7 +10,7 @@ PROTO_UDP = 17
 
 
 class UdpStreams:
-    def __init__(self):
+    def __init__(self) -> None:
         self.ids: dict[bytes, int] = {}
         self.count = 0
 
