@@ -21,6 +21,7 @@ import signal
 import struct
 import sys
 import time
+from typing import Any
 
 TP_STATUS_KERNEL, TP_STATUS_USER = 0, 1
 TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 0x10, 0x40
@@ -34,7 +35,7 @@ EPB = struct.Struct("<IIIIIII")
 
 
 class Ring:
-    def __init__(self, spec: dict):
+    def __init__(self, spec: dict[str, Any]):
         self.fd = spec["fd"]
         self.bsize, self.nr = spec["block_size"], spec["block_nr"]
         self.mm = mmap.mmap(self.fd, self.bsize * self.nr, mmap.MAP_SHARED,

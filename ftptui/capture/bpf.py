@@ -15,6 +15,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+from typing import Literal
 
 from ..errors import CaptureError
 
@@ -29,7 +30,7 @@ Insn = tuple[int, int, int, int]  # code, jt, jf, k
 class FilterUnavailable(CaptureError):
     """Neither libpcap nor tcpdump is there to compile a capture filter."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(NO_COMPILER)
 
 
@@ -42,15 +43,15 @@ class _BpfProgram(ctypes.Structure):
     _fields_ = [("bf_len", ctypes.c_uint), ("bf_insns", ctypes.POINTER(_BpfInsn))]
 
 
-_libpcap = None  # the loaded library, False when there is none
+_libpcap: ctypes.CDLL | Literal[False] | None = None  # the loaded library, False when there is none
 
 
-def _load_libpcap():
+def _load_libpcap() -> ctypes.CDLL | None:
     global _libpcap
     if _libpcap is None:
         _libpcap = False
         if os.environ.get("FTPTUI_NO_LIBPCAP"):  # lets tests play a machine without libpcap
-            return _libpcap
+            return None
         names = [ctypes.util.find_library("pcap"), "libpcap.so.0.8", "libpcap.so.1", "libpcap.so"]
         for name in filter(None, names):
             try:
@@ -68,7 +69,7 @@ def _load_libpcap():
             lib.pcap_close.argtypes = [ctypes.c_void_p]
             _libpcap = lib
             break
-    return _libpcap
+    return _libpcap or None
 
 
 def _tcpdump() -> str | None:
@@ -139,7 +140,7 @@ def _compile_with_tcpdump(tcpdump: str, expr: str, link: int, snaplen: int) -> l
 SO_ATTACH_FILTER = 26
 
 
-def attach(sock, insns: list[Insn]) -> None:
+def attach(sock: socket.socket, insns: list[Insn]) -> None:
     """Attach compiled BPF to a socket (the kernel copies it; replaces any earlier filter)."""
     arr = (_BpfInsn * len(insns))(*[_BpfInsn(*i) for i in insns])
     fprog = struct.pack("HL", len(insns), ctypes.addressof(arr))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = ["Address", "Interface", "list_interfaces", "describe"]
@@ -71,7 +72,7 @@ _IP_LINK_TYPES = {768, 769, 776, 778, 823}
 SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 
 
-def _dump(sock: socket.socket, msg_type: int, body: bytes, seq: int):
+def _dump(sock: socket.socket, msg_type: int, body: bytes, seq: int) -> Iterator[tuple[int, bytes]]:
     """Send one dump request; yield (type, payload) of every reply message."""
     hdr = _NLMSGHDR.pack(_NLMSGHDR.size + len(body), msg_type,
                          NLM_F_REQUEST | NLM_F_DUMP, seq, 0)
@@ -110,7 +111,7 @@ def _attrs(data: bytes, pos: int) -> dict[int, bytes]:
 
 
 def _u32(raw: bytes) -> int:
-    return struct.unpack_from("=I", raw)[0]
+    return int(struct.unpack_from("=I", raw)[0])
 
 
 def _link_addr(arphrd: int, raw: bytes | None) -> str:

@@ -137,7 +137,7 @@ class LiveCapture:
         self.display_name = ", ".join(i.name for i in self.ifaces)
         self.generation = 0  # +1 at each clear(): the caller opens the new spool
         self._socks: list[socket.socket] = []
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
         self._cond = threading.Condition()
         self._packets = 0       # written, all runs of this spool
@@ -149,7 +149,7 @@ class LiveCapture:
         self._new_spool()
 
     # --- filter -------------------------------------------------------------------------------
-    def _compile(self, expr: str):
+    def _compile(self, expr: str) -> dict[int, list[bpf.Insn]] | None:
         if not expr.strip():
             return None
         return {link: bpf.compile_filter(expr, link, self.snaplen) for link in set(self.links)}
@@ -286,7 +286,7 @@ class LiveCapture:
                                         name="ftptui-capture", daemon=True)
         self._reader.start()
 
-    def _read_progress(self, proc: subprocess.Popen) -> None:
+    def _read_progress(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stdout is not None and proc.stderr is not None  # both are pipes
         for line in proc.stdout:
             try:
@@ -380,8 +380,8 @@ class LiveCapture:
                                 running=self._running, error=self._error,
                                 interfaces=[i.name for i in self.ifaces], capture_filter=self.capture_filter)
 
-    def __enter__(self):
+    def __enter__(self) -> LiveCapture:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()

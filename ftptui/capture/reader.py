@@ -11,7 +11,9 @@ import os
 import struct
 import tempfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import IO
 
 import numpy as np
 
@@ -58,7 +60,7 @@ class Batch:
 
     def head(self, n: int) -> "Batch":
         """The batch's first n records."""
-        def cut(column):
+        def cut(column: np.ndarray | None) -> np.ndarray | None:
             return None if column is None else column[:n]
         end = int(self.offset[n]) if n < len(self) else self.end
         return Batch(self.buf, self.base, self.offset[:n], self.caplen[:n], self.origlen[:n], self.ts_ns[:n],
@@ -96,10 +98,10 @@ class CaptureFile:
     def __enter__(self) -> "CaptureFile":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def tail(self, chunk: int = CHUNK, final: bool = False):
+    def tail(self, chunk: int = CHUNK, final: bool = False) -> Iterator[Batch]:
         """Yield the Batches of records added since the last `tail()` (the first call starts at
         the beginning), for a capture that another writer is still growing.
 
@@ -114,7 +116,7 @@ class CaptureFile:
             return
         yield from walker.batches(chunk, tail=not final)
 
-    def scan(self, chunk: int = CHUNK):
+    def scan(self, chunk: int = CHUNK) -> Iterator[Batch]:
         """Yield Batches until the end of the file; sets warnings for truncation or garbage."""
         walker = PcapWalker(self) if self.format == "pcap" else PcapngWalker(self)
         before = len(self.warnings)
@@ -238,7 +240,7 @@ def _gunzip_to_spool(path: str) -> tuple[int, str | None, str | None]:
 class _BoundedWriter:
     """Writes decompressed data while the file system keeps GUNZIP_KEEP_FREE bytes free."""
 
-    def __init__(self, f):
+    def __init__(self, f: IO[bytes]):
         self.f, self.written, self.checked = f, 0, -1
 
     def write(self, data: bytes) -> str | None:
@@ -285,7 +287,7 @@ class PcapWalker:
         self.pos = 24  # where the next call of batches() starts
         self.broken = False  # garbage was found: nothing more can be read
 
-    def batches(self, chunk: int, tail: bool = False):
+    def batches(self, chunk: int, tail: bool = False) -> Iterator[Batch]:
         """Yield Batches from self.pos to the end of the file.  With `tail`, a record cut short
         at the end is left for the next call without a warning (a writer is still at work)."""
         cap, endian = self.cap, self.endian
@@ -394,7 +396,7 @@ class PcapngWalker:
             p += 4 + olen + (-olen % 4)
         return None
 
-    def batches(self, chunk: int, tail: bool = False):
+    def batches(self, chunk: int, tail: bool = False) -> Iterator[Batch]:
         """Yield Batches from self.pos to the end of the file.  With `tail`, a block cut short
         at the end is left for the next call without a warning (a writer is still at work)."""
         cap = self.cap

@@ -14,11 +14,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from typing import Protocol
 
 from .. import cleanup
 from ..errors import CaptureError
-from .reader import GZIP_MAGIC, PCAP_MAGICS, PCAPNG_SHB, CaptureFile, open_capture
+from .reader import GZIP_MAGIC, PCAP_MAGICS, PCAPNG_SHB, Batch, CaptureFile, open_capture
 
 POLL = 0.2  # seconds between looks at a file someone else writes (tail -f looks every second)
 PROC_FD = os.path.isdir("/proc/self/fd")
@@ -187,7 +188,7 @@ def _header_size(head: bytes) -> int:
     return 4
 
 
-def open_growing(source, stop: threading.Event | None = None) -> CaptureFile:
+def open_growing(source: GrowingSource, stop: threading.Event | None = None) -> CaptureFile:
     """Wait until the source's file holds a capture header (or the source finished), then open
     it.  Raises CaptureError as open_capture does ("not a capture file", "empty") and, for a
     gzip stream, waits for its end (gzip is unpacked whole, so it cannot be followed)."""
@@ -212,8 +213,8 @@ def open_growing(source, stop: threading.Event | None = None) -> CaptureFile:
 IDLE = None  # what follow() yields when a restartable source has stopped and all it wrote is read
 
 
-def follow(cap: CaptureFile, source, stop: threading.Event | None = None, poll: float = 0.5,
-           restartable: bool = False):
+def follow(cap: CaptureFile, source: GrowingSource, stop: threading.Event | None = None, poll: float = 0.5,
+           restartable: bool = False) -> Iterator[Batch | None]:
     """The one loop that follows a growing capture: yield Batches of the records added to
     `cap`'s file as they arrive, until the source has finished (then a last pass reports a
     record cut short at the end, as scan() does) or `stop` is set.  A file already complete (a

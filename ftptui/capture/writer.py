@@ -18,12 +18,17 @@ from __future__ import annotations
 import os
 import struct
 import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 
 import numpy as np
 
 from .. import cleanup
 from ..errors import CaptureError
 from .reader import LINK_PCAPNG_CUSTOM
+
+Progress = Callable[[int, int], object]  # (packets written, packets to write)
 
 FORMATS = ("pcap", "pcapng")
 SPAN = 8 << 20  # read packets that lie close together in one go, up to this many bytes
@@ -55,7 +60,7 @@ def _digits(ts: np.ndarray, prec: np.ndarray) -> int:
 class _Packets:
     """The selected packets' columns, and their bytes read in spans."""
 
-    def __init__(self, index, frames):
+    def __init__(self, index: Any, frames: np.ndarray | None):  # index: a PacketIndex (store/, above us)
         n = len(index)
         if frames is None:
             frames = np.arange(n, dtype=np.int64)
@@ -80,7 +85,7 @@ class _Packets:
     def __len__(self) -> int:
         return len(self.frames)
 
-    def data(self, start: int, end: int):
+    def data(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
         """Yield (k, bytes) for packets start..end-1, reading neighbours together."""
         off, cl, read = self.offset, self.caplen, self.cap.read
         k = start
@@ -102,7 +107,7 @@ class _Packets:
             k = j
 
 
-def _pcap(pk: _Packets, out, link_hint: int, progress, stop) -> None:
+def _pcap(pk: _Packets, out: IO[bytes], link_hint: int, progress: Progress | None, stop: threading.Event | None) -> None:
     links = np.unique(pk.link)
     if len(links) > 1:
         raise CaptureError(f"the packets have {len(links)} link types ({', '.join(map(str, links.tolist()))}): "
@@ -131,7 +136,8 @@ def _block(kind: int, body: bytes) -> bytes:
     return struct.pack("<II", kind, length) + body + struct.pack("<I", length)
 
 
-def _pcapng(pk: _Packets, out, if_names: dict[int, str], progress, stop) -> None:
+def _pcapng(pk: _Packets, out: IO[bytes], if_names: dict[int, str], progress: Progress | None,
+            stop: threading.Event | None) -> None:
     # one interface per interface of the source (pcapng), or per link type (pcap: iface -1)
     keys = sorted(set(zip(pk.iface.tolist(), pk.link.tolist())))
     ids = {key: k for k, key in enumerate(keys)}
@@ -166,7 +172,8 @@ def _pcapng(pk: _Packets, out, if_names: dict[int, str], progress, stop) -> None
     _write_records(out, pk, block, stop, progress)
 
 
-def _write_records(out, pk, encode, stop, progress) -> None:
+def _write_records(out: IO[bytes], pk: _Packets, encode: Callable[[int, bytes], Iterable[bytes]],
+                   stop: threading.Event | None, progress: Progress | None) -> None:
     """Write every packet as encode(i, data) pieces, BATCH packets at a time, checking `stop`
     and reporting progress between batches."""
     for start in range(0, len(pk), BATCH):
@@ -178,19 +185,20 @@ def _write_records(out, pk, encode, stop, progress) -> None:
             progress(end, len(pk))
 
 
-def _link_hint(cap) -> int:
+def _link_hint(cap: Any) -> int:
     """The link type of a capture file's first interface (for an empty pcap), default Ethernet."""
     try:
         head = cap.read(0, 24)
         if cap.format == "pcap" and len(head) >= 24:
             endian = "<" if head[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-            return struct.unpack(endian + "I", head[20:24])[0] & 0x0FFFFFFF
+            return int(struct.unpack(endian + "I", head[20:24])[0]) & 0x0FFFFFFF
     except (OSError, AttributeError):
         pass
     return 1
 
 
-def write_capture(index, frames, path: str, fmt: str = "pcap", progress=None, stop=None) -> int:
+def write_capture(index: Any, frames: np.ndarray | None, path: str, fmt: str = "pcap", progress: Progress | None = None,
+                  stop: threading.Event | None = None) -> int:
     """Write packets `frames` (0-based frame indexes, ascending; None: every packet) of `index` to
     `path` as `fmt` ("pcap" or "pcapng").  Returns how many packets were written (pcapng custom
     blocks are left out).  CaptureError with a one-line message when it cannot be written
