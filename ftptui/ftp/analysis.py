@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ..store.columns import FTP_PORT
+from ..store.index import PacketIndex
 from ..store.prefix import payload_prefix
-from ..streams.follow import endpoint_text, endpoints, follow_tcp
+from ..streams.follow import Chunk, Stream, endpoint_text, endpoints, follow_tcp
 from .control import ReplyAssembler, parse_command, split_lines
 from .session import Session, Transfer
 
@@ -41,16 +43,17 @@ class FtpAnalysis:
 class LatestAnalysis:
     """The index's latest FTP analysis (PacketIndex.derived); None until analyse() has run."""
 
-    def __init__(self, index):
+    def __init__(self, index: PacketIndex):
         self.analysis: FtpAnalysis | None = None
 
 
-def latest_analysis(index) -> FtpAnalysis | None:
+def latest_analysis(index: PacketIndex) -> FtpAnalysis | None:
     """The last analysis made of this index, without making one (it may cover fewer packets)."""
-    return index.derived(LatestAnalysis).analysis
+    latest: LatestAnalysis = index.derived(LatestAnalysis)
+    return latest.analysis
 
 
-def analyse(index) -> FtpAnalysis:
+def analyse(index: PacketIndex) -> FtpAnalysis:
     """The FTP analysis of everything indexed so far (cached until the index grows)."""
     cached = latest_analysis(index)
     if cached is not None and cached.packets == len(index):
@@ -66,7 +69,7 @@ def analyse(index) -> FtpAnalysis:
     return result
 
 
-def _stream_starts(index) -> np.ndarray:
+def _stream_starts(index: PacketIndex) -> np.ndarray:
     """First frame of every TCP stream (indexed by stream number)."""
     stream = index.cols["stream"]
     tcp = np.nonzero(stream >= 0)[0]
@@ -76,7 +79,7 @@ def _stream_starts(index) -> np.ndarray:
     return first
 
 
-def control_streams(index, starts: np.ndarray) -> list[int]:
+def control_streams(index: PacketIndex, starts: np.ndarray) -> list[int]:
     """TCP streams that carry an FTP control connection, in order of their first packet."""
     cols = index.cols
     stream, paylen = cols["stream"], cols["paylen"]
@@ -95,7 +98,7 @@ def control_streams(index, starts: np.ndarray) -> list[int]:
     return sorted(found, key=lambda s: starts[s])
 
 
-def _client_speaks_ftp(index, stream: int) -> bool:
+def _client_speaks_ftp(index: PacketIndex, stream: int) -> bool:
     frames = index.stream_frames(stream)
     first_dir = None
     for i in frames[:6].tolist():
@@ -108,7 +111,7 @@ def _client_speaks_ftp(index, stream: int) -> bool:
     return False
 
 
-def follow_session(index, stream: int, number: int) -> Session | None:
+def follow_session(index: PacketIndex, stream: int, number: int) -> Session | None:
     followed = follow_tcp(index, stream)
     if not followed.nodes:
         return None
@@ -128,14 +131,14 @@ def follow_session(index, stream: int, number: int) -> Session | None:
     return session
 
 
-def _greeter(followed) -> int:
+def _greeter(followed: Stream) -> int:
     for c in followed.chunks:
         if c.data[:3].isdigit():
-            return c.side
+            return int(c.side)
     return 1
 
 
-def link_data(index, result: FtpAnalysis, starts: np.ndarray) -> None:
+def link_data(index: PacketIndex, result: FtpAnalysis, starts: np.ndarray) -> None:
     """Give each transfer the first TCP connection to its announced endpoint made after the
     announcement, then hash the bytes that flowed the transfer's way."""
     cols = index.cols
@@ -167,12 +170,12 @@ def link_data(index, result: FtpAnalysis, starts: np.ndarray) -> None:
                     break
 
 
-def _fill(index, session: Session, t: Transfer, sid: int) -> None:
+def _fill(index: PacketIndex, session: Session, t: Transfer, sid: int) -> None:
     digest = hashlib.sha256()
     seen = {"bytes": 0, "gaps": 0, "first": -1, "last": -1}
     sender, nodes = sender_side(index, session, t, sid)
 
-    def take(chunk):
+    def take(chunk: Chunk) -> None:
         if chunk.side != sender:
             return
         if chunk.gap:
@@ -193,7 +196,7 @@ def _fill(index, session: Session, t: Transfer, sid: int) -> None:
     t.first_data_frame, t.last_data_frame = seen["first"], seen["last"]
 
 
-def sender_side(index, session: Session, t: Transfer, sid: int) -> tuple[int, list]:
+def sender_side(index: PacketIndex, session: Session, t: Transfer, sid: int) -> tuple[int, list[Any]]:
     """Which follow side of data stream sid carries the transfer, and the stream's endpoints.
     The stream was matched on its first packet's destination being the announced endpoint (follow
     side 1): the server's in passive mode, the client's in active mode.  Downloads and listings

@@ -8,7 +8,9 @@ multi-line block from `NNN-` to the first line starting `NNN ` (RFC 959), whatev
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 MAX_LINE = 8192  # longer lines are cut: a control line is short, anything else is not FTP
 REPLY_RE = re.compile(rb"^(\d{3})([ -]|$)")
@@ -50,7 +52,7 @@ class Command:
         return None
 
 
-def split_lines(chunks, side_of_interest=None):
+def split_lines(chunks: Iterable[Any], side_of_interest: int | None = None) -> Iterator[Line]:
     """Yield Line objects from follow chunks (streams.follow.Chunk), per side, in chunk order.
     A gap ends the partial line of its side (its bytes are unknown)."""
     partial = [bytearray(), bytearray()]
@@ -95,7 +97,7 @@ def parse_command(line: Line) -> Command:
 class ReplyAssembler:
     """Joins reply lines into replies (multi-line blocks included)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.open: Reply | None = None
 
     def feed(self, line: Line) -> Reply | None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 
 from ..errors import FtptuiError
+from ..store.index import PacketIndex
 from ..streams.follow import follow_tcp
 from ..text import NOT_SHOWN
-from .analysis import sender_side
+from .analysis import FtpAnalysis, sender_side
 from .session import Session, Transfer
 
 MAX_NAME = 120  # bytes of UTF-8, well under every filesystem's 255
@@ -46,7 +48,7 @@ def transfer_name(session: Session, t: Transfer, number: int) -> str:
     return name
 
 
-def export_all(index, analysis, directory: str):
+def export_all(index: PacketIndex, analysis: FtpAnalysis, directory: str) -> Iterator[str]:
     """--export-objects: extract every transfer that has a data connection; yields one line per
     file written.  A directory that cannot be made or written is a one-line FtptuiError."""
     names = Names()
@@ -55,7 +57,7 @@ def export_all(index, analysis, directory: str):
             yield extract(index, session, t, directory, k, names)
 
 
-def extract(index, session: Session, t: Transfer, directory: str, number: int, names: "Names | None" = None) -> str:
+def extract(index: PacketIndex, session: Session, t: Transfer, directory: str, number: int, names: "Names | None" = None) -> str:
     """Write the transfer's bytes (the sending side of its data connection) into directory;
     return the path written."""
     if t.tcp_stream < 0:
@@ -87,7 +89,7 @@ class Names:
     name already used by this run is not tried again, so thousands of equal names cost one try
     each)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.next: dict[tuple[str, str], int] = {}
 
     def create(self, directory: str, name: str) -> tuple[int, str]:

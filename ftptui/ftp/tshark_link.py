@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..store.columns import FTP_PORT, PROTO_TCP
-from ..store.index import register_stage
+from ..store.index import PacketIndex, register_stage
 from ..text import first_line
 from .control import decode
 from .tshark_parse import eprt, epsv_port, six_numbers
@@ -58,9 +58,9 @@ def _mapped(addr4: bytes) -> bytes:
 
 
 @register_stage  # fed as batches are indexed, so a first row drawn does not do it
-def tshark_links(index) -> TsharkFtpLinker:
+def tshark_links(index: PacketIndex) -> TsharkFtpLinker:
     """The index's linker, fed every packet indexed so far."""
-    linker = index.derived(TsharkFtpLinker)
+    linker: TsharkFtpLinker = index.derived(TsharkFtpLinker)
     linker.catch_up()
     return linker
 
@@ -69,7 +69,7 @@ class TsharkFtpLinker:
     """tshark's one-pass view of an index's FTP: control packets and new TCP streams are fed in
     frame order (catch_up, as the index grows); then ask for a stream's label."""
 
-    def __init__(self, index=None):
+    def __init__(self, index: PacketIndex | None = None):
         # a proxy: the index keeps this object (PacketIndex.derived), and a cycle would keep a
         # discarded index's arrays alive until Python's rare full collection
         self._index = weakref.proxy(index) if index is not None else None
@@ -151,9 +151,9 @@ class TsharkFtpLinker:
                     if six:
                         self._register(ctl, (_mapped(six[0]), six[1], dst), "PASV", frame)
                 elif code == b"229":
-                    found = epsv_port(rest)
-                    if found is not None:
-                        self._register(ctl, (src, found[0], dst), "EPASV", frame)
+                    epsv = epsv_port(rest)
+                    if epsv is not None:
+                        self._register(ctl, (src, epsv[0], dst), "EPASV", frame)
 
     def _resent(self, stream: int, is_request: bool, seq: int | None, size: int) -> bool:
         """Whether a segment only repeats bytes already seen in its direction: tshark marks it a
@@ -186,7 +186,7 @@ class TsharkFtpLinker:
             if path is not None:
                 ctl.cwd = Directory(path)
 
-    def _register(self, ctl: _Control, key, method: str, frame: int) -> None:
+    def _register(self, ctl: _Control, key: tuple[bytes, int, bytes], method: str, frame: int) -> None:
         conv = DataConv(method, frame, cwd=ctl.cwd)
         self.registry.setdefault(key, []).append(conv)
         ctl.current = conv

@@ -11,7 +11,7 @@ _SIX = re.compile(rb"(\d+),\s*([+-]?\d+),\s*([+-]?\d+),\s*([+-]?\d+),\s*([+-]?\d
 _RFC2428_BAD = b"0123456789abcdef.:"
 
 
-def six_numbers(args: bytes):
+def six_numbers(args: bytes) -> tuple[bytes, int, int, int, int] | None:
     """tshark's parse_port_pasv: from each run of digits, try six comma-separated numbers.
     Returns (ip bytes, port, offset, ip text length, port text length); the lengths are
     computed from the values, as tshark does."""
@@ -45,7 +45,7 @@ def valid_delimiter(c: int) -> bool:
     return 0x21 <= c <= 0x7E and bytes([c]).lower() not in _RFC2428_BAD
 
 
-def eprt(arg: bytes):
+def eprt(arg: bytes) -> tuple[int, bytes, ipaddress.IPv4Address | ipaddress.IPv6Address, int, bytes] | None:
     """EPRT |af|address|port| (RFC 2428): (family, address text, address, port, port text), or None."""
     arg = arg.split(b"\0", 1)[0]
     if len(arg) < 4 or not valid_delimiter(arg[0]) or arg.count(arg[:1]) != 4:
@@ -63,7 +63,7 @@ def eprt(arg: bytes):
     return af, ip_s, ip, int(port_s), port_s
 
 
-def epsv_port(rest: bytes):
+def epsv_port(rest: bytes) -> tuple[int, int, int] | None:
     k = rest.find(b"(")
     if k < 0:
         return None

@@ -2,24 +2,29 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..ftp.analysis import FtpAnalysis
 from ..ftp.session import Session, Transfer
+from ..store.index import PacketIndex
+
+if TYPE_CHECKING:  # drawing is imported when it is used: --ftp tables need no dissector
+    from .sequence import Step
 from ..streams.follow import endpoint_text
 from ..text import safe
 
 
-def rel_time(index, frame: int) -> float:
+def rel_time(index: PacketIndex, frame: int) -> float:
     return (int(index.cols.raw("ts")[frame]) - (index.first_ts or 0)) / 1e9
 
 
-def to_json(index, analysis: FtpAnalysis) -> str:
+def to_json(index: PacketIndex, analysis: FtpAnalysis) -> str:
     return json.dumps({"sessions": [_session(index, s) for s in analysis.sessions]}, indent=1)
 
 
-def _session(index, s: Session) -> dict:
+def _session(index: PacketIndex, s: Session) -> dict[str, Any]:
     return {
         "id": s.id, "client": endpoint_text(s.client), "server": endpoint_text(s.server), "tcp_stream": s.stream,
         "user": s.user, "password": s.password, "logged_in": s.logged_in, "tls": s.tls,
@@ -30,7 +35,7 @@ def _session(index, s: Session) -> dict:
     }
 
 
-def _transfer(t: Transfer) -> dict:
+def _transfer(t: Transfer) -> dict[str, Any]:
     return {
         "command": t.command, "arg": t.arg, "path": t.path, "type": t.type, "rest": t.rest, "mode": t.mode,
         "setup": t.setup, "direction": t.direction, "data_client": t.data_client or None,
@@ -43,7 +48,7 @@ def _transfer(t: Transfer) -> dict:
     }
 
 
-def tables(index, analysis: FtpAnalysis) -> str:
+def tables(index: PacketIndex, analysis: FtpAnalysis) -> str:
     out = ["FTP sessions", _table(["id", "client", "server", "user", "logged in", "commands", "transfers", "tls"], [
         [s.id, endpoint_text(s.client), endpoint_text(s.server), s.user or "", _yes(s.logged_in), len(s.commands),
          len(s.transfers), "yes" if s.tls else ""] for s in analysis.sessions]), "", "Credentials",
@@ -59,18 +64,19 @@ def tables(index, analysis: FtpAnalysis) -> str:
     return "\n".join(out) + "\n"
 
 
-def _yes(v) -> str:
+def _yes(v: bool | None) -> str:
     return "yes" if v else "no" if v is False else "?"
 
 
-def _table(header: list[str], rows: list[list]) -> str:
+def _table(header: list[str], rows: list[list[Any]]) -> str:
     cells = [[safe(str(c)) for c in r] for r in rows]
     widths = [max([len(h)] + [len(r[k]) for r in cells]) for k, h in enumerate(header)]
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    def line(r: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in cells])
 
 
-def session_steps(index, session: Session, fold: bool = False):
+def session_steps(index: PacketIndex, session: Session, fold: bool = False) -> list[Step]:
     """The packets of the session's control connection and of its data connections, in order."""
     from ..ftp.analysis import sender_side
     from .sequence import steps
@@ -86,7 +92,7 @@ def session_steps(index, session: Session, fold: bool = False):
     return steps(index, frames, client_ends, fold)
 
 
-def mermaid(index, session: Session, fold: bool = False) -> str:
+def mermaid(index: PacketIndex, session: Session, fold: bool = False) -> str:
     from .sequence import mermaid as draw
     return draw(session_steps(index, session, fold), f"Client {endpoint_text(session.client)}",
                 f"FTP Server {endpoint_text(session.server)}")

@@ -7,11 +7,13 @@ The same steps render as Mermaid `sequenceDiagram` text and as a ladder for the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..dissect.packet import dissect
 from ..store.columns import ACK, FIN, PSH, RST, SYN, URG
+from ..store.index import PacketIndex
 from ..streams.follow import endpoints
 from ..text import safe
 
@@ -26,7 +28,7 @@ class Step:
     note: bool = False
 
 
-def steps(index, frames: np.ndarray, client_ends: set, fold: bool = False) -> list[Step]:
+def steps(index: PacketIndex, frames: np.ndarray, client_ends: set[tuple[Any, ...]], fold: bool = False) -> list[Step]:
     """One step per packet of `frames` (ascending), labelled by what it carries; a packet goes
     to the server when its source is one of `client_ends` ((address, port) pairs)."""
     out: list[Step] = []
@@ -47,7 +49,7 @@ def steps(index, frames: np.ndarray, client_ends: set, fold: bool = False) -> li
     return out
 
 
-def label(index, i: int) -> str:
+def label(index: PacketIndex, i: int) -> str:
     d = dissect(index, i)
     if d.protocol == "FTP":
         kind, _, rest = d.info.partition(": ")
@@ -65,7 +67,7 @@ def label(index, i: int) -> str:
     return f"TCP [{', '.join(names)}]"
 
 
-def _fold(index, frames: list[int]) -> dict[int, str]:
+def _fold(index: PacketIndex, frames: list[int]) -> dict[int, str]:
     """Frames to hide: the 3-way handshake becomes one note, the teardown another ('' = hide)."""
     cols = index.cols
     flags = [int(cols.raw("tcpflags")[i]) for i in frames]
@@ -96,7 +98,7 @@ def mermaid(steps_: list[Step], client_name: str = "Client", server_name: str = 
     return "\n".join(lines) + "\n"
 
 
-def ladder(index, steps_: list[Step], client: str, server: str, width: int = 40) -> list[str]:
+def ladder(index: PacketIndex, steps_: list[Step], client: str, server: str, width: int = 40) -> list[str]:
     """The diagram as terminal lines: frame number, time, and an arrow between two lifelines."""
     head = f"{'No.':>6} {'Time':>11}  {safe(client)[:width]:<{width}}  {safe(server)[:width]}"
     lines = [head]
