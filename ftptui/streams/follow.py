@@ -10,9 +10,12 @@ streams that wrap past 2^32 and streams caught mid-connection both work.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..store.index import PacketIndex
 
 ACK, SYN, FIN = 0x10, 0x02, 0x01
 MASK = 0xFFFFFFFF
@@ -30,8 +33,8 @@ class Chunk:
 class Stream:
     proto: str          # "tcp" or "udp"
     number: int
-    nodes: list = field(default_factory=list)   # [(address text, port), (address text, port)]
-    chunks: list = field(default_factory=list)
+    nodes: list[tuple[str, int]] = field(default_factory=list)   # [(address text, port), (address text, port)]
+    chunks: list[Chunk] = field(default_factory=list)
 
     def side_bytes(self, side: int) -> bytes:
         return b"".join(c.data for c in self.chunks if c.side == side and not c.gap)
@@ -47,7 +50,7 @@ def _after(a: int, b: int) -> bool:
 
 
 class _Side:
-    def __init__(self):
+    def __init__(self) -> None:
         self.next: int | None = None    # next expected relative sequence number
         self.fragments: list[Chunk] = []  # out-of-order segments, with .seq kept alongside
         self.frag_seq: list[int] = []
@@ -57,7 +60,7 @@ class TcpFollower:
     """Feed the stream's packets in frame order; chunks come out in tshark's order, to `emit`
     (default: kept in .chunks; a caller hashing a big transfer passes its own and keeps nothing)."""
 
-    def __init__(self, emit=None):
+    def __init__(self, emit: Callable[[Chunk], object] | None = None):
         self.sides = [_Side(), _Side()]
         self.chunks: list[Chunk] = []
         self.emit = emit or self.chunks.append
@@ -70,6 +73,7 @@ class TcpFollower:
         s = self.sides[side]
         if s.next is None:
             s.next = (seq + (1 if flags & SYN else 0)) & MASK
+        assert s.next is not None
         if _after(s.next, seq):  # starts before what we have: keep only the new bytes
             end = (seq + len(data)) & MASK
             if not _after(end, s.next):
@@ -92,6 +96,7 @@ class TcpFollower:
         s = self.sides[side]
         if not s.fragments:
             return False
+        assert s.next is not None  # set by the side's first packet, before any fragment
         lowest = s.frag_seq[0]
         for k, (chunk, seq) in enumerate(zip(s.fragments, s.frag_seq)):
             if _after(lowest, seq):
@@ -117,7 +122,7 @@ class TcpFollower:
         return False
 
 
-def follow_tcp(index, stream: int, emit=None) -> Stream:
+def follow_tcp(index: PacketIndex, stream: int, emit: Callable[[Chunk], object] | None = None) -> Stream:
     """The stream's chunks (in .chunks, or passed to `emit` one by one as they are found)."""
     cols = index.cols
     frames = index.stream_packets(stream)  # every packet: bare ACKs move the other side on
@@ -140,7 +145,7 @@ def follow_tcp(index, stream: int, emit=None) -> Stream:
     return out
 
 
-def follow_udp(index, stream: int) -> Stream:
+def follow_udp(index: PacketIndex, stream: int) -> Stream:
     cols = index.cols
     frames = np.nonzero(cols["ustream"] == stream)[0]
     out = Stream("udp", stream)
@@ -156,19 +161,19 @@ def follow_udp(index, stream: int) -> Stream:
     return out
 
 
-def endpoint_text(node) -> str:
+def endpoint_text(node: tuple[str, int]) -> str:
     """An (address, port) endpoint as text: `10.0.0.1:21`, `[2001:db8::1]:21` for IPv6."""
     addr, port = node
     return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
-def endpoints(index, i: int) -> list:
+def endpoints(index: PacketIndex, i: int) -> list[tuple[str, int]]:
     """[(source address, port), (destination address, port)] of packet i, as text and int."""
     from ..text import ipv4, ipv6
     cols = index.cols
     v6 = int(cols.raw("ethertype")[i]) == 0x86DD
 
-    def addr(raw):
+    def addr(raw: bytes) -> str:
         return ipv6(bytes(raw)) if v6 else ipv4(bytes(raw[12:]))
     return [(addr(index.address(i, "src")), int(cols.raw("sport")[i])),
             (addr(index.address(i, "dst")), int(cols.raw("dport")[i]))]
