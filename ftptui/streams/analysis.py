@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..store.columns import ACK, FIN, PSH, RST, SYN
+from ..store.index import PacketIndex
 from ..store.tcp_options import EOL, MALFORMED, TRUNCATED, walk
 
 # tshark's TCP_A_* bits
@@ -60,6 +63,10 @@ FLAG_FIELDS = {
     "tcp.analysis.zero_window_probe_ack": ZERO_WINDOW_PROBE_ACK, "tcp.analysis.reused_ports": REUSED_PORTS,
     "tcp.analysis.flags": 0x7FFF,
 }
+
+
+Options = tuple[int | None, int]  # (window-scale shift or None, SACK bytes)
+OptionsOf = Callable[[int], Options]
 
 
 @dataclass(slots=True)
@@ -116,14 +123,14 @@ def _secs(ns: int) -> str:
     return f"{sign}{abs(ns) // 1_000_000_000}.{abs(ns) % 1_000_000_000:09d}"
 
 
-def _expert(parent, field: str, severity, message: str) -> None:
+def _expert(parent: Any, field: str, severity: tuple[int, str], message: str) -> None:  # parent: a tree Field
     node = parent.add(f"[Expert Info ({severity[1]}/Sequence): {message}]", "_ws.expert")
     node.add(f"[{message}]", f"tcp.analysis.{field}", value=True)
     node.add(f"[Severity level: {severity[1]}]", "_ws.expert.severity", value=severity[0])
     node.add("[Group: Sequence]", "_ws.expert.group", value=0x2000000)
 
 
-def add_tree(layer, a: Analysis) -> None:
+def add_tree(layer: Any, a: Analysis) -> None:
     """The [SEQ/ACK analysis] subtree tshark adds to the TCP layer (generated fields only)."""
     tree = layer.add("[SEQ/ACK analysis]", "tcp.analysis")
     if a.acks_frame:
@@ -147,7 +154,7 @@ def add_tree(layer, a: Analysis) -> None:
         if bit == DUPLICATE_ACK:
             flags.add("[This is a TCP duplicate ack]", "tcp.analysis.duplicate_ack", value=True)
             continue
-        assert message is not None  # only the duplicate ACK has none
+        assert message is not None and severity is not None  # only the duplicate ACK has none
         _expert(flags, field, severity, message)
         if bit in (FAST_RETRANSMISSION, SPURIOUS_RETRANSMISSION):  # both count as retransmissions too
             _expert(flags, "retransmission", NOTE, "This frame is a (suspected) retransmission")
@@ -174,14 +181,14 @@ class _Flow:
                  "dupacknum", "maxseqtobeacked", "window", "win_scale", "segs", "in_order", "valid_bif",
                  "push_bytes", "push_last", "lastflags", "sack", "first_ack")
 
-    def __init__(self):
-        self.base = None
+    def __init__(self) -> None:
+        self.base: int | None = None
         self.nextseq = self.nextseqframe = self.lastack = self.lastnondupack = 0
         self.nextseqtime = self.lastacktime = -NEVER
         self.dupacknum = self.maxseqtobeacked = 0
         self.window = M32  # no window seen yet
         self.win_scale = -1  # -1 unknown, -2 not used, else the shift
-        self.segs = []  # unacked segments, oldest first: [seq, nextseq, frame, ts]
+        self.segs: list[list[int]] = []  # unacked segments, oldest first: [seq, nextseq, frame, ts]
         self.in_order = True  # segs ascend without overlap (lets ACK handling stop early)
         self.valid_bif = True
         self.push_bytes = 0
@@ -194,7 +201,7 @@ class _Flow:
 class _Conversation:
     __slots__ = ("flows", "mru_syn", "first_rtt")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.flows = (_Flow(), _Flow())
         self.mru_syn = 0  # time of the last SYN (0: none), for the initial RTT
         self.first_rtt = 0
@@ -205,15 +212,16 @@ class _Conversation:
 HALF = 0x80000000
 
 
-def _gt(a, b):
+def _gt(a: int, b: int) -> bool:
     return 0 < ((a - b) & M32) < HALF
 
 
-def _lt(a, b):
+def _lt(a: int, b: int) -> bool:
     return ((a - b) & M32) >= HALF
 
 
-def analyse_segments(conv, rows, out, options_of, want_bif=True):
+def analyse_segments(conv: _Conversation, rows: Iterable[tuple[int, ...]], out: list[tuple[int, ...]],
+                     options_of: OptionsOf, want_bif: bool = True) -> None:
     """Run tshark's per-segment analysis over `rows` of one conversation, in frame order.
 
     rows: iterable of (frame, direction, seq, ack, seglen, flags, window, ts_ns, has_options,
@@ -261,8 +269,8 @@ def analyse_segments(conv, rows, out, options_of, want_bif=True):
                 fl |= WINDOW_UPDATE
             # WINDOW FULL: the segment fills the other side's advertised window
             if seglen > 0 and rev.win_scale != -1 and no_sfr:
-                shift = 0 if rev.first_ack or rev.win_scale == -2 else rev.win_scale
-                if (seq + seglen) & M32 == (rev.lastack + ((rev.window << shift) & M32)) & M32:
+                scale = 0 if rev.first_ack or rev.win_scale == -2 else rev.win_scale
+                if (seq + seglen) & M32 == (rev.lastack + ((rev.window << scale) & M32)) & M32:
                     fl |= WINDOW_FULL
             if same and window and window == fwd.window and rev.lastflags & KEEP_ALIVE:
                 fl |= KEEP_ALIVE_ACK
@@ -387,7 +395,7 @@ def analyse_segments(conv, rows, out, options_of, want_bif=True):
             if conv.mru_syn and not conv.first_rtt:
                 conv.first_rtt = ts - conv.mru_syn
             fwd.first_ack = False
-        shift, sack = options_of(frame) if has_options else (None, 0)
+        shift, sack = options_of(frame) if has_options else (None, 0)  # (an Options)
         if shift is not None:  # a window-scale option counts on any segment
             fwd.win_scale = shift
         if flags & SYN:
@@ -401,11 +409,12 @@ def analyse_segments(conv, rows, out, options_of, want_bif=True):
                     dupnum, dupframe, rto, rto_frame, present))
 
 
-def read_options(data: bytes, p: int, end: int) -> tuple:
+def read_options(data: bytes, p: int, end: int) -> Options:
     """(window-scale shift or None, SACK bytes) of the TCP options in data[p:end].
     SACK bytes are what tshark subtracts from bytes in flight: the first three blocks only (its
     MAX_TCP_SACK_RANGES quirk), a later SACK option replacing an earlier one."""
-    shift, sack = None, 0
+    shift: int | None = None
+    sack = 0
     for kind, start, size in walk(data, p, min(end, len(data))):
         if kind in (EOL, MALFORMED, TRUNCATED):
             break  # tshark's analysis stops there
@@ -426,15 +435,15 @@ class TcpAnalysis:
     all streams for display filters."""
 
 
-    def __init__(self, index):
+    def __init__(self, index: PacketIndex):
         # a proxy: the index owns this object, and a cycle would keep a discarded index's
         # arrays (hundreds of MB for a big capture) until Python's rare full collection
         self.index = weakref.proxy(index)
         self.lock = threading.Lock()  # guards the per-stream cache
         self._all_lock = threading.Lock()  # the whole-capture pass, so rows can still be drawn meanwhile
-        self._streams: dict[int, tuple] = {}  # stream -> (conversation, frames, results, frames seen)
-        self._all = None
-        self._opts: dict[int, tuple] = {}  # frame -> read_options()
+        self._streams: dict[int, tuple[_Conversation, np.ndarray, np.ndarray, int]] = {}  # stream -> (conversation, frames, results, frames seen)
+        self._all: AllAnalysis | None = None
+        self._opts: dict[int, Options] = {}  # frame -> read_options()
 
     # -- one frame, for the packet list and the tree --------------------------------------------
     def get(self, frame: int) -> Analysis | None:
@@ -446,20 +455,22 @@ class TcpAnalysis:
         if stream < 0:
             return None
         with self.lock:
-            conv, frames, results, seen = self._streams.get(stream) or (None, None, None, 0)
-            if frames is None or frame >= seen:
-                conv, frames, results, seen = self._extend(stream, conv, frames, results, seen)
+            entry = self._streams.get(stream)
+            if entry is None or frame >= entry[3]:
+                entry = self._extend(stream, *(entry or (None, None, None, 0)))
+            frames, results = entry[1], entry[2]
         k = int(np.searchsorted(frames, frame))
         if k >= len(frames) or frames[k] != frame:
             return None
         return Analysis(*(v.item() for v in results[k]))
 
-    def _extend(self, stream, conv, frames, results, seen):
+    def _extend(self, stream: int, conv: _Conversation | None, frames: np.ndarray | None, results: np.ndarray | None,
+                seen: int) -> tuple[_Conversation, np.ndarray, np.ndarray, int]:
         n = len(self.index)
         new = self._frames_of(stream, seen, n)
         if conv is None:
             conv = _Conversation()
-        rows: list = []
+        rows: list[tuple[int, ...]] = []
         analyse_segments(conv, self._rows(new), rows, self._options)
         fresh = np.array([r[1:] for r in rows], dtype=_RESULT) if rows else np.zeros(0, _RESULT)
         frames = new if frames is None else np.concatenate([frames, new])
@@ -467,10 +478,10 @@ class TcpAnalysis:
         self._streams[stream] = (conv, frames, results, n)
         return conv, frames, results, n
 
-    def _frames_of(self, stream, lo, hi) -> np.ndarray:
-        return self.index.stream_packets(stream, lo, hi)
+    def _frames_of(self, stream: int, lo: int, hi: int) -> np.ndarray:
+        return np.asarray(self.index.stream_packets(stream, lo, hi))
 
-    def _rows(self, frames: np.ndarray):
+    def _rows(self, frames: np.ndarray) -> Iterator[tuple[int, ...]]:
         cols = self.index.cols
         lists = [cols.raw(name)[frames].tolist() for name in _ROW_COLUMNS]
         reused = self.index.tcp.reused
@@ -478,7 +489,7 @@ class TcpAnalysis:
         flags = [int(f in reused) for f in frame_list] if reused else [0] * len(frame_list)
         return zip(frame_list, *lists, flags)
 
-    def _options(self, frame) -> tuple:
+    def _options(self, frame: int) -> Options:
         """(window-scale shift, SACK bytes) of a frame whose options are more than timestamps."""
         got = self._opts.get(frame)
         if got is None:
@@ -523,7 +534,7 @@ class AllAnalysis:
 ALL_CHUNK = 200_000  # packets turned into Python rows at a time (about 200 bytes each)
 
 
-def _analyse_all(index, n: int, options_of) -> AllAnalysis:
+def _analyse_all(index: PacketIndex, n: int, options_of: OptionsOf) -> AllAnalysis:
     cols = index.cols
     stream = cols.raw("stream")[:n]
     order = np.argsort(stream, kind="stable")
@@ -536,9 +547,9 @@ def _analyse_all(index, n: int, options_of) -> AllAnalysis:
     acks = np.zeros(n, np.uint32)
     rtt = np.zeros(n, np.int64)
     present = np.zeros(n, np.bool_)
-    pending: list = []
+    pending: list[tuple[int, ...]] = []
 
-    def flush():
+    def flush() -> None:
         got = np.array(pending, dtype=np.int64).reshape(-1, 12)
         fr = got[:, 0]
         flags[fr], acks[fr], rtt[fr] = got[:, 1], got[:, 2], got[:, 3]
@@ -564,6 +575,7 @@ def _analyse_all(index, n: int, options_of) -> AllAnalysis:
     return AllAnalysis(n, flags, dupnum, dupframe, acks, rtt, present)
 
 
-def tcp_analysis(index, frame: int) -> Analysis | None:
+def tcp_analysis(index: PacketIndex, frame: int) -> Analysis | None:
     """tshark's sequence analysis of a frame (0-based), or None if it is no TCP segment."""
-    return index.derived(TcpAnalysis).get(frame)
+    analysis: TcpAnalysis = index.derived(TcpAnalysis)
+    return analysis.get(frame)

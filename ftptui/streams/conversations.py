@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
 from ..macnames import resolve_mac
 from ..store.columns import ETH_IPV4, ETH_IPV6
+from ..store.index import PacketIndex
 from ..store.prefix import gather
 from ..store.tcp_streams import assign_ids
 from ..text import ipv4, ipv6
@@ -51,12 +53,13 @@ class Conversation:
         return (self.start + self.duration) / 1e9 - self.start / 1e9
 
 
-class ConversationTable(Sequence):
+class ConversationTable(Sequence[Conversation]):
     """One type's conversations in tshark's order, kept as numpy columns (about 60 bytes each):
     a row becomes a Conversation only when it is looked at, so a capture with millions of
     conversations costs no more than its columns."""
 
-    def __init__(self, index, kind: str, first, frames_ab, bytes_ab, frames_ba, bytes_ba, start, duration):
+    def __init__(self, index: PacketIndex, kind: str, first: np.ndarray, frames_ab: np.ndarray, bytes_ab: np.ndarray,
+                 frames_ba: np.ndarray, bytes_ba: np.ndarray, start: np.ndarray, duration: np.ndarray):
         self.packets, self.kind = index, kind  # (not .index: Sequence.index is a method)
         self.first = first          # frame index (0-based) of each conversation's first packet
         self.frames_ab, self.bytes_ab, self.frames_ba, self.bytes_ba = frames_ab, bytes_ab, frames_ba, bytes_ba
@@ -65,7 +68,12 @@ class ConversationTable(Sequence):
     def __len__(self) -> int:
         return len(self.first)
 
-    def __getitem__(self, k):
+    @overload
+    def __getitem__(self, k: int) -> Conversation: ...
+    @overload
+    def __getitem__(self, k: slice) -> list[Conversation]: ...
+
+    def __getitem__(self, k: int | slice) -> Conversation | list[Conversation]:
         if isinstance(k, slice):
             return [self[j] for j in range(*k.indices(len(self)))]
         i = int(self.first[k])
@@ -76,10 +84,10 @@ class ConversationTable(Sequence):
     def column(self, key: str) -> np.ndarray:
         """A numeric column by its name: frames, bytes, frames_ab... start, duration."""
         if key == "frames":
-            return self.frames_ab + self.frames_ba
+            return np.asarray(self.frames_ab + self.frames_ba)
         if key == "bytes":
-            return self.bytes_ab + self.bytes_ba
-        return getattr(self, key)
+            return np.asarray(self.bytes_ab + self.bytes_ba)
+        return np.asarray(getattr(self, key))
 
     def endpoints(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         """Addresses (16 bytes, IPv4 mapped) and ports of every conversation's A or B side (A:
@@ -95,7 +103,7 @@ class ConversationTable(Sequence):
 ROWS_AT_ONCE = 1 << 19  # packets grouped at a time: the temporaries stay small
 
 
-def conversations(index, kind: str) -> ConversationTable:
+def conversations(index: PacketIndex, kind: str) -> ConversationTable:
     """One type's conversations.  Packets are taken ROWS_AT_ONCE at a time; each conversation
     is numbered at its first packet, and its counts are summed chunk by chunk."""
     if kind not in KINDS:
@@ -115,7 +123,7 @@ def conversations(index, kind: str) -> ConversationTable:
             conv, _ = assign_ids(ids, len(ids), keys)
             conv = conv.astype(np.int64)
         acc.add(index, rows, conv, side)
-    if acc.first is None:
+    if not acc.started:
         empty = np.zeros(0, dtype=np.int64)
         return ConversationTable(index, kind, *[empty] * 7)
     ts = index.cols.raw("ts")
@@ -132,14 +140,13 @@ class _Sums:
     """Per conversation: first and last frame, the first packet's side (A), packets and bytes,
     and those from A; arrays grow as conversations appear."""
 
-    def __init__(self):
-        self.first = None
+    def __init__(self) -> None:
+        self.started = False
+        empty = np.zeros(0, dtype=np.int64)
+        self.first = self.last = self.a_side = self.frames = self.frames_ab = self.bytes = self.bytes_ab = empty
 
     def _grow(self, count: int) -> None:
-        if self.first is None:
-            self.first = np.zeros(0, dtype=np.int64)
-            self.last = self.first.copy()
-            self.a_side = self.frames = self.frames_ab = self.bytes = self.bytes_ab = self.first.copy()
+        self.started = True
         have = len(self.first)
         if count <= have:
             return
@@ -149,7 +156,7 @@ class _Sums:
         for name in ("a_side", "frames", "frames_ab", "bytes", "bytes_ab"):
             setattr(self, name, np.concatenate([getattr(self, name), np.zeros(more, dtype=np.int64)]))
 
-    def add(self, index, rows: np.ndarray, conv: np.ndarray, side: np.ndarray) -> None:
+    def add(self, index: PacketIndex, rows: np.ndarray, conv: np.ndarray, side: np.ndarray) -> None:
         self._grow(int(conv.max()) + 1)
         new = np.flatnonzero(self.first[conv] < 0)  # the chunk's packets of unseen conversations
         if len(new):
@@ -166,20 +173,20 @@ class _Sums:
         np.maximum.at(self.last, conv, rows)
 
 
-def _member(index, kind: str, start: int, end: int) -> np.ndarray:
+def _member(index: PacketIndex, kind: str, start: int, end: int) -> np.ndarray:
     """Mask over [start, end) of the packets that belong to a conversation of this type."""
     cols = index.cols
     if kind == "tcp":
-        return cols.raw("stream")[start:end] >= 0
+        return np.asarray(cols.raw("stream")[start:end] >= 0)
     if kind == "udp":
-        return cols.raw("ustream")[start:end] >= 0
+        return np.asarray(cols.raw("ustream")[start:end] >= 0)
     if kind == "eth":
-        return cols.raw("link")[start:end] == LINK_ETHERNET
+        return np.asarray(cols.raw("link")[start:end] == LINK_ETHERNET)
     ethertype = ETH_IPV4 if kind == "ip" else ETH_IPV6
-    return (cols.raw("ethertype")[start:end] == ethertype) & (cols.raw("l3off")[start:end] >= 0)
+    return np.asarray((cols.raw("ethertype")[start:end] == ethertype) & (cols.raw("l3off")[start:end] >= 0))
 
 
-def _keys(index, kind: str, rows: np.ndarray):
+def _keys(index: PacketIndex, kind: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """An order-free key per packet for its pair of addresses, and which side its source is."""
     if kind == "ip":  # IPv4 addresses are numbers in the index: a pair fits in 16 bytes
         cols = index.cols
@@ -189,7 +196,7 @@ def _keys(index, kind: str, rows: np.ndarray):
     return _pair_keys(index.addresses("src", rows), index.addresses("dst", rows))
 
 
-def _number_pair_keys(src: np.ndarray, dst: np.ndarray):
+def _number_pair_keys(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """As _pair_keys, for addresses that are numbers (uint64, at most 48 bits used): 16 bytes a
     packet instead of twice the addresses' bytes and a copy of them."""
     swapped = src > dst
@@ -199,7 +206,7 @@ def _number_pair_keys(src: np.ndarray, dst: np.ndarray):
     return pair.view("V16").ravel(), swapped.astype(np.int64)
 
 
-def _mac_numbers(index, rows: np.ndarray, at: int) -> np.ndarray:
+def _mac_numbers(index: PacketIndex, rows: np.ndarray, at: int) -> np.ndarray:
     """The 6-byte MAC address at offset `at` of each row's frame, as a number (byte order kept:
     comparing the numbers compares the addresses)."""
     raw = gather(index, rows, np.full(len(rows), at, dtype=np.int64), 6)
@@ -209,7 +216,7 @@ def _mac_numbers(index, rows: np.ndarray, at: int) -> np.ndarray:
     return out
 
 
-def _pair_keys(src: np.ndarray, dst: np.ndarray):
+def _pair_keys(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """An order-free key per packet for the (src, dst) pair, and which side the source is."""
     width = src.shape[1]
     swapped = _greater(src, dst)
@@ -223,10 +230,10 @@ def _greater(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     diff = a != b
     first = np.argmax(diff, axis=1)
     idx = np.arange(len(a))
-    return diff.any(axis=1) & (a[idx, first] > b[idx, first])
+    return np.asarray(diff.any(axis=1) & (a[idx, first] > b[idx, first]))
 
 
-def _udp_dir(index, rows):
+def _udp_dir(index: PacketIndex, rows: np.ndarray) -> np.ndarray:
     cols = index.cols
     src = np.concatenate([index.addresses("src", rows),
                           cols["sport"][rows].astype(">u2").view(np.uint8).reshape(-1, 2)], axis=1)
@@ -235,7 +242,7 @@ def _udp_dir(index, rows):
     return _greater(src, dst).astype(np.int64)
 
 
-def _describe(index, kind: str, i: int):
+def _describe(index: PacketIndex, kind: str, i: int) -> tuple[str, str, str, int]:
     """Endpoint texts of packet i's conversation (A = its source), a filter, and the stream."""
     cols = index.cols
     if kind == "eth":
@@ -244,7 +251,9 @@ def _describe(index, kind: str, i: int):
         return (resolve_mac(a), resolve_mac(b),
                 f"eth.addr == {_mac(a)} && eth.addr == {_mac(b)}", -1)
     v6 = int(cols.raw("ethertype")[i]) == ETH_IPV6
-    fmt = (lambda r: ipv6(bytes(r))) if v6 else (lambda r: ipv4(bytes(r[12:])))
+
+    def fmt(r: bytes) -> str:
+        return ipv6(bytes(r)) if v6 else ipv4(bytes(r[12:]))
     sa, da = fmt(index.address(i, "src")), fmt(index.address(i, "dst"))
     if kind in ("ip", "ipv6"):
         return sa, da, f"{kind}.addr == {sa} && {kind}.addr == {da}", -1
