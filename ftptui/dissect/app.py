@@ -8,15 +8,18 @@ import numpy as np
 
 from ..ftp.tshark_link import tshark_links
 from ..store.columns import FTP_PORT
+from ..store.index import PacketIndex
 from ..store.prefix import startswith_any
 from ..text import bits, first_line, format_text
 from . import dns
+from .context import Context
 from .ftp import data_connection_candidates, ftp_control, ftp_data
 from .http import http
-from .media import data_node
-from .stp import llc  # noqa: F401 - packet.py calls app.llc
+from .media import data_node as data_node  # transport.py and packet.py use app.data_node
+from .stp import llc as llc  # packet.py calls app.llc
 from .table import Dissector, DissectorTable, Payload
 from .tls import payload_frames, records, tls13_frames
+from .tree import Field
 
 HTTP_METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"TRACE ",
                 b"PATCH ", b"NOTIFY ", b"M-SEARCH ", b"SUBSCRIBE ")
@@ -41,12 +44,12 @@ def _tls_start(data: bytes) -> bool:
     return len(data) >= 5 and data[0] in TLS_CONTENT and data[1] == 3 and data[2] <= 4
 
 
-def _starts(words) -> Callable[[np.ndarray], np.ndarray]:
+def _starts(words: tuple[bytes, ...]) -> Callable[[np.ndarray], np.ndarray]:
     return lambda first: startswith_any(first, words)
 
 
 def _tls_first_bytes(first: np.ndarray) -> np.ndarray:
-    return np.isin(first[:, 0], list(TLS_CONTENT)) & (first[:, 1] == 3) & (first[:, 2] <= 4)
+    return np.asarray(np.isin(first[:, 0], list(TLS_CONTENT)) & (first[:, 1] == 3) & (first[:, 2] <= 4))
 
 
 def _no_application(pl: Payload) -> None:
@@ -68,18 +71,18 @@ TCP.add(Dissector("ssh", lambda pl: ssh(pl.ctx, pl.p, pl.end, pl.data, "Client" 
 TCP.add(Dissector("dns", lambda pl: dns.dissect(pl.ctx, pl.p + 2, pl.end, "DNS"), ports=frozenset({53})))
 
 
-def tcp_payload(ctx, p, end, paylen, sport, dport, stream) -> None:
+def tcp_payload(ctx: Context, p: int, end: int, paylen: int, sport: int, dport: int, stream: int) -> None:
     TCP.dispatch(Payload(ctx, p, end, ctx.pkt.data[p:end], sport, dport, stream, paylen))
 
 
-class StreamSpeaks(dict):
+class StreamSpeaks(dict[int, bool]):
     """_stream_speaks_known_protocol's answers per TCP stream (PacketIndex.derived)."""
 
-    def __init__(self, index):
+    def __init__(self, index: PacketIndex):
         super().__init__()
 
 
-def _stream_speaks_known_protocol(ctx, stream: int) -> bool:
+def _stream_speaks_known_protocol(ctx: Context, stream: int) -> bool:
     """Whether the stream's first payload is HTTP, TLS or SSH: its other segments are then the
     middle of a message tshark reassembles (shown as TCP only), not "data"."""
     if stream < 0:
@@ -89,7 +92,7 @@ def _stream_speaks_known_protocol(ctx, stream: int) -> bool:
         first = payload_frames(ctx.index, stream, 1)
         raw = ctx.index.payload(first[0]) if first else b""
         memo[stream] = _http_start(raw) or raw.startswith(b"SSH-") or _tls_start(raw)
-    return memo[stream]
+    return bool(memo[stream])
 
 
 HANDSHAKES = {1: "Client Hello", 2: "Server Hello", 4: "New Session Ticket", 8: "Encrypted Extensions",
@@ -98,7 +101,7 @@ HANDSHAKES = {1: "Client Hello", 2: "Server Hello", 4: "New Session Ticket", 8: 
 HELLO_RETRY = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
 
 
-def tls(ctx, p, end, data: bytes, stream: int) -> bool:
+def tls(ctx: Context, p: int, end: int, data: bytes, stream: int) -> bool:
     """TLS records: Protocol is the record version, or TLSv1.3 once the server chose it."""
     if not _tls_start(data):
         return False
@@ -124,12 +127,12 @@ def tls(ctx, p, end, data: bytes, stream: int) -> bool:
     return True
 
 
-def _tls13(ctx, stream: int) -> bool:
+def _tls13(ctx: Context, stream: int) -> bool:
     f = tls13_frames(ctx.index, stream)[0]
     return f is not None and f <= ctx.i
 
 
-def _encrypted(ctx, stream: int) -> bool:
+def _encrypted(ctx: Context, stream: int) -> bool:
     f = tls13_frames(ctx.index, stream)[1]
     return f is not None and f < ctx.i
 
@@ -140,7 +143,7 @@ SSH_MESSAGES = {20: "Key Exchange Init", 21: "New Keys", 30: "Diffie-Hellman Key
 SSH_GEX_GROUP = 31
 
 
-def ssh(ctx, p, end, data: bytes, side: str) -> None:
+def ssh(ctx: Context, p: int, end: int, data: bytes, side: str) -> None:
     """Banner, the clear-text key-exchange messages, then 'Encrypted packet' (as tshark)."""
     d = ctx.d
     layer = d.layer("SSH Protocol", "ssh", p, end - p)
@@ -175,7 +178,7 @@ def ssh(ctx, p, end, data: bytes, side: str) -> None:
         d.info = f"{side}: Encrypted packet (len={len(data)})"
 
 
-def _ssh_packet(layer, at: int, plen: int, padding: int, code: int) -> None:
+def _ssh_packet(layer: Field, at: int, plen: int, padding: int, code: int) -> None:
     """A clear-text SSH binary packet: its lengths and message code."""
     node = layer.add("SSH Version 2", "", at, 4 + plen)
     node.add(f"Packet Length: {plen}", "ssh.packet_length", at, 4, plen)
@@ -228,7 +231,7 @@ UDP.add(Dissector("db-lsp-disc", _dropbox, ports=frozenset({17500}), fields=("js
 UDP.add(Dissector("ssdp", _ssdp, ports=frozenset({1900})))
 
 
-def udp_payload(ctx, p, end, sport, dport) -> None:
+def udp_payload(ctx: Context, p: int, end: int, sport: int, dport: int) -> None:
     UDP.dispatch(Payload(ctx, p, end, b"", sport, dport))
 
 
@@ -236,7 +239,7 @@ NTP_MODES = {0: "reserved", 1: "symmetric active", 2: "symmetric passive", 3: "c
              5: "broadcast", 6: "control", 7: "private"}
 
 
-def ntp(ctx, p, end) -> None:
+def ntp(ctx: Context, p: int, end: int) -> None:
     d = ctx.d
     d.protocol = "NTP"
     layer = d.layer("Network Time Protocol", "ntp", p, end - p)
@@ -257,7 +260,7 @@ def _netbios_name(enc: bytes) -> str:
     return raw[:15].decode("latin-1").rstrip() + f"<{raw[15]:02x}>"
 
 
-def nbns(ctx, p, end) -> None:
+def nbns(ctx: Context, p: int, end: int) -> None:
     d, msg = ctx.d, ctx.pkt.data[p:end]
     d.protocol = "NBNS"
     d.layer("NetBIOS Name Service", "nbns", p, end - p)
@@ -272,7 +275,7 @@ def nbns(ctx, p, end) -> None:
     d.info = f"{ops.get(opcode, 'Unknown operation')}{' response' if flags & 0x8000 else ''} {qtype} {name}"
 
 
-def igmp(ctx, off, end) -> None:
+def igmp(ctx: Context, off: int, end: int) -> None:
     d = ctx.d
     typ = ctx.pkt.u8(off)
     d.protocol = {0x22: "IGMPv3", 0x16: "IGMPv2", 0x17: "IGMPv2", 0x12: "IGMPv1"}.get(typ, "IGMP")

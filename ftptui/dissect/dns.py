@@ -4,6 +4,8 @@ from __future__ import annotations
 import struct
 
 from ..text import bits, format_text, ipv4, ipv6
+from .context import Context
+from .tree import Field
 
 TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 13: "HINFO", 15: "MX", 16: "TXT", 28: "AAAA",
          33: "SRV", 35: "NAPTR", 41: "OPT", 43: "DS", 46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 50: "NSEC3",
@@ -78,7 +80,7 @@ def _name(msg: bytes, off: int) -> tuple[str, int]:
     return (".".join(labels) if labels else "<Root>"), (end if end is not None else off)
 
 
-def dissect(ctx, p: int, end: int, proto: str) -> None:
+def dissect(ctx: Context, p: int, end: int, proto: str) -> None:
     d = ctx.d
     msg = ctx.pkt.data[p:end]
     d.protocol = proto
@@ -184,7 +186,7 @@ def dissect(ctx, p: int, end: int, proto: str) -> None:
     d.info = info
 
 
-def _class(node, prefix: str, at: int, value: int, mdns: bool) -> None:
+def _class(node: Field, prefix: str, at: int, value: int, mdns: bool) -> None:
     """A question's or record's class; in mDNS its top bit is a flag of its own (the question's
     unicast-response "QU" bit, the record's cache-flush bit)."""
     if not mdns:
@@ -212,7 +214,7 @@ def _duration(secs: int) -> str:
     return ", ".join(parts)
 
 
-def _opt_header(rr, at: int, payload_size: int, ttl: int) -> None:
+def _opt_header(rr: Field, at: int, payload_size: int, ttl: int) -> None:
     """An OPT record's class and TTL are EDNS0 fields: payload size, extended RCODE, version, Z."""
     ext, version, z = ttl >> 24, (ttl >> 16) & 0xFF, ttl & 0xFFFF
     rr.add(f"UDP payload size: {payload_size}", "dns.rr.udp_payload_size", at, 2, payload_size)
@@ -224,7 +226,7 @@ def _opt_header(rr, at: int, payload_size: int, ttl: int) -> None:
     zn.add(f"{bits(z, 0x7FFF, 16)} = Reserved: 0x{z & 0x7FFF:04x}", "dns.resp.z.reserved", at + 4, 2, z & 0x7FFF)
 
 
-def _edns_options(rr, msg: bytes, p: int, off: int, end: int) -> None:
+def _edns_options(rr: Field, msg: bytes, p: int, off: int, end: int) -> None:
     """EDNS0 options: code, length and data of each; a COOKIE is split into its client and
     server parts (tshark marks a missing server cookie with an empty item)."""
     while off + 4 <= end:
@@ -244,7 +246,7 @@ def _edns_options(rr, msg: bytes, p: int, off: int, end: int) -> None:
         off += 4 + length
 
 
-def _flags(layer, at: int, flags: int, llmnr: bool) -> None:
+def _flags(layer: Field, at: int, flags: int, llmnr: bool) -> None:
     """The flags word and its parts as tshark shows them: which bits appear depends on query or
     response (and LLMNR has its own); every part highlights both bytes."""
     response, opcode, rcode = bool(flags & 0x8000), (flags >> 11) & 0xF, flags & 0xF
@@ -272,7 +274,7 @@ def _flags(layer, at: int, flags: int, llmnr: bool) -> None:
                  "dns.flags.rcode", at, 2, rcode)
 
 
-def _nsec(rr, msg: bytes, p: int, rdata: int, end: int) -> None:
+def _nsec(rr: Field, msg: bytes, p: int, rdata: int, end: int) -> None:
     """NSEC rdata: the next name, then one dns.resp.type item per type in the bitmap windows, each
     over the bitmap byte that holds its bit (as tshark does)."""
     name, off = _name(msg, rdata)

@@ -7,6 +7,7 @@ every control packet in frame order.
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 import numpy as np
 
@@ -14,11 +15,14 @@ from ..ftp.analysis import FtpAnalysis, latest_analysis
 from ..ftp.tshark_link import tshark_links
 from ..ftp.tshark_parse import eprt, epsv_port, six_numbers
 from ..store.columns import PROTO_TCP
+from ..store.index import PacketIndex
 from ..text import first_line, format_text, ipv4
+from .context import Context
 from .media import line_spans, looks_like_text, text_lines
+from .tree import Field
 
 
-def ftp_control(ctx, p: int, end: int, data: bytes, is_request: bool) -> None:
+def ftp_control(ctx: Context, p: int, end: int, data: bytes, is_request: bool) -> None:
     d = ctx.d
     d.protocol = "FTP"
     line = first_line(data)
@@ -40,7 +44,7 @@ def ftp_control(ctx, p: int, end: int, data: bytes, is_request: bool) -> None:
     layer.add(f"[Current working directory: {_label(cwd)}]", "ftp.current-working-directory", value=cwd)
 
 
-def _request(ctx, node, p: int, line: bytes) -> None:
+def _request(ctx: Context, node: Field, p: int, line: bytes) -> None:
     token = line.split(b" ", 1)[0]
     if token:
         node.add(f"Request command: {format_text(token)}", "ftp.request.command", p, len(token), _text(token))
@@ -56,7 +60,7 @@ def _request(ctx, node, p: int, line: bytes) -> None:
         _eprt(node, p + arg_at, arg)
 
 
-def _response(ctx, node, p: int, line: bytes) -> None:
+def _response(ctx: Context, node: Field, p: int, line: bytes) -> None:
     if len(line) >= 3 and line[:3].isdigit():
         code = int(line[:3])
         node.add(f"Response code: {FTP_CODES.get(code, 'Unknown')} ({code})", "ftp.response.code", p, 3, code)
@@ -76,7 +80,7 @@ def _text(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
-def _port(ctx, node, at: int, arg: bytes) -> None:
+def _port(ctx: Context, node: Field, at: int, arg: bytes) -> None:
     found = six_numbers(arg)
     if found is None:
         return
@@ -87,7 +91,7 @@ def _port(ctx, node, at: int, arg: bytes) -> None:
         node.add("[Active IP NAT: True]", "ftp.active.nat", value=True)
 
 
-def _pasv(ctx, node, at: int, rest: bytes) -> None:
+def _pasv(ctx: Context, node: Field, at: int, rest: bytes) -> None:
     found = six_numbers(rest)
     if found is None:
         return
@@ -98,7 +102,7 @@ def _pasv(ctx, node, at: int, rest: bytes) -> None:
         node.add("[Passive IP NAT: True]", "ftp.passive.nat", value=True)
 
 
-def _eprt(node, at: int, arg: bytes) -> None:
+def _eprt(node: Field, at: int, arg: bytes) -> None:
     """EPRT |af|address|port| (RFC 2428); tshark places the family at the second byte."""
     found = eprt(arg)
     if found is None:
@@ -111,7 +115,7 @@ def _eprt(node, at: int, arg: bytes) -> None:
     node.add(f"Extended active port: {port}", "ftp.eprt.port", at + 4 + len(ip_s), len(port_s), port)
 
 
-def _epsv(ctx, node, at: int, rest: bytes) -> None:
+def _epsv(ctx: Context, node: Field, at: int, rest: bytes) -> None:
     """229 (|||port|): the port, and the server's address (the packet's source) as a generated
     item; tshark's port length runs from the digits to just before ')'."""
     found = epsv_port(rest.split(b"\0", 1)[0])
@@ -130,7 +134,7 @@ def _epsv(ctx, node, at: int, rest: bytes) -> None:
 SETUP_NAMES = {"PORT": "PORT", "PASV": "PASV", "EPRT": "EPRT", "EPSV": "EPASV"}
 
 
-def follower_links(index) -> dict[int, tuple[str, str, int, int]] | None:
+def follower_links(index: PacketIndex) -> dict[int, tuple[str, str, int, int]] | None:
     """tcp.stream -> (setup method, command, setup frame, command frame) from ftptui's own FTP
     follower (ftptui/ftp), once it has run; None before.  It links data connections the way Zeek
     does, so it is right where tshark's port rules are not.  On a growing capture the latest
@@ -152,22 +156,22 @@ def follower_links(index) -> dict[int, tuple[str, str, int, int]] | None:
 class FollowerLinks:
     """follower_links' table, made once per analysis (PacketIndex.derived)."""
 
-    def __init__(self, index):
+    def __init__(self, index: PacketIndex):
         self.analysis: FtpAnalysis | None = None
         self.table: dict[int, tuple[str, str, int, int]] = {}
 
 
-def data_streams(index) -> set[int]:
+def data_streams(index: PacketIndex) -> set[int]:
     """Every tcp.stream labelled FTP-DATA: tshark's links and, once it has run, the follower's."""
     links = follower_links(index) or {}
     return set(tshark_links(index).stream_conv) | set(links)
 
 
-def data_connection_candidates(c) -> np.ndarray:
+def data_connection_candidates(c: Any) -> np.ndarray:
     """For display filters (c: their columns): the rows ftp_data may label, a superset of them
     (TCP payload on a connection either linker ties to FTP)."""
     streams = np.fromiter(data_streams(c.index), dtype=np.int64)
-    return c.transport(PROTO_TCP) & (c.col("paylen") > 0) & np.isin(c.col("stream"), streams)
+    return np.asarray(c.transport(PROTO_TCP) & (c.col("paylen") > 0) & np.isin(c.col("stream"), streams))
 
 
 def _label(text: str) -> str:
@@ -175,7 +179,7 @@ def _label(text: str) -> str:
     return format_text(text.encode("utf-8", "surrogateescape"))
 
 
-def ftp_data(ctx, p: int, end: int, paylen: int, stream: int) -> bool:
+def ftp_data(ctx: Context, p: int, end: int, paylen: int, stream: int) -> bool:
     """An FTP data connection's segment (False if the stream is not one).  ftptui's follower
     decides when it has run; before that (and for connections it could not tie to a control
     connection) tshark's own linking rules do."""

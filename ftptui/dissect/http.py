@@ -8,9 +8,12 @@ segments, which ftptui does not do.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 
 from ..text import first_line, format_text
+from .context import Context
 from .media import line_spans, text_lines
+from .tree import Dissection, Field
 
 # header name (lower case) -> tshark's field, for the headers packet-http.c knows by name
 HEADERS = {name: "http." + field for name, field in (
@@ -40,7 +43,7 @@ STATUS = {100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created"
           503: "Service Unavailable", 504: "Gateway Time-out", 505: "HTTP Version not supported"}
 
 
-def http(ctx, p: int, end: int, data: bytes) -> None:
+def http(ctx: Context, p: int, end: int, data: bytes) -> None:
     d = ctx.d
     d.protocol = "HTTP"
     d.info = format_text(first_line(data)) + " " + _content_type_note(data)
@@ -78,7 +81,7 @@ def _content_type_note(data: bytes) -> str:
     return note
 
 
-def _request_line(node, p: int, line: bytes) -> None:
+def _request_line(node: Field, p: int, line: bytes) -> None:
     method, _, rest = line.partition(b" ")
     uri, _, version = rest.partition(b" ")
     node.add(f"Request Method: {format_text(method)}", "http.request.method", p, len(method), _text(method))
@@ -90,7 +93,7 @@ def _request_line(node, p: int, line: bytes) -> None:
                      len(version), _text(version))
 
 
-def _status_line(node, p: int, line: bytes) -> None:
+def _status_line(node: Field, p: int, line: bytes) -> None:
     version, _, rest = line.partition(b" ")
     code_raw, _, phrase = rest.partition(b" ")
     node.add(f"Response Version: {format_text(version)}", "http.response.version", p, len(version), _text(version))
@@ -104,7 +107,8 @@ def _status_line(node, p: int, line: bytes) -> None:
     node.add(f"Response Phrase: {format_text(phrase)}", "http.response.phrase", at + 4, len(phrase), _text(phrase))
 
 
-def _headers(layer, p: int, data: bytes, spans, line_field: str):
+def _headers(layer: Field, p: int, data: bytes, spans: Iterable[tuple[int, int]],
+             line_field: str) -> tuple[dict[str, str], int | None]:
     """One item per header line up to the empty line; returns ({field: value}, where the body
     starts or None when the header block does not end in this segment)."""
     values: dict[str, str] = {}
@@ -127,7 +131,7 @@ def _headers(layer, p: int, data: bytes, spans, line_field: str):
     return values, None
 
 
-def _body(d, layer, at: int, body: bytes, headers: dict) -> None:
+def _body(d: Dissection, layer: Field, at: int, body: bytes, headers: dict[str, str]) -> None:
     """A complete text body (Content-Length given and all here): its lines, decompressed first
     when gzip- or deflate-encoded (the lines then cover no frame bytes)."""
     size = headers.get("http.content_length_header", "").strip()

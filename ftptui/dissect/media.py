@@ -2,6 +2,8 @@
 item per line)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..text import format_text
 from .tree import Field
 
@@ -15,7 +17,7 @@ def data_node(start: int, raw: bytes) -> Field:
     return node
 
 
-def line_spans(data: bytes):
+def line_spans(data: bytes) -> Iterator[tuple[int, int]]:
     """(start, length) of each line, its end of line included, as tvb_find_line_end splits:
     at CR LF, a lone CR or a lone LF; the last line may have none."""
     pos = 0

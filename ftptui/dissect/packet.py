@@ -10,11 +10,13 @@ import struct
 
 from ..capture.reader import LINK_PCAPNG_CUSTOM
 from ..macnames import resolve_mac
+from ..store.index import PacketIndex
 from ..streams import analysis
 from ..text import bits, format_abs_time, format_text, ipv4, ipv6, mac
 from . import app, transport
 from .app import tcp_payload as transport_payload_tcp
 from .app import udp_payload as transport_payload_udp
+from .context import Context
 from .raw import Malformed, Packet
 from .tree import Dissection, Field
 
@@ -32,7 +34,7 @@ WTAP_ENCAP = {0: 15, 1: 1, 101: 7, 12: 7, 14: 7, 108: 174, 113: 25, 228: 129, 22
 ETHERTYPE_CARRIERS = {"eth", "vlan", "ieee8021ad", "sll"}
 
 
-def dissect(index, i: int) -> Dissection:
+def dissect(index: PacketIndex, i: int) -> Dissection:
     """Full dissection of packet i (0-based) of a PacketIndex."""
     cols = index.cols
     data = index.packet_bytes(i)
@@ -81,7 +83,7 @@ def clamp_ranges(d: Dissection, size: int) -> None:
             todo.extend(f.children)
 
 
-def frame_layer(index, i: int, d: Dissection, caplen: int, link: int) -> Field:
+def frame_layer(index: PacketIndex, i: int, d: Dissection, caplen: int, link: int) -> Field:
     """The frame item with its pcapng interface (tshark shows one only for pcapng files)."""
     iface = int(index.cols.raw("iface")[i])
     name = format_text(index.cap.if_names.get(iface, "unknown").encode("utf-8", "surrogateescape"))
@@ -98,7 +100,7 @@ def frame_layer(index, i: int, d: Dissection, caplen: int, link: int) -> Field:
     return frame
 
 
-def frame_times(index, i: int, frame: Field, ts: int, rel: int) -> None:
+def frame_times(index: PacketIndex, i: int, frame: Field, ts: int, rel: int) -> None:
     """Arrival time, epoch and the deltas, all as tshark's generated items (ints in ns)."""
     frame.add(f"Arrival Time: {format_abs_time(ts)}", "frame.time", value=ts)
     frame.add("[Time shift for this packet: 0.000000000 seconds]", "frame.offset_shift", value=0)
@@ -113,7 +115,7 @@ def frame_times(index, i: int, frame: Field, ts: int, rel: int) -> None:
               value=rel)
 
 
-def previous_ts(index, i: int) -> int:
+def previous_ts(index: PacketIndex, i: int) -> int:
     """Timestamp of the previous captured frame (a frame's own for the first).  pcapng custom
     blocks do not count as frames here; a block without a time counts as time 0, as in tshark."""
     cols = index.cols
@@ -142,7 +144,7 @@ ENTERPRISES = {0: "Reserved", 9: "ciscoSystems", 2636: "Juniper Networks, Inc.",
                32473: "Example Enterprise Number for Documentation Use"}
 
 
-def custom_block(index, i: int, d: Dissection, data: bytes) -> Dissection:
+def custom_block(index: PacketIndex, i: int, d: Dissection, data: bytes) -> Dissection:
     """A pcapng Custom Block, which tshark lists as a frame of its own."""
     pen, copy = index.cap.custom_blocks.get(int(index.cols.raw("offset")[i]), (0, True))
     pen_text = f"{ENTERPRISES.get(pen, 'Unknown')} ({pen})"
@@ -177,7 +179,7 @@ def format_time(ns: int, digits: int) -> str:
     return f"{sign}{secs}.{frac // 10 ** (9 - digits):0{digits}d}"
 
 
-def dissect_payload(index, i: int) -> Dissection:
+def dissect_payload(index: PacketIndex, i: int) -> Dissection:
     """Only the application layer of packet i: its TCP or UDP payload run through the same
     decoders `dissect` ends in, without building the link, IP and transport trees.  Filters on
     application fields (dns.*, http.*, ftp.*) use it on plain TCP/UDP packets: a third of the
@@ -207,17 +209,6 @@ def dissect_payload(index, i: int) -> Dissection:
     except (Malformed, IndexError, struct.error):
         d.malformed = True
     return d
-
-
-class Context:
-    """What decoders share while dissecting one packet."""
-
-    def __init__(self, index, i, d: Dissection, pkt: Packet):
-        self.index, self.i, self.d, self.pkt = index, i, d, pkt
-        self.net_src = self.net_dst = None  # raw address bytes of the network layer
-        self.ttl = 0
-        self.proto_end = len(pkt.data)  # where the network payload ends (IP total length)
-        self.cut = False  # the capture holds less than the network layer's length says
 
 
 def link_layer(ctx: Context, link: int) -> None:

@@ -19,18 +19,18 @@ class Packet:
         if off < 0 or off + size > len(self.data):
             raise Malformed()
 
-    def u8(self, off):
+    def u8(self, off: int) -> int:
         self.need(off, 1)
         return self.data[off]
 
-    def u16(self, off):
+    def u16(self, off: int) -> int:
         self.need(off, 2)
-        return struct.unpack_from(">H", self.data, off)[0]
+        return int(struct.unpack_from(">H", self.data, off)[0])
 
-    def u32(self, off):
+    def u32(self, off: int) -> int:
         self.need(off, 4)
-        return struct.unpack_from(">I", self.data, off)[0]
+        return int(struct.unpack_from(">I", self.data, off)[0])
 
-    def bytes(self, off, size):
+    def bytes(self, off: int, size: int) -> bytes:
         self.need(off, size)
         return self.data[off:off + size]

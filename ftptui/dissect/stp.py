@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from ..macnames import resolve_mac
 from ..text import bits, mac
+from .context import Context
+from .tree import Field
 
 STP_VERSIONS = {0: "Spanning Tree", 2: "Rapid Spanning Tree", 3: "Multiple Spanning Tree", 4: "Shortest Path Tree"}
 BPDU_TYPES = {0x00: "Configuration", 0x02: "Rapid/Multiple Spanning Tree", 0x80: "Topology Change Notification"}
@@ -14,7 +16,7 @@ RSTP_FLAGS = ((0x80, "tcack", "Topology Change Acknowledgment"), (0x40, "agreeme
               (0x02, "proposal", "Proposal"), (0x01, "tc", "Topology Change"))
 
 
-def llc(ctx, off: int, dst: bytes) -> None:
+def llc(ctx: Context, off: int, dst: bytes) -> None:
     d, pkt = ctx.d, ctx.pkt
     dsap, ssap, control = pkt.u8(off), pkt.u8(off + 1), pkt.u8(off + 2)
     layer = d.layer("Logical-Link Control", "llc", off, 3)
@@ -41,7 +43,7 @@ def llc(ctx, off: int, dst: bytes) -> None:
         d.protocol = "LLC"
 
 
-def stp(ctx, b: int, end: int) -> None:
+def stp(ctx: Context, b: int, end: int) -> None:
     d, pkt = ctx.d, ctx.pkt
     d.protocol = "STP"
     bpdu = pkt.data[b:end]
@@ -76,7 +78,7 @@ def stp(ctx, b: int, end: int) -> None:
     d.info = f"{kind_text} Root = {root}  Cost = {cost}  Port = 0x{port:04x}"
 
 
-def _flags(layer, off: int, flags: int, rapid: bool) -> None:
+def _flags(layer: Field, off: int, flags: int, rapid: bool) -> None:
     """Configuration BPDUs have two flags; RSTP ones all seven, the port role a 2-bit number."""
     names = []
     node = layer.add("", "stp.flags", off, 1, flags)
@@ -96,7 +98,7 @@ def _flags(layer, off: int, flags: int, rapid: bool) -> None:
     node.label = f"BPDU flags: 0x{flags:02x}" + "".join(", " + n for n in names)
 
 
-def _bridge_id(layer, title: str, prefix: str, words: str, off: int, raw: bytes) -> str:
+def _bridge_id(layer: Field, title: str, prefix: str, words: str, off: int, raw: bytes) -> str:
     """Priority (the top 4 bits), system ID extension (12 bits) and MAC of a bridge; tshark's
     priority item covers one byte.  Returns the 'prio/ext/mac' text of the Info column."""
     word = int.from_bytes(raw[:2], "big")

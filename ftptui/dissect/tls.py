@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..store.index import PacketIndex
 from ..text import format_text
+from .context import Context
 from .tree import Field
 
 RECORD_VERSIONS = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
@@ -21,7 +23,7 @@ HELLO_RETRY = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079
 SUPPORTED_VERSIONS_13 = b"\x00\x2b\x00\x02\x03\x04"
 
 
-def records(ctx, layer: Field, p: int, data: bytes, stream: int, tls13: bool) -> None:
+def records(ctx: Context, layer: Field, p: int, data: bytes, stream: int, tls13: bool) -> None:
     """One tls.record per complete record.  In TLS 1.3, the records after the ServerHello (not a
     HelloRetryRequest) are encrypted: tshark shows their opaque type and no handshake contents."""
     sh = tls13_frames(ctx.index, stream)[1] if tls13 and stream >= 0 else None
@@ -66,11 +68,11 @@ SERVER_HELLO_WITHIN = 32  # payload packets of a stream searched for its ServerH
 class Tls13Streams:
     """tls13_frames' answers per TCP stream (PacketIndex.derived)."""
 
-    def __init__(self, index):
+    def __init__(self, index: PacketIndex):
         self.frames: dict[int, tuple[int | None, int | None]] = {}
 
 
-def tls13_frames(index, stream: int) -> tuple[int | None, int | None]:
+def tls13_frames(index: PacketIndex, stream: int) -> tuple[int | None, int | None]:
     """The stream's first frame that settles TLS 1.3 (a ServerHello or HelloRetryRequest with
     supported_versions 0x0304), and its ServerHello proper, after which records are encrypted;
     None for either not found among its first payload packets."""
@@ -88,7 +90,7 @@ def tls13_frames(index, stream: int) -> tuple[int | None, int | None]:
     return known[stream]
 
 
-def payload_frames(index, stream: int, limit: int) -> list[int]:
+def payload_frames(index: PacketIndex, stream: int, limit: int) -> list[int]:
     """The stream's first `limit` frames with payload, searched forward from its first frame in
     growing windows (a whole-capture scan per stream would be slow on big files)."""
     cols, n = index.cols, len(index)

@@ -1,14 +1,19 @@
 """ICMP, ICMPv6, UDP and TCP decoders with tshark's Info text."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from ..store.columns import ACK, FIN, RST, SYN, URG
+from ..store.index import PacketIndex
 from ..store.tcp_options import NOP, TRUNCATED, walk
 from ..streams import analysis
 from ..text import bits, format_abs_time, ipv6, mac, seconds
 from . import app
+from .context import Context
 from .raw import Malformed, Packet
+from .tree import Field
 
 ICMP_TYPES = {0: "Echo (ping) reply", 3: "Destination unreachable", 4: "Source quench (flow control)",
               5: "Redirect", 8: "Echo (ping) request", 9: "Router advertisement", 10: "Router solicitation",
@@ -69,7 +74,7 @@ TCP_OPTION_KINDS = {0: "End of Option List", 1: "No-Operation", 2: "Maximum Segm
                     254: "RFC3692-style Experiment 2"}
 
 
-def dispatch(ctx, proto: int, off: int, end: int) -> None:
+def dispatch(ctx: Context, proto: int, off: int, end: int) -> None:
     if proto == 6:
         tcp(ctx, off, end)
     elif proto == 17:
@@ -87,7 +92,7 @@ def dispatch(ctx, proto: int, off: int, end: int) -> None:
         ctx.d.info = ctx.d.info or f"{ctx.d.protocol}"
 
 
-def icmp(ctx, off, end) -> None:
+def icmp(ctx: Context, off: int, end: int) -> None:
     pkt, d = ctx.pkt, ctx.d
     typ, code = pkt.u8(off), pkt.u8(off + 1)
     d.protocol = "ICMP"
@@ -123,7 +128,7 @@ def icmp(ctx, off, end) -> None:
     d.color = "icmp" if typ in (0, 8) else "icmp-error"
 
 
-def quoted_packet(ctx, layer, q: int, end: int, version: int) -> None:
+def quoted_packet(ctx: Context, layer: Field, q: int, end: int, version: int) -> None:
     """The start of the packet an ICMP error quotes, as tshark shows it inside the ICMP layer: its
     IP header and the transport ports, under the usual field names (so `ip.addr`, `udp.port`
     match it, as in Wireshark).  A quote cut short just ends the items."""
@@ -164,7 +169,7 @@ def _v4(b: bytes) -> str:
 
 
 
-def _echo_timestamp(ctx, layer, p: int, end: int) -> int:
+def _echo_timestamp(ctx: Context, layer: Field, p: int, end: int) -> int:
     """tshark reads the first 8 bytes of ping data as a timeval (big- or little-endian) when it
     is within a day of the frame's time; returns where the remaining data starts."""
     if end - p <= 8:
@@ -191,7 +196,7 @@ def _swap16(v: int) -> int:
     return ((v & 0xFF) << 8) | (v >> 8)
 
 
-def _checksum_items(ctx, layer, proto: str, off: int, end: int, pseudo: bytes) -> None:
+def _checksum_items(ctx: Context, layer: Field, proto: str, off: int, end: int, pseudo: bytes) -> None:
     """The checksum and its status; tshark verifies ICMP and ICMPv6 checksums when the whole
     message was captured (ICMPv6's covers a pseudo-header: `pseudo`)."""
     pkt = ctx.pkt
@@ -217,7 +222,7 @@ def _ones_sum(data: bytes) -> int:
     return total
 
 
-def _response_to(ctx, layer, proto: str, to_title: str, time_title: str, req: int) -> None:
+def _response_to(ctx: Context, layer: Field, proto: str, to_title: str, time_title: str, req: int) -> None:
     """An echo reply's request frame and the time since it, in ms (FT_DOUBLE), as one-pass
     tshark shows them; resp_in (request -> reply) needs a later frame, so tshark -Y never has it."""
     ts = ctx.index.cols.raw("ts")
@@ -226,7 +231,7 @@ def _response_to(ctx, layer, proto: str, to_title: str, time_title: str, req: in
     layer.add(f"[{time_title}: {ms:.3f} ms]", f"{proto}.resptime", value=ms)
 
 
-def icmpv6(ctx, off, end) -> None:
+def icmpv6(ctx: Context, off: int, end: int) -> None:
     pkt, d = ctx.pkt, ctx.d
     typ, code = pkt.u8(off), pkt.u8(off + 1)
     d.protocol = "ICMPv6"
@@ -272,7 +277,7 @@ def icmpv6(ctx, off, end) -> None:
         quoted_packet(ctx, layer, off + 8, end, 6)
 
 
-def _ndp_lladdr(pkt, p, end):
+def _ndp_lladdr(pkt: Packet, p: int, end: int) -> bytes | None:
     """Source/target link-layer address option of a neighbour-discovery message."""
     while p + 2 <= end:
         otype, olen = pkt.u8(p), pkt.u8(p + 1) * 8
@@ -284,7 +289,7 @@ def _ndp_lladdr(pkt, p, end):
     return None
 
 
-def udp(ctx, off, end) -> None:
+def udp(ctx: Context, off: int, end: int) -> None:
     pkt, d = ctx.pkt, ctx.d
     sport, dport, length, csum = pkt.u16(off), pkt.u16(off + 2), pkt.u16(off + 4), pkt.u16(off + 6)
     d.protocol = "UDP"
@@ -303,7 +308,7 @@ def udp(ctx, off, end) -> None:
         app.udp_payload(ctx, off + 8, pay_end, sport, dport)
 
 
-def tcp_options(pkt, p, end):
+def tcp_options(pkt: Packet, p: int, end: int) -> Iterator[tuple[int, int, int, bytes | None]]:
     """Yield (kind, start, length, value) for each TCP option (store/tcp_options.walk); options
     cut off by the end of the captured bytes make the packet malformed."""
     for kind, start, length in walk(pkt.data, p, end):
@@ -312,7 +317,7 @@ def tcp_options(pkt, p, end):
         yield kind, start, length, (pkt.data[start + 2:start + length] if kind > NOP else None)
 
 
-def window_shift(ctx, stream: int, direction: int):
+def window_shift(ctx: Context, stream: int, direction: int) -> int | None:
     """tshark's window scaling: known only once both SYNs were seen; None when unscaled."""
     shifts = []
     for dr in (direction, direction ^ 1):
@@ -325,14 +330,14 @@ def window_shift(ctx, stream: int, direction: int):
     return shifts[0]
 
 
-class SynWindowShifts(dict):
+class SynWindowShifts(dict[int, int | None]):
     """_syn_ws's answers per SYN frame (PacketIndex.derived)."""
 
-    def __init__(self, index):
+    def __init__(self, index: PacketIndex):
         super().__init__()
 
 
-def _syn_ws(index, frame):
+def _syn_ws(index: PacketIndex, frame: int) -> int | None:
     cache = index.derived(SynWindowShifts)
     if frame in cache:
         return cache[frame]
@@ -351,7 +356,7 @@ def _syn_ws(index, frame):
     return shift
 
 
-def tcp_timestamps(ctx, layer, stream: int) -> None:
+def tcp_timestamps(ctx: Context, layer: Field, stream: int) -> None:
     """tshark's [Timestamps] item (shown by default): times since the stream's first frame and
     since its previous frame, in ns."""
     if stream < 0:
@@ -366,7 +371,7 @@ def tcp_timestamps(ctx, layer, stream: int) -> None:
              value=delta)
 
 
-def _previous_in_stream(index, stream: int, i: int, first: int) -> int:
+def _previous_in_stream(index: PacketIndex, stream: int, i: int, first: int) -> int:
     """The stream's frame before frame i (i itself for the first): searched backwards in
     growing windows, as it is usually close."""
     col = index.cols.raw("stream")
@@ -380,7 +385,7 @@ def _previous_in_stream(index, stream: int, i: int, first: int) -> int:
     return min(first, i)
 
 
-def tcp(ctx, off, end) -> None:
+def tcp(ctx: Context, off: int, end: int) -> None:
     pkt, d, index, i = ctx.pkt, ctx.d, ctx.index, ctx.i
     sport, dport = pkt.u16(off), pkt.u16(off + 2)
     seq, ack = pkt.u32(off + 4), pkt.u32(off + 8)
@@ -475,7 +480,7 @@ def tcp(ctx, off, end) -> None:
             d.color = "tcp-bad"
 
 
-def _options(ctx, layer, p, end, stream, direction) -> str:
+def _options(ctx: Context, layer: Field, p: int, end: int, stream: int, direction: int) -> str:
     """The option items as tshark shows them, each with its Kind (and Length) byte; returns the
     Info suffix (MSS=, WS=, ...)."""
     pkt = ctx.pkt
@@ -485,6 +490,7 @@ def _options(ctx, layer, p, end, stream, direction) -> str:
         if kind == -1:
             opts.add("Malformed option", "_ws.malformed", start, length)
             break
+        val = val if val is not None else b""  # EOL and NOP carry none
         name, title = TCP_OPTION_ITEMS.get(kind, ("unknown", "Unknown"))
         titles.append(f"Unknown (0x{kind:02x})" if name == "unknown" else title)
         o = opts.add(f"TCP Option - {title}", f"tcp.options.{name}", start, length)

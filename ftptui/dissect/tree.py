@@ -1,7 +1,9 @@
 """The dissection result: a tree of fields, each with its byte range, plus the list columns."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -18,13 +20,13 @@ class Field:
     # detail view should not show them
     hidden: bool = False
 
-    def add(self, label: str, name: str = "", start: int = 0, length: int = 0, value=None,
+    def add(self, label: str, name: str = "", start: int = 0, length: int = 0, value: Any = None,
             hidden: bool = False) -> "Field":
         child = Field(label, name, start, length, value, hidden=hidden)
         self.children.append(child)
         return child
 
-    def walk(self):
+    def walk(self) -> Iterator[Field]:
         yield self
         for c in self.children:
             yield from c.walk()
@@ -54,6 +56,6 @@ class Dissection:
         self.layers.append(node)
         return node
 
-    def fields(self):
+    def fields(self) -> Iterator[Field]:
         for layer in self.layers:
             yield from layer.walk()
