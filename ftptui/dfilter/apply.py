@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 
 from ..dissect.packet import dissect, dissect_payload
+from ..dissect.tree import Dissection
+from ..store.index import PacketIndex
 from . import prefilter, vector
 from .compile import Filter, PacketView
 from .parser import Logic, Node
@@ -27,8 +30,8 @@ class Cancelled(Exception):
 
 
 class FilterRun:
-    def __init__(self, index, flt: Filter, stop: threading.Event | None = None, on_progress=None,
-                 use_columns: bool = True):
+    def __init__(self, index: PacketIndex, flt: Filter, stop: threading.Event | None = None,
+                 on_progress: Callable[[int, int], object] | None = None, use_columns: bool = True):
         self.index, self.flt = index, flt
         self.use_columns = use_columns  # False: dissect every packet (a cross-check for tests)
         self.stop = stop
@@ -68,7 +71,7 @@ class FilterRun:
             cols = vector.Columns(self.index, rows)
             mask = vector.evaluate(node, cols)
             if vector.vector_field(operand)[0] in vector.CERTAIN:
-                return rows[mask]
+                return np.asarray(rows[mask])
             unsure = cols.unsure()
             return np.union1d(rows[mask & ~unsure], self.slow(node, rows[unsure]))
         if self.use_columns:
@@ -101,7 +104,7 @@ class FilterRun:
             return full
         return PacketView(dissect_payload(self.index, i), self.index.packet_bytes(i))
 
-    def dissection(self, i: int):
+    def dissection(self, i: int) -> Dissection:
         """Packet i dissected (reusing the run's dissection when the filter needed one)."""
         v = self.views.get(i)
         return v.dissection if v is not None else dissect(self.index, i)

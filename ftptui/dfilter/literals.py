@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import FilterError
+from .fields import FieldDef
 from .parser import Literal
 
 BYTES_RE = re.compile(r"^[0-9A-Fa-f]{1,2}([:.\-][0-9A-Fa-f]{1,2})*$")
@@ -48,7 +49,7 @@ TIME_EXP_RE = re.compile(r"^(-?\d+\.\d+)[eE][-+]?\d+$")
 ABS_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%b %d, %Y %H:%M:%S")
 
 
-def convert(lit: Literal, kind: str, fdef=None) -> Any:
+def convert(lit: Literal, kind: str, fdef: FieldDef | None = None) -> Any:
     """The literal as a value of `kind` (see FieldDef.kind), or FilterError pointing at it.
     `fdef` (the field compared with, if any) gives value names and the integer width."""
     name = fdef.name if fdef is not None else ""

@@ -16,6 +16,7 @@ Grammar (Wireshark 4.0; `not` binds tightest, then `and`, then `or`; 4.0 has no 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -51,13 +52,13 @@ class Literal(Node):
 @dataclass
 class Slice(Node):
     operand: Node
-    ranges: list = field(default_factory=list)  # (start, length|None) pairs, start may be negative
+    ranges: list[tuple[int, int | None]] = field(default_factory=list)  # (start, length|None) pairs, start may be negative
 
 
 @dataclass
 class Call(Node):
     name: str
-    args: list = field(default_factory=list)
+    args: list[Node] = field(default_factory=list)
 
 
 @dataclass
@@ -83,7 +84,7 @@ class Compare(Node):
 @dataclass
 class Member(Node):
     operand: Node
-    items: list        # Literal or (Literal, Literal) for ranges
+    items: list[Node | tuple[Node, Node]]  # Literal or (Literal, Literal) for ranges
     negated: bool = False
 
 
@@ -95,7 +96,7 @@ class Exists(Node):
 @dataclass
 class Logic(Node):
     op: str            # "and", "or", "not"
-    args: list = field(default_factory=list)
+    args: list[Node] = field(default_factory=list)
 
 
 # How deeply parentheses, "not", unary minus and function calls may nest, and how deep the
@@ -117,7 +118,7 @@ class Parser:
         self.nesting = 0
 
     @contextmanager
-    def nested(self, tok: Token):
+    def nested(self, tok: Token) -> Iterator[None]:
         """Around a part of the grammar that nests (it recurses in Python)."""
         self.nesting += 1
         if self.nesting > MAX_NESTING:
@@ -251,7 +252,7 @@ class Parser:
         nxt = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else None
         return self.at_op("not") and nxt is not None and nxt.kind == "op" and nxt.value == "in"
 
-    def set_items(self) -> tuple[list, int]:
+    def set_items(self) -> tuple[list[Node | tuple[Node, Node]], int]:
         """`{a, b, lo..hi}`: Wireshark 4.0 wants commas between the items."""
         self.expect_op("{", '"{" to start a set')
         items: list[Node | tuple[Node, Node]] = []

@@ -13,7 +13,9 @@ import ipaddress
 import time
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
+from ..dissect.tree import Field
 from ..errors import FtptuiError
 from .fields import lookup
 
@@ -87,13 +89,13 @@ def _abs_time(ns: int) -> str:
             f'{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{frac:09d}"')
 
 
-def _field_bytes(field, packet_bytes: bytes) -> bytes:
+def _field_bytes(field: Field, packet_bytes: bytes) -> bytes:
     if field.length > 0 and field.start + field.length <= len(packet_bytes):
         return bytes(packet_bytes[field.start:field.start + field.length])
     return b""
 
 
-def _frame_slice(field, packet_bytes: bytes) -> str:
+def _frame_slice(field: Field, packet_bytes: bytes) -> str:
     data = _field_bytes(field, packet_bytes)
     if not data:
         what = f"{field.name}" if field.name else "this line"
@@ -101,7 +103,7 @@ def _frame_slice(field, packet_bytes: bytes) -> str:
     return f"frame[{field.start}:{field.length}] == {hex_bytes(data)}"
 
 
-def _value(kind: str, name: str, ftype: str, v) -> str | None:
+def _value(kind: str, name: str, ftype: str, v: Any) -> str | None:
     """The field's value as a filter literal of its kind, or None when it cannot be written."""
     if kind == "int":
         return _int(name, ftype, int(v))
@@ -126,7 +128,7 @@ def _value(kind: str, name: str, ftype: str, v) -> str | None:
     return None
 
 
-def filter_for_field(field, packet_bytes: bytes) -> str:
+def filter_for_field(field: Field, packet_bytes: bytes) -> str:
     """The display filter Wireshark's "Apply as Filter" gives for a detail-tree Field.
 
     `packet_bytes` are the frame's bytes (the field's start/length index into them).  Raises

@@ -9,6 +9,7 @@ leading "(?-i)" / "(?-s)", which RE2 understands as PCRE does.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import re2
 
@@ -24,7 +25,7 @@ class RegexError(ValueError):
     pass
 
 
-def compile_regex(pattern: bytes, binary: bool):
+def compile_regex(pattern: bytes, binary: bool) -> Any:  # an re2 pattern (re2 has no types)
     """A compiled pattern whose `search(bytes)` tells whether it matches.  `binary`: the
     subject is raw bytes (frame, data.data, ...), matched byte for byte; otherwise UTF-8 text
     (string fields, encoded with surrogateescape so undecodable bytes stay bytes)."""
