@@ -7,6 +7,8 @@ dissecting only those rows gives the same answer.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import numpy as np
 
 from ..dissect.app import TCP, UDP
@@ -15,25 +17,28 @@ from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV
 from ..store.prefix import payload_prefix
 from .fields import lookup
 from .parser import BitAnd, Call, Compare, Exists, FieldRef, Member, Node, Slice
+from .vector import Columns
+
+Mask = Callable[[Columns], np.ndarray]  # the rows (of a Columns) where something may be
 
 
-def _port(c, *ports):
+def _port(c: Columns, *ports: int) -> np.ndarray:
     hit = np.zeros(len(c.rows), dtype=bool)
     for p in ports:
         hit |= (c.col("sport") == p) | (c.col("dport") == p)
     return hit
 
 
-def _tcp_payload(c):
-    return c.transport(PROTO_TCP) & (c.col("paylen") > 0)
+def _tcp_payload(c: Columns) -> np.ndarray:
+    return np.asarray(c.transport(PROTO_TCP) & (c.col("paylen") > 0))
 
 
-def _ip(c):
+def _ip(c: Columns) -> np.ndarray:
     et = c.col("ethertype")
-    return (et == ETH_IPV4) | (et == ETH_IPV6)
+    return np.asarray((et == ETH_IPV4) | (et == ETH_IPV6))
 
 
-def _entry_rows(table: DissectorTable, entry: Dissector, c) -> np.ndarray:
+def _entry_rows(table: DissectorTable, entry: Dissector, c: Columns) -> np.ndarray:
     """Rows where the table may hand a payload to this entry."""
     if entry.candidates is not None:
         return entry.candidates(c)
@@ -47,11 +52,11 @@ def _entry_rows(table: DissectorTable, entry: Dissector, c) -> np.ndarray:
             hit[idx] = True
         elif len(idx):
             hit[idx] = entry.first_bytes(payload_prefix(c.index, c.rows[idx]))
-    return base & hit
+    return np.asarray(base & hit)
 
 
-def _from_tables(protocol: str):
-    def mask(c):
+def _from_tables(protocol: str) -> Mask:
+    def mask(c: Columns) -> np.ndarray:
         out = np.zeros(len(c.rows), dtype=bool)
         for table in (TCP, UDP):
             for entry in table.for_protocol(protocol):
@@ -65,7 +70,7 @@ def _from_tables(protocol: str):
 APPLICATION = TCP.protocols() | UDP.protocols()
 
 # protocol -> mask over Columns rows where its decoder may run (absent: no restriction known)
-MAY_HAVE = {
+MAY_HAVE: dict[str, Mask] = {
     **{name: _from_tables(name) for name in APPLICATION},
     "tcp": lambda c: _ip(c) & ((c.col("ipproto") == PROTO_TCP) | c.quoting()),
     "udp": lambda c: _ip(c) & ((c.col("ipproto") == PROTO_UDP) | c.quoting()),
@@ -88,7 +93,7 @@ def required_protocols(node: Node) -> set[str]:
     return set()
 
 
-def _operand_protocols(node) -> set[str]:
+def _operand_protocols(node: Node) -> set[str]:
     if isinstance(node, FieldRef):
         fdef = lookup(node.name)
         return {fdef.protocol} if fdef else set()
@@ -108,7 +113,7 @@ def application_only(node: Node) -> bool:
     return bool(names) and protos <= APPLICATION and bool(required_protocols(node))
 
 
-def _field_refs(node):
+def _field_refs(node: Node) -> Iterator[FieldRef]:
     if isinstance(node, FieldRef):
         yield node
     for child in vars(node).values():
@@ -117,7 +122,7 @@ def _field_refs(node):
                 yield from _field_refs(c)
 
 
-def candidates(node: Node, cols) -> np.ndarray:
+def candidates(node: Node, cols: Columns) -> np.ndarray:
     """Mask over cols.rows of the packets where the leaf test may be true."""
     mask = np.ones(len(cols.rows), dtype=bool)
     for proto in required_protocols(node):
