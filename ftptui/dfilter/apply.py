@@ -70,7 +70,8 @@ class FilterRun:
         if operand is not None:
             cols = vector.Columns(self.index, rows)
             mask = vector.evaluate(node, cols)
-            if vector.vector_field(operand)[0] in vector.CERTAIN:
+            found = vector.vector_field(operand)
+            if found is not None and found[0] in vector.CERTAIN:
                 return np.asarray(rows[mask])
             unsure = cols.unsure()
             return np.union1d(rows[mask & ~unsure], self.slow(node, rows[unsure]))

@@ -8,12 +8,15 @@ TCP/UDP: ICMP errors quote inner headers, tunnels, fragments, truncated headers)
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..dissect.ftp import data_streams
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, FTP_PORT, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
+from ..store.index import PacketIndex
 from ..streams.analysis import FLAG_FIELDS, NO_SUBDISSECTOR, TcpAnalysis, tcp_analysis
 from .compile import Compiler, Value, kind_only
 from .fields import lookup
@@ -33,7 +36,7 @@ class Occurrence:
 class Columns:
     """The index columns for a set of rows, and the fields they can answer."""
 
-    def __init__(self, index, rows: np.ndarray):
+    def __init__(self, index: PacketIndex, rows: np.ndarray):
         self.index, self.rows = index, rows
         self._cache: dict[str, np.ndarray] = {}
 
@@ -43,14 +46,14 @@ class Columns:
         return self._cache[name]
 
     # --- which rows have which layers
-    def ip4(self):
-        return (self.col("ethertype") == ETH_IPV4) & (self.col("l3off") >= 0)
+    def ip4(self) -> np.ndarray:
+        return np.asarray((self.col("ethertype") == ETH_IPV4) & (self.col("l3off") >= 0))
 
-    def ip6(self):
-        return (self.col("ethertype") == ETH_IPV6) & (self.col("l3off") >= 0)
+    def ip6(self) -> np.ndarray:
+        return np.asarray((self.col("ethertype") == ETH_IPV6) & (self.col("l3off") >= 0))
 
-    def transport(self, proto: int):
-        return (self.col("ipproto") == proto) & (self.col("l4off") >= 0) & (self.col("tcpflags") != 0xF000)
+    def transport(self, proto: int) -> np.ndarray:
+        return np.asarray((self.col("ipproto") == proto) & (self.col("l4off") >= 0) & (self.col("tcpflags") != 0xF000))
 
     def quoting(self) -> np.ndarray:
         """Rows that are ICMP errors quoting another packet's IP and transport headers."""
@@ -65,7 +68,7 @@ class Columns:
         proto = self.col("ipproto")
         icmp = ((proto == PROTO_ICMP) | (proto == PROTO_ICMPV6)) & (self.col("l4off") >= 0)
         plain = self.transport(PROTO_TCP) | self.transport(PROTO_UDP) | (icmp & ~self.quoting())
-        return ip & ~plain
+        return np.asarray(ip & ~plain)
 
     def addr(self, which: str, v6: bool) -> np.ndarray:
         """IPv4 addresses as numbers, or IPv6 ones as (n, 2) uint64 high and low halves (rows of
@@ -81,7 +84,11 @@ class Columns:
     def delta_time(self) -> np.ndarray:
         ts = self.index.cols.raw("ts")
         prev = np.maximum(self.rows - 1, 0)
-        return ts[self.rows] - ts[prev]
+        return np.asarray(ts[self.rows] - ts[prev])
+
+
+Mask = Callable[[Columns], np.ndarray]  # rows of a Columns: a mask, or one value each
+Occurrences = Callable[[Columns], list[Occurrence]]
 
 
 def ftp_data_present(c: Columns) -> np.ndarray:
@@ -94,29 +101,29 @@ def ftp_data_present(c: Columns) -> np.ndarray:
         seq_ack = tcp_analysis(c.index, int(c.rows[k]))
         if seq_ack is not None and seq_ack.flags & NO_SUBDISSECTOR:
             mask[k] = False
-    return mask
+    return np.asarray(mask)
 
 
-def _field_table():
+def _field_table() -> dict[str, tuple[str, Occurrences]]:
     """name -> (kind, occurrences(Columns) -> [Occurrence])."""
-    def one(mask, values=None):
+    def one(mask: Mask, values: Mask | None = None) -> Occurrences:
         return lambda c: [Occurrence(mask(c), None if values is None else values(c))]
 
-    def ports(proto, which):
+    def ports(proto: int, which: str) -> Occurrences:
         names = {"src": ("sport",), "dst": ("dport",), "both": ("sport", "dport")}[which]
         return lambda c: [Occurrence(c.transport(proto), c.col(n).astype(np.int64)) for n in names]
 
-    def addrs(v6, names):
-        mask = (lambda c: c.ip6()) if v6 else (lambda c: c.ip4())
+    def addrs(v6: bool, names: tuple[str, ...]) -> Occurrences:
+        mask: Mask = Columns.ip6 if v6 else Columns.ip4
         return lambda c: [Occurrence(mask(c), c.addr(n, v6)) for n in names]
 
-    def flag(bit):
+    def flag(bit: int) -> Occurrences:
         return one(lambda c: c.transport(PROTO_TCP), lambda c: ((c.col("tcpflags") >> bit) & 1).astype(np.int64))
 
-    tcp = lambda c: c.transport(PROTO_TCP)  # noqa: E731
-    udp = lambda c: c.transport(PROTO_UDP)  # noqa: E731
-    everything = lambda c: np.ones(len(c.rows), dtype=bool)  # noqa: E731
-    table = {
+    tcp: Mask = lambda c: c.transport(PROTO_TCP)  # noqa: E731
+    udp: Mask = lambda c: c.transport(PROTO_UDP)  # noqa: E731
+    everything: Mask = lambda c: np.ones(len(c.rows), dtype=bool)  # noqa: E731
+    table: dict[str, tuple[str, Occurrences]] = {
         "frame": ("bytes", one(everything)),
         "frame.number": ("int", one(everything, lambda c: c.rows.astype(np.int64) + 1)),
         "frame.len": ("int", one(everything, lambda c: c.col("origlen").astype(np.int64))),
@@ -155,8 +162,15 @@ def _field_table():
     for bit, name in enumerate(("fin", "syn", "reset", "push", "ack", "urg", "ece", "cwr", "ae")):
         table[f"tcp.flags.{name}"] = ("bool", flag(bit))
     # tcp.analysis flags: one pass over every stream (streams/analysis.py), then a mask
+    def analysis_flag(name: str) -> Mask:
+        def mask(c: Columns) -> np.ndarray:
+            every = c.index.derived(TcpAnalysis).all().matches(name)
+            assert every is not None  # a flag field: matches() knows it
+            return np.asarray(every[c.rows])
+        return mask
+
     for name in list(FLAG_FIELDS) + ["tcp.analysis"]:
-        table[name] = ("bytes", one(lambda c, n=name: c.index.derived(TcpAnalysis).all().matches(n)[c.rows]))
+        table[name] = ("bytes", one(analysis_flag(name)))
     return table
 
 
@@ -168,7 +182,7 @@ CERTAIN = {"frame", "frame.number", "frame.len", "frame.cap_len", "frame.time_re
            "frame.time_epoch", "eth", "arp", "tcp.analysis", *FLAG_FIELDS}
 
 
-def vector_field(node: Node):
+def vector_field(node: Node) -> tuple[str, Literal | None] | None:
     """The column-backed field a leaf test reads, with its bit mask if any, else None."""
     if isinstance(node, FieldRef) and _plain(node):
         return node.name, None
@@ -183,7 +197,7 @@ def _plain(node: Node) -> bool:
     return isinstance(node, FieldRef) and node.name in FIELDS and node.layer is None and not node.reference
 
 
-def leaf_operand(node: Node):
+def leaf_operand(node: Node) -> Node | None:
     """For a leaf test that the columns can answer, its field operand; else None."""
     if isinstance(node, Exists):
         return node.operand if vector_field(node.operand) else None
@@ -201,14 +215,16 @@ def _has_values(node: Node) -> bool:
     """A column-backed field whose values the columns hold: a protocol ("ip", "tcp": kind
     bytes) is only known to be there, so comparing its bytes needs the packet."""
     found = vector_field(node)
-    return bool(found) and (found[1] is not None or FIELDS[found[0]][0] != "bytes")
+    return found is not None and (found[1] is not None or FIELDS[found[0]][0] != "bytes")
 
 
 def evaluate(node: Node, c: Columns) -> np.ndarray:
     """Boolean mask over c.rows for a leaf test accepted by leaf_operand (unsure rows included
     as computed from the columns; the caller re-checks c.unsure() rows)."""
     operand = leaf_operand(node)
-    name, mask_lit = vector_field(operand)
+    found = vector_field(operand) if operand is not None else None
+    assert operand is not None and found is not None, "evaluate() is for tests leaf_operand() accepts"
+    name, mask_lit = found
     kind, occurrences_of = FIELDS[name]
     occs = occurrences_of(c)
     compiler = Compiler(set())
@@ -224,7 +240,7 @@ def evaluate(node: Node, c: Columns) -> np.ndarray:
             return any_present
         return _any(occs, lambda v: v != 0)
     if isinstance(node, Member):
-        consts = []
+        consts: list[Any] = []
         for item in node.items:
             if isinstance(item, tuple):
                 lo, hi = (compiler.constant(x, _kind(kind, name)) for x in item)
@@ -232,7 +248,7 @@ def evaluate(node: Node, c: Columns) -> np.ndarray:
             else:
                 consts.append(compiler.constant(item, _kind(kind, name)))
 
-        def inside(v):
+        def inside(v: np.ndarray) -> np.ndarray:
             hit = np.zeros(len(v), dtype=bool)
             for cst in consts:
                 if isinstance(cst, tuple):
@@ -251,10 +267,10 @@ def evaluate(node: Node, c: Columns) -> np.ndarray:
     if op == "==":
         return _any(occs, lambda v: _eq(v, const))
     if op == "!=":
-        return any_present & ~_any(occs, lambda v: _eq(v, const))
+        return np.asarray(any_present & ~_any(occs, lambda v: _eq(v, const)))
     if op == "===":
         bad = _any(occs, lambda v: ~_eq(v, const))
-        return any_present & ~bad
+        return np.asarray(any_present & ~bad)
     if op == "!==":
         return _any(occs, lambda v: ~_eq(v, const))
     return _any(occs, lambda v: _cmp(v, op, const))
@@ -266,7 +282,7 @@ def _kind(kind: str, name: str = "") -> Value:
     return Value(kind, kind_only, lookup(name) if name else None)
 
 
-def _any(occs, test) -> np.ndarray:
+def _any(occs: list[Occurrence], test: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     out = np.zeros(len(occs[0].present), dtype=bool)
     for o in occs:
         if o.values is None:
@@ -275,15 +291,15 @@ def _any(occs, test) -> np.ndarray:
     return out
 
 
-def _eq(v: np.ndarray, const) -> np.ndarray:
+def _eq(v: np.ndarray, const: Any) -> np.ndarray:
     if isinstance(const, Network):
         shift = const.bits - const.prefix
         if const.bits == 32:
-            return (v >> np.uint64(shift)) == np.uint64(const.value >> shift)
+            return np.asarray((v >> np.uint64(shift)) == np.uint64(const.value >> shift))
         return _v6_prefix_eq(v, const.value, const.prefix)
     if v.ndim == 2:
         return _v6_prefix_eq(v, const, 128)
-    return v == const
+    return np.asarray(v == const)
 
 
 def _v6_prefix_eq(v: np.ndarray, value: int, prefix: int) -> np.ndarray:
@@ -292,19 +308,19 @@ def _v6_prefix_eq(v: np.ndarray, value: int, prefix: int) -> np.ndarray:
         s = np.uint64(64 - prefix)
         return (v[:, 0] >> s) == (hi >> s) if prefix else np.ones(len(v), dtype=bool)
     s = np.uint64(128 - prefix)
-    return (v[:, 0] == hi) & ((v[:, 1] >> s) == (lo >> s))
+    return np.asarray((v[:, 0] == hi) & ((v[:, 1] >> s) == (lo >> s)))
 
 
-def _cmp(v: np.ndarray, op: str, const) -> np.ndarray:
+def _cmp(v: np.ndarray, op: str, const: Any) -> np.ndarray:
     if isinstance(const, Network):
         const = const.value
     if v.ndim == 2:  # IPv6 ordering: high half first
         hi, lo = np.uint64(const >> 64), np.uint64(const & (2**64 - 1))
         gt = (v[:, 0] > hi) | ((v[:, 0] == hi) & (v[:, 1] > lo))
         eq = (v[:, 0] == hi) & (v[:, 1] == lo)
-        return {">": gt, ">=": gt | eq, "<": ~(gt | eq), "<=": ~gt}[op]
+        return np.asarray({">": gt, ">=": gt | eq, "<": ~(gt | eq), "<=": ~gt}[op])
     if v.dtype == np.uint64:
         const = np.uint64(max(const, 0)) if const >= 0 else None
         if const is None:  # a negative constant against unsigned values
             return np.full(len(v), op in (">", ">="))
-    return {">": v > const, ">=": v >= const, "<": v < const, "<=": v <= const}[op]
+    return np.asarray({">": v > const, ">=": v >= const, "<": v < const, "<=": v <= const}[op])
