@@ -11,13 +11,13 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address
 
 from .control import Command, Reply
+from .tshark_parse import eprt, epsv_port, six_numbers
 
 DATA_COMMANDS = {"RETR": "download", "LIST": "listing", "NLST": "listing", "MLSD": "listing",
                  "STOR": "upload", "STOU": "upload", "APPE": "upload"}
-PASV_RE = re.compile(r"(\d{1,3}),\s*(\d{1,3}),\s*(\d{1,3}),\s*(\d{1,3}),\s*(\d{1,3}),\s*(\d{1,3})")
-EPSV_RE = re.compile(r"\((.)\1\1(\d{1,5})\1\)")
 SIZE_IN_150 = re.compile(r"\((\d+) bytes?\)", re.IGNORECASE)
 
 
@@ -108,14 +108,13 @@ class Session:
         elif verb == "PASS":
             self.password = cmd.arg
         elif verb == "PORT":
-            m = PASV_RE.search(cmd.arg)
-            if m:
-                h = ".".join(m.group(k) for k in range(1, 5))
-                self._expect = Expectation("active", "PORT", h, int(m.group(5)) * 256 + int(m.group(6)), cmd.frame)
+            six = six_numbers(_raw(cmd.arg))
+            if six:
+                self._expect = Expectation("active", "PORT", str(IPv4Address(six[0])), six[1], cmd.frame)
         elif verb == "EPRT":
-            parts = cmd.arg.split(cmd.arg[:1]) if cmd.arg else []
-            if len(parts) >= 4 and parts[3].isdigit():
-                self._expect = Expectation("active", "EPRT", parts[2], int(parts[3]), cmd.frame)
+            found = eprt(_raw(cmd.arg))
+            if found:
+                self._expect = Expectation("active", "EPRT", str(found[2]), found[3], cmd.frame)
         elif verb in DATA_COMMANDS:
             path = self._path(cmd.arg) if verb not in ("LIST", "NLST", "MLSD") or cmd.arg else self.cwd
             t = Transfer(verb, cmd.arg, path, self.type, self._rest, cmd.frame, self._expect, DATA_COMMANDS[verb],
@@ -177,14 +176,13 @@ class Session:
             if path:
                 self._sizes[path] = int(reply.lines[0][4:].strip())
         elif verb == "PASV" and code == 227:
-            m = PASV_RE.search(reply.lines[0])
-            if m:
-                h = ".".join(m.group(k) for k in range(1, 5))
-                self._expect = Expectation("passive", "PASV", h, int(m.group(5)) * 256 + int(m.group(6)), reply.frame)
+            six = six_numbers(_raw(reply.lines[0]))
+            if six:
+                self._expect = Expectation("passive", "PASV", str(IPv4Address(six[0])), six[1], reply.frame)
         elif verb == "EPSV" and code == 229:
-            m = EPSV_RE.search(reply.lines[0])
-            if m:
-                self._expect = Expectation("passive", "EPSV", self.server[0], int(m.group(2)), reply.frame)
+            epsv = epsv_port(_raw(reply.lines[0]))
+            if epsv:
+                self._expect = Expectation("passive", "EPSV", self.server[0], epsv[0], reply.frame)
         elif verb in ("PORT", "EPRT") and not ok:
             self._expect = None
         elif verb in ("AUTH",) and code == 234:
@@ -199,3 +197,8 @@ class Session:
         if self.cwd is None:
             return None
         return posixpath.normpath(posixpath.join(self.cwd, arg))
+
+
+def _raw(text: str) -> bytes:
+    """Control text back to its bytes (control.decode made it), for the address parsers."""
+    return text.encode("utf-8", "surrogateescape")

@@ -1,6 +1,6 @@
-"""PORT, EPRT, 227 and 229 arguments read as tshark 4.0 reads them (packet-ftp.c): one home for
-the tree's fields and for tshark's FTP-DATA links, so both see the same address and port.
-(ftptui's own FTP follower reads them by the RFCs: ftp/session.py.)"""
+"""PORT, EPRT, 227 and 229 arguments read as tshark 4.0 reads them (packet-ftp.c): the one home
+of these parsers, for the tree's fields, tshark's FTP-DATA links and ftptui's own follower, so all
+three see the same address and port."""
 from __future__ import annotations
 
 import ipaddress
