@@ -7,6 +7,7 @@ or corrupt packet ends as "[Malformed Packet]" instead of an exception.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from ..capture.reader import LINK_PCAPNG_CUSTOM
 from ..macnames import resolve_mac
@@ -212,77 +213,102 @@ def dissect_payload(index: PacketIndex, i: int) -> Dissection:
 
 
 def link_layer(ctx: Context, link: int) -> None:
+    """Wireshark's wtap_encap table: the link type picks the first decoder."""
+    decode = LINK_TYPES.get(link)
+    if decode is None:
+        ctx.d.protocol = "Frame"
+        ctx.d.info = f"Unsupported link type {link}"
+        return
+    decode(ctx, link)
+
+
+def _ethernet(ctx: Context, link: int) -> None:
     pkt, d = ctx.pkt, ctx.d
-    if link == 1:
-        dst, src = pkt.bytes(0, 6), pkt.bytes(6, 6)
-        et = pkt.u16(12)
-        d.source, d.destination = resolve_mac(src), resolve_mac(dst)
-        d.protocol = "Ethernet"
-        eth = d.layer(f"Ethernet II, Src: {_mac_label(src)}, Dst: {_mac_label(dst)}", "eth", 0, 14)
-        _address_bits(eth.add(f"Destination: {_mac_label(dst)}", "eth.dst", 0, 6, dst), "eth.dst", 0, dst)
-        _address_bits(eth.add(f"Source: {_mac_label(src)}", "eth.src", 6, 6, src), "eth.src", 6, src)
-        if et <= 1500:
-            eth.label = "IEEE 802.3 Ethernet "  # tshark names no addresses here
-            eth.add(f"Length: {et}", "eth.len", 12, 2, et)
-            app.llc(ctx, 14, dst)
-            return
-        eth.add(f"Type: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "eth.type", 12, 2, et)
-        off = 14
-        while et in (0x8100, 0x88A8, 0x9100):
-            tci, inner = pkt.u16(off), pkt.u16(off + 2)
-            (provider_tag if et == 0x88A8 else vlan_tag)(d, off, tci, inner)
-            d.protocol = "VLAN"
-            et, off = inner, off + 4
-        ethertype(ctx, et, off)
-    elif link in (101, 12, 14, 228, 229):
-        ver = pkt.u8(0) >> 4
-        if link == 228:
-            ver = 4
-        elif link == 229:
-            ver = 6
-        if link not in (228, 229):  # tshark shows no "Raw packet data" item for these two
-            d.layer("Raw packet data", "raw", 0, len(pkt.data))
-        ethertype(ctx, 0x0800 if ver == 4 else 0x86DD if ver == 6 else 0, 0)
-    elif link == 113:
-        ptype, hatype, alen = pkt.u16(0), pkt.u16(2), pkt.u16(4)
-        addr = pkt.bytes(6, min(alen, 8))
-        et = pkt.u16(14)
-        s = d.layer("Linux cooked capture v1", "sll", 0, 16)
-        s.add(f"Packet type: {ptype}", "sll.pkttype", 0, 2, ptype)
-        s.add(f"Link-layer address type: {hatype}", "sll.hatype", 2, 2, hatype)
-        s.add(f"Source: {mac(addr)}", "sll.src.eth", 6, len(addr), addr)
-        s.add(f"Protocol: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "sll.etype", 14, 2, et)
-        if len(addr) == 6:
-            d.source = resolve_mac(addr)
-        d.protocol = "SLL"
-        ethertype(ctx, et, 16)
-    elif link == 276:
-        et, ifindex = pkt.u16(0), pkt.u32(4)
-        hatype, ptype, alen = pkt.u16(8), pkt.u8(10), pkt.u8(11)
-        addr = pkt.bytes(12, min(alen, 8))
-        s = d.layer("Linux cooked capture v2", "sll", 0, 20)
-        s.add(f"Protocol: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "sll.etype", 0, 2, et)
-        s.add(f"Interface index: {ifindex}", "sll.ifindex", 4, 4, ifindex)
-        s.add(f"Link-layer address type: {hatype}", "sll.hatype", 8, 2, hatype)
-        s.add(f"Packet type: {ptype}", "sll.pkttype", 10, 1, ptype)
-        s.add(f"Source: {mac(addr)}", "sll.src.eth", 12, len(addr), addr)
-        if len(addr) == 6:
-            d.source = resolve_mac(addr)
-        d.protocol = "SLL"
-        ethertype(ctx, et, 20)
-    elif link in (0, 108):
-        raw = pkt.bytes(0, 4)
-        fam = struct.unpack(">I" if link == 108 else "<I", raw)[0]
-        if link == 0 and fam > 0xFFFF:
-            fam = struct.unpack(">I", raw)[0]
-        name = NULL_FAMILIES.get(fam)
-        d.layer("Null/Loopback", "null", 0, 4).add(f"Family: {name} ({fam})" if name else f"Family: Unknown ({fam})",
-                                                  "null.family", 0, 4, fam)
-        d.protocol = "NULL"
-        ethertype(ctx, 0x0800 if fam == 2 else 0x86DD if fam in (10, 24, 28, 30) else 0, 4)
-    else:
-        d.protocol = "Frame"
-        d.info = f"Unsupported link type {link}"
+    dst, src = pkt.bytes(0, 6), pkt.bytes(6, 6)
+    et = pkt.u16(12)
+    d.source, d.destination = resolve_mac(src), resolve_mac(dst)
+    d.protocol = "Ethernet"
+    eth = d.layer(f"Ethernet II, Src: {_mac_label(src)}, Dst: {_mac_label(dst)}", "eth", 0, 14)
+    _address_bits(eth.add(f"Destination: {_mac_label(dst)}", "eth.dst", 0, 6, dst), "eth.dst", 0, dst)
+    _address_bits(eth.add(f"Source: {_mac_label(src)}", "eth.src", 6, 6, src), "eth.src", 6, src)
+    if et <= 1500:
+        eth.label = "IEEE 802.3 Ethernet "  # tshark names no addresses here
+        eth.add(f"Length: {et}", "eth.len", 12, 2, et)
+        app.llc(ctx, 14, dst)
+        return
+    eth.add(f"Type: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "eth.type", 12, 2, et)
+    off = 14
+    while et in (0x8100, 0x88A8, 0x9100):
+        tci, inner = pkt.u16(off), pkt.u16(off + 2)
+        (provider_tag if et == 0x88A8 else vlan_tag)(d, off, tci, inner)
+        d.protocol = "VLAN"
+        et, off = inner, off + 4
+    ethertype(ctx, et, off)
+
+
+def _raw_ip(ctx: Context, link: int) -> None:
+    pkt, d = ctx.pkt, ctx.d
+    ver = pkt.u8(0) >> 4
+    if link == 228:
+        ver = 4
+    elif link == 229:
+        ver = 6
+    if link not in (228, 229):  # tshark shows no "Raw packet data" item for these two
+        d.layer("Raw packet data", "raw", 0, len(pkt.data))
+    ethertype(ctx, 0x0800 if ver == 4 else 0x86DD if ver == 6 else 0, 0)
+
+
+def _sll(ctx: Context, link: int) -> None:
+    pkt, d = ctx.pkt, ctx.d
+    ptype, hatype, alen = pkt.u16(0), pkt.u16(2), pkt.u16(4)
+    addr = pkt.bytes(6, min(alen, 8))
+    et = pkt.u16(14)
+    s = d.layer("Linux cooked capture v1", "sll", 0, 16)
+    s.add(f"Packet type: {ptype}", "sll.pkttype", 0, 2, ptype)
+    s.add(f"Link-layer address type: {hatype}", "sll.hatype", 2, 2, hatype)
+    s.add(f"Source: {mac(addr)}", "sll.src.eth", 6, len(addr), addr)
+    s.add(f"Protocol: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "sll.etype", 14, 2, et)
+    if len(addr) == 6:
+        d.source = resolve_mac(addr)
+    d.protocol = "SLL"
+    ethertype(ctx, et, 16)
+
+
+def _sll2(ctx: Context, link: int) -> None:
+    pkt, d = ctx.pkt, ctx.d
+    et, ifindex = pkt.u16(0), pkt.u32(4)
+    hatype, ptype, alen = pkt.u16(8), pkt.u8(10), pkt.u8(11)
+    addr = pkt.bytes(12, min(alen, 8))
+    s = d.layer("Linux cooked capture v2", "sll", 0, 20)
+    s.add(f"Protocol: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "sll.etype", 0, 2, et)
+    s.add(f"Interface index: {ifindex}", "sll.ifindex", 4, 4, ifindex)
+    s.add(f"Link-layer address type: {hatype}", "sll.hatype", 8, 2, hatype)
+    s.add(f"Packet type: {ptype}", "sll.pkttype", 10, 1, ptype)
+    s.add(f"Source: {mac(addr)}", "sll.src.eth", 12, len(addr), addr)
+    if len(addr) == 6:
+        d.source = resolve_mac(addr)
+    d.protocol = "SLL"
+    ethertype(ctx, et, 20)
+
+
+def _null(ctx: Context, link: int) -> None:
+    pkt, d = ctx.pkt, ctx.d
+    raw = pkt.bytes(0, 4)
+    fam = struct.unpack(">I" if link == 108 else "<I", raw)[0]
+    if link == 0 and fam > 0xFFFF:
+        fam = struct.unpack(">I", raw)[0]
+    name = NULL_FAMILIES.get(fam)
+    d.layer("Null/Loopback", "null", 0, 4).add(f"Family: {name} ({fam})" if name else f"Family: Unknown ({fam})",
+                                              "null.family", 0, 4, fam)
+    d.protocol = "NULL"
+    ethertype(ctx, 0x0800 if fam == 2 else 0x86DD if fam in (10, 24, 28, 30) else 0, 4)
+
+
+# link type -> first decoder (the links LINK_NAMES names)
+LINK_TYPES: dict[int, Callable[[Context, int], None]] = {
+    1: _ethernet, 101: _raw_ip, 12: _raw_ip, 14: _raw_ip, 228: _raw_ip, 229: _raw_ip,
+    113: _sll, 276: _sll2, 0: _null, 108: _null,
+}
 
 
 def _address_bits(node: Field, name: str, off: int, addr: bytes) -> None:
