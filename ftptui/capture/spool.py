@@ -15,12 +15,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from .. import cleanup
 from ..errors import CaptureError
 from .reader import GZIP_MAGIC, PCAP_MAGICS, PCAPNG_SHB, Batch, CaptureFile, open_capture
 
+S = TypeVar("S", bound="ClosedOnExit")
 POLL = 0.2  # seconds between looks at a file someone else writes (tail -f looks every second)
 PROC_FD = os.path.isdir("/proc/self/fd")
 
@@ -38,6 +39,23 @@ class GrowingSource(Protocol):
     def wait(self, timeout: float | None = None) -> None: ...  # until it may have grown or finished
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> GrowingSource: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class ClosedOnExit:
+    """`with source:` closes it (every growing source is one)."""
+
+    def __enter__(self: S) -> S:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
 
 
 class NamelessFile:
@@ -73,7 +91,7 @@ class NamelessFile:
             self._token = None
 
 
-class StreamSpool:
+class StreamSpool(ClosedOnExit):
     """Copies a stream (stdin, a pipe, a socket) into a spool file as it arrives, in a thread.
 
     `bytes_in` counts what has arrived; `finished` turns true at the end of the stream (the
@@ -140,7 +158,7 @@ class StreamSpool:
             self._spool.close()
 
 
-class FileSource:
+class FileSource(ClosedOnExit):
     """A capture file that another program is still writing (tail -f): it never finishes by
     itself; close() (or the caller's stop event) ends the follow."""
 
@@ -243,7 +261,7 @@ def follow(cap: CaptureFile, source: GrowingSource, stop: threading.Event | None
                 time.sleep(poll / 2)
 
 
-class Finished:
+class Finished(ClosedOnExit):
     """A source that is complete already: follow() on it reads a file once, like scan()."""
 
     def __init__(self, path: str):

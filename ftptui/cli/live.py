@@ -169,18 +169,11 @@ def print_stream(args, path: str) -> int:
         source = FileSource(path)
     else:
         source = Finished(path)  # -c on a plain file
-    try:
-        with _Interrupt() as stop:
-            cap = open_growing(source, stop)
-            try:
-                _follow(cap, source, _Printer(cap, flt), stop, limit=args.count or 0)
-                if source.error:
-                    raise FtptuiError(source.error)
-                return _warnings(cap) if source.finished else 0
-            finally:
-                cap.close()
-    finally:
-        source.close()
+    with source, _Interrupt() as stop, open_growing(source, stop) as cap:
+        _follow(cap, source, _Printer(cap, flt), stop, limit=args.count or 0)
+        if source.error:
+            raise FtptuiError(source.error)
+        return _warnings(cap) if source.finished else 0
 
 
 # --- the browser on a growing capture ---------------------------------------------------------------
@@ -225,8 +218,5 @@ def ui_stream(args, path: str) -> int:
         source = StreamSpool(stdin_from_tty(), path=args.write).start()
     else:
         source = FileSource(path)
-    try:
-        cap = _wait_for_header(source)
-        return start_browser(source=source, cap=cap)
-    finally:
-        source.close()
+    with source:
+        return start_browser(source=source, cap=_wait_for_header(source))
