@@ -9,6 +9,7 @@ from textual.worker import WorkerFailed
 
 from ..errors import FtptuiError
 from ..text import safe
+from . import messages
 from .browser import BrowserScreen
 from .confirm import ConfirmDialog
 from .failures import Guarded, report
@@ -114,8 +115,8 @@ class FtptuiApp(Guarded, App):
         self.push_screen(screen)
         return True
 
-    def on_welcome_screen_open_file(self, message: WelcomeScreen.OpenFile) -> None:
+    def on_welcome_screen_open_file(self, message: messages.OpenFile) -> None:
         self.open_capture(message.path)
 
-    def on_welcome_screen_start_capture(self, message: WelcomeScreen.StartCapture) -> None:
+    def on_welcome_screen_start_capture(self, message: messages.StartCapture) -> None:
         self.open_source(message.live, start=True)

@@ -21,6 +21,7 @@ from ..dissect.fallback import scapy_layers
 from ..dissect.packet import dissect
 from ..store.index import PacketIndex
 from ..text import safe
+from . import messages
 from .conversations_view import ConversationsScreen
 from .detail_tree import DetailTree
 from .failures import Guarded, report
@@ -258,7 +259,7 @@ class BrowserScreen(Guarded, Screen):
     def update_status(self) -> None:
         self.query_one("#status", Static).update(self.status_text())
 
-    def on_packet_list_selected(self, message: PacketList.Selected) -> None:
+    def on_packet_list_selected(self, message: messages.Selected) -> None:
         if self.growing_capture is not None:
             self.growing_capture.packet_selected()
         frame = message.frame
@@ -301,11 +302,11 @@ class BrowserScreen(Guarded, Screen):
         self.set_focus(bar.input)
         bar.input.cursor_position = len(bar.value)
 
-    def on_filter_bar_apply(self, message: FilterBar.Apply) -> None:
+    def on_filter_bar_apply(self, message: messages.Apply) -> None:
         self.apply_filter(message.text)
         self.query_one(PacketList).focus()
 
-    def on_filter_bar_leave(self, message: FilterBar.Leave) -> None:
+    def on_filter_bar_leave(self, message: messages.Leave) -> None:
         if message.cancel:
             self.cancel_filter()
         self.query_one(PacketList).focus()
@@ -412,7 +413,7 @@ class BrowserScreen(Guarded, Screen):
             self.clear_details()
         self.update_status()
 
-    def on_detail_tree_filter_request(self, message: DetailTree.FilterRequest) -> None:
+    def on_detail_tree_filter_request(self, message: messages.FilterRequest) -> None:
         try:
             expr = filter_for_field(message.field, self.current_bytes)
         except PrepareError as e:
@@ -438,7 +439,7 @@ class BrowserScreen(Guarded, Screen):
         else:  # prepare, or a combination the current (invalid) text spoils: edit it in the bar
             self.action_focus_filter()
 
-    def on_detail_tree_field_selected(self, message: DetailTree.FieldSelected) -> None:
+    def on_detail_tree_field_selected(self, message: messages.FieldSelected) -> None:
         f = message.field
         self.query_one(HexView).highlight(f.start, f.length)
 

@@ -7,10 +7,10 @@ import numpy as np
 from rich.segment import Segment
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.message import Message
 from textual.strip import Strip
 
 from ..text import safe
+from . import messages
 from .cursor_view import CursorView
 from .failures import Guarded
 
@@ -34,13 +34,7 @@ class ConversationList(Guarded, CursorView, can_focus=True):
     """
     COMPONENT_CLASSES = {"conversation-list--header", "conversation-list--cursor", "conversation-list--zebra"}
 
-    class Highlighted(Message):
-        pass
 
-    class HeaderClicked(Message):
-        def __init__(self, key: str):
-            self.key = key
-            super().__init__()
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -109,7 +103,7 @@ class ConversationList(Guarded, CursorView, can_focus=True):
     def watch_cursor(self, row: int) -> None:
         self.keep_in_view(row)
         self.refresh()
-        self.post_message(self.Highlighted())
+        self.post_message(messages.Highlighted())
 
     def on_click(self, event) -> None:
         at = event.get_content_offset(self)
@@ -119,7 +113,7 @@ class ConversationList(Guarded, CursorView, can_focus=True):
             x = at.x + self.scroll_offset.x
             for k in range(len(self.keys)):
                 if self.column_x(k) <= x < self.column_x(k) + self.widths[k] + GAP:
-                    self.post_message(self.HeaderClicked(self.keys[k]))
+                    self.post_message(messages.HeaderClicked(self.keys[k]))
                     return
             return
         self.move_to(self.scroll_offset.y + at.y - 1)

@@ -26,6 +26,7 @@ from ..streams.conversations import (
     conversations,
 )
 from ..text import ipv4, ipv6
+from . import messages
 from .conversation_list import ConversationList
 from .failures import Guarded, report
 from .messages import ConversationsReady
@@ -281,10 +282,10 @@ class ConversationsScreen(Guarded, Screen):
             return None
         return int(table.order[table.cursor])
 
-    def on_conversation_list_highlighted(self, event: ConversationList.Highlighted) -> None:
+    def on_conversation_list_highlighted(self, event: messages.Highlighted) -> None:
         self.update_status()
 
-    def on_conversation_list_header_clicked(self, event: ConversationList.HeaderClicked) -> None:
+    def on_conversation_list_header_clicked(self, event: messages.HeaderClicked) -> None:
         event.stop()
         self.sort_by(event.key)
 

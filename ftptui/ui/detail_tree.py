@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import Tree
 
 from ..dissect.tree import Dissection, Field
+from . import messages
 from .failures import Guarded
 from .plain import plain
 
@@ -22,20 +22,7 @@ class DetailTree(Guarded, Tree):
         Binding("f", "filter_menu", "Filter menu", id="tree.filter_menu"),
     ]
 
-    class FieldSelected(Message):
-        def __init__(self, field: Field):
-            self.field = field
-            super().__init__()
 
-    class FilterRequest(Message):
-        """Apply or prepare a filter on a field: mode "apply"/"prepare"/"menu", how as in
-        dfilter.prepare.combine ("selected", "not", "and", "or", "and_not", "or_not")."""
-
-        def __init__(self, field: Field, mode: str, how: str = "selected"):
-            self.field = field
-            self.mode = mode
-            self.how = how
-            super().__init__()
 
     def __init__(self, **kwargs):
         super().__init__("packet", **kwargs)
@@ -72,7 +59,7 @@ class DetailTree(Guarded, Tree):
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         if event.node.data:
-            self.post_message(self.FieldSelected(event.node.data[0]))
+            self.post_message(messages.FieldSelected(event.node.data[0]))
 
     def _selected_field(self) -> Field | None:
         node = self.cursor_node
@@ -84,9 +71,9 @@ class DetailTree(Guarded, Tree):
     def action_filter(self, mode: str, how: str) -> None:
         field = self._selected_field()
         if field is not None:
-            self.post_message(self.FilterRequest(field, mode, how))
+            self.post_message(messages.FilterRequest(field, mode, how))
 
     def action_filter_menu(self) -> None:
         field = self._selected_field()
         if field is not None:
-            self.post_message(self.FilterRequest(field, "menu"))
+            self.post_message(messages.FilterRequest(field, "menu"))

@@ -8,7 +8,6 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, Static
@@ -18,6 +17,7 @@ from ..dfilter.compile import compile_filter
 from ..dfilter.errors import FilterError
 from ..dfilter.fields import complete
 from ..dfilter.prepare import COMBINE, COMBINE_LABELS
+from . import messages
 from .failures import Guarded, report
 from .history import load_filters, remember_filter
 from .plain import plain
@@ -95,29 +95,16 @@ class FilterInput(Guarded, Input):
         if self._suggestion and self.cursor_at_end:
             self.action_cursor_right()
         else:
-            self.post_message(FilterBar.Leave(cancel=False))
+            self.post_message(messages.Leave(cancel=False))
 
     def action_leave(self) -> None:
-        self.post_message(FilterBar.Leave())
+        self.post_message(messages.Leave())
 
 
 class FilterBar(Guarded, Vertical):
     """A label, the filter input and (when the text is invalid) one line with a caret and the error."""
 
-    class Apply(Message):
-        """Enter on a valid or empty filter (empty: show every packet)."""
 
-        def __init__(self, text: str):
-            self.text = text
-            super().__init__()
-
-    class Leave(Message):
-        """Esc in the bar: back to the list without applying (and stop a filter being applied);
-        Tab with nothing to complete: back to the list."""
-
-        def __init__(self, cancel: bool = True):
-            self.cancel = cancel
-            super().__init__()
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -210,7 +197,7 @@ class FilterBar(Guarded, Vertical):
         if self.state == "invalid":
             self.app.bell()
             return
-        self.post_message(self.Apply(event.value.strip()))
+        self.post_message(messages.Apply(event.value.strip()))
 
 
 FILTER_MENU = [(mode, how) for mode in ("apply", "prepare") for how in COMBINE]

@@ -27,7 +27,6 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Size
-from textual.message import Message
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import Footer, Input, Static
@@ -35,6 +34,7 @@ from textual.widgets import Footer, Input, Static
 from .. import clipboard
 from ..render.follow import gap_text, hex_line
 from ..streams.follow import endpoint_text
+from . import messages
 from .cursor_view import CursorView
 from .failures import Guarded
 from .plain import plain
@@ -311,8 +311,6 @@ class StreamText(Guarded, CursorView, can_focus=True):
     ]
 
 
-    class Moved(Message):
-        """The cursor moved (the screen's status line follows it)."""
 
     def __init__(self, stream, **kwargs):
         super().__init__(**kwargs)
@@ -407,7 +405,7 @@ class StreamText(Guarded, CursorView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         self.keep_in_view(new)
         self.refresh()
-        self.post_message(self.Moved())
+        self.post_message(messages.Moved())
 
     def action_scroll_x(self, delta: int) -> None:
         self.scroll_to(x=max(0, self.scroll_offset.x + delta), animate=False)
@@ -576,7 +574,7 @@ class FollowScreen(Guarded, Screen):
     def update_status(self) -> None:
         self.query_one("#follow-status", Static).update(self.status_text())
 
-    def on_stream_text_moved(self, message: StreamText.Moved) -> None:
+    def on_stream_text_moved(self, message: messages.Moved) -> None:
         self.update_status()
 
     # --- format and direction -----------------------------------------------------------------

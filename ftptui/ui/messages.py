@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 from textual.message import Message
 
+from ..capture.live import LiveCapture
 from ..capture.reader import CaptureFile
 from ..dfilter.compile import Filter
+from ..dissect.tree import Field
 from ..store.index import PacketIndex
 
 
@@ -109,3 +111,66 @@ class ConversationsReady(Message):
     kind: str
     table: Any
     widths: list[int] | None = None
+
+
+# --- what widgets and screens tell their parents.  Each is named as if nested in its sender
+# (namespace=), so its handler is on_packet_list_selected and so on.
+@dataclass(eq=False)
+class Selected(Message, namespace="packet_list"):
+    """The cursor moved to another packet: its row in the list and its 0-based frame index."""
+    row: int
+    frame: int
+
+
+@dataclass(eq=False)
+class FieldSelected(Message, namespace="detail_tree"):
+    field: Field
+
+
+@dataclass(eq=False)
+class FilterRequest(Message, namespace="detail_tree"):
+    """Apply or prepare a filter on a field: mode "apply"/"prepare"/"menu", how as in
+    dfilter.prepare.combine ("selected", "not", "and", "or", "and_not", "or_not")."""
+    field: Field
+    mode: str
+    how: str = "selected"
+
+
+@dataclass(eq=False)
+class Apply(Message, namespace="filter_bar"):
+    """Enter on a valid or empty filter (empty: show every packet)."""
+    text: str
+
+
+@dataclass(eq=False)
+class Leave(Message, namespace="filter_bar"):
+    """Esc in the bar: back to the list without applying (and stop a filter being applied);
+    Tab with nothing to complete: back to the list."""
+    cancel: bool = True
+
+
+@dataclass(eq=False)
+class Highlighted(Message, namespace="conversation_list"):
+    """The cursor moved to another conversation."""
+
+
+@dataclass(eq=False)
+class HeaderClicked(Message, namespace="conversation_list"):
+    """A column title was clicked (sort by it)."""
+    key: str
+
+
+@dataclass(eq=False)
+class Moved(Message, namespace="stream_text"):
+    """The follow view's cursor moved (the screen's status line follows it)."""
+
+
+@dataclass(eq=False)
+class OpenFile(Message, namespace="welcome_screen"):
+    path: str
+
+
+@dataclass(eq=False)
+class StartCapture(Message, namespace="welcome_screen"):
+    """Capture with this LiveCapture (interface and capture filter checked, not started)."""
+    live: LiveCapture

@@ -7,11 +7,11 @@ import numpy as np
 from rich.segment import Segment
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.message import Message
 from textual.strip import Strip
 
 from ..dissect.packet import dissect
 from ..text import safe
+from . import messages
 from .cursor_view import CursorView
 from .failures import Guarded
 
@@ -86,13 +86,6 @@ class PacketList(Guarded, CursorView, can_focus=True):
     COMPONENT_CLASSES = {"packet-list--header", "packet-list--cursor", "packet-list--marked",
                          "packet-list--row-other", *(f"packet-list--row-{c}" for c in ROW_CLASSES)}
 
-    class Selected(Message):
-        """The cursor moved to another packet: its row in the list and its 0-based frame index."""
-
-        def __init__(self, row: int, frame: int):
-            self.row = row
-            self.frame = frame
-            super().__init__()
 
     def __init__(self, index, **kwargs):
         super().__init__(**kwargs)
@@ -244,7 +237,7 @@ class PacketList(Guarded, CursorView, can_focus=True):
         self.keep_in_view(new)
         self.refresh()
         if new < self.rows:
-            self.post_message(self.Selected(new, self.frame_at(new)))
+            self.post_message(messages.Selected(new, self.frame_at(new)))
 
     @property
     def line_count(self) -> int:

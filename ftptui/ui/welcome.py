@@ -5,7 +5,6 @@ import os
 
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -13,6 +12,7 @@ from textual.widgets.option_list import Option
 from ..capture.interfaces import describe, list_interfaces
 from ..errors import FtptuiError
 from ..text import safe
+from . import messages
 from .failures import Guarded
 from .plain import plain
 from .recent import load_recent
@@ -22,17 +22,7 @@ class WelcomeScreen(Guarded, Screen):
     BINDINGS = [Binding("q", "app.quit", "Quit", id="welcome.quit"),
                 Binding("o", "focus_path", "Open path", id="welcome.open")]
 
-    class OpenFile(Message):
-        def __init__(self, path: str):
-            self.path = path
-            super().__init__()
 
-    class StartCapture(Message):
-        """Capture with this LiveCapture (interface and capture filter checked, not started)."""
-
-        def __init__(self, live):
-            self.live = live
-            super().__init__()
 
     def __init__(self, sample: str):
         super().__init__()
@@ -63,9 +53,9 @@ class WelcomeScreen(Guarded, Screen):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         oid = event.option.id or ""
         if oid == "sample:":
-            self.post_message(self.OpenFile(self.sample))
+            self.post_message(messages.OpenFile(self.sample))
         elif oid.startswith("recent:"):
-            self.post_message(self.OpenFile(oid[len("recent:"):]))
+            self.post_message(messages.OpenFile(oid[len("recent:"):]))
         elif oid.startswith("iface:"):
             self.ask_capture_filter(oid[len("iface:"):])
 
@@ -80,7 +70,7 @@ class WelcomeScreen(Guarded, Screen):
 
         def chosen(live) -> None:
             if live is not None:
-                self.post_message(self.StartCapture(live))
+                self.post_message(messages.StartCapture(live))
 
         try:
             resolve_interface(name)  # the interface itself (unsupported link type, gone): say so now
@@ -92,4 +82,4 @@ class WelcomeScreen(Guarded, Screen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():
-            self.post_message(self.OpenFile(event.value.strip()))
+            self.post_message(messages.OpenFile(event.value.strip()))
