@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..store.columns import FTP_PORT, PROTO_TCP
+from ..store.columns import FTP_DATA_PORT, FTP_PORT, PROTO_TCP
 from ..store.index import PacketIndex, register_stage
 from ..text import first_line
 from .control import decode
@@ -134,7 +134,7 @@ class TsharkFtpLinker:
             if token == b"PORT":
                 six = six_numbers(arg)
                 if six:
-                    self._register(ctl, (dst, 20, _mapped(six[0])), "PORT", frame)
+                    self._register(ctl, (dst, FTP_DATA_PORT, _mapped(six[0])), "PORT", frame)
             elif token == b"EPRT":
                 found = eprt(arg)
                 if found:
@@ -200,7 +200,7 @@ class TsharkFtpLinker:
                     best = conv
         if best is not None:
             self.stream_conv[stream] = best
-        elif pa == 20 or pb == 20:
+        elif FTP_DATA_PORT in (pa, pb):
             self.stream_conv[stream] = DataConv("", -1)
 
     def data_conv(self, stream: int) -> DataConv | None:
