@@ -158,31 +158,12 @@ class TcpStreams:
         cand_slot = np.concatenate([slot, (slot ^ 1)[has_ack]])
         cand_val = np.concatenate([np.where(is_syn, seq, seq - 1) & 0xFFFFFFFF, (ack[has_ack] - 1) & 0xFFFFFFFF])
         cand_pos = np.concatenate([frame * 2, frame[has_ack] * 2 + 1])
-        order = np.lexsort((cand_pos, cand_slot))
-        s_sorted = cand_slot[order]
-        keep = np.ones(len(order), dtype=bool)
-        keep[1:] = s_sorted[1:] != s_sorted[:-1]
-        win_slot, win_val = s_sorted[keep], cand_val[order][keep]
-        unset = base_raw[win_slot] < 0
-        base_raw[win_slot[unset]] = win_val[unset]
+        _set_first(base_raw, cand_slot, cand_pos, cand_val)
         # first frame and first SYN frame of each slot
-        order = np.lexsort((frame, slot))
-        s_sorted = slot[order]
-        keep = np.ones(len(order), dtype=bool)
-        keep[1:] = s_sorted[1:] != s_sorted[:-1]
-        fs, ff = s_sorted[keep], frame[order][keep]
-        unset = first_raw[fs] < 0
-        first_raw[fs[unset]] = ff[unset]
+        _set_first(first_raw, slot, frame, frame)
         syn_idx = np.nonzero(is_syn)[0]
         if len(syn_idx):
-            ss, sf = slot[syn_idx], frame[syn_idx]
-            order = np.lexsort((sf, ss))
-            s_sorted = ss[order]
-            keep = np.ones(len(order), dtype=bool)
-            keep[1:] = s_sorted[1:] != s_sorted[:-1]
-            fs, ff = s_sorted[keep], sf[order][keep]
-            unset = syn_raw[fs] < 0
-            syn_raw[fs[unset]] = ff[unset]
+            _set_first(syn_raw, slot[syn_idx], frame[syn_idx], frame[syn_idx])
 
     def base(self, stream: int, direction: int) -> int:
         return int(self.slots.raw("base")[2 * stream + direction])
@@ -193,3 +174,14 @@ class TcpStreams:
     def first_frame(self, stream: int) -> int:
         f = self.slots.raw("first")
         return int(min(x for x in (f[2 * stream], f[2 * stream + 1]) if x >= 0))
+
+
+def _set_first(target: np.ndarray, slots: np.ndarray, positions: np.ndarray, values: np.ndarray) -> None:
+    """For each slot not set yet in `target` (< 0), the value of its entry at the lowest position."""
+    order = np.lexsort((positions, slots))
+    s_sorted = slots[order]
+    keep = np.ones(len(order), dtype=bool)
+    keep[1:] = s_sorted[1:] != s_sorted[:-1]
+    win_slot, win_val = s_sorted[keep], values[order][keep]
+    unset = target[win_slot] < 0
+    target[win_slot[unset]] = win_val[unset]
