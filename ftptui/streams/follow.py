@@ -73,7 +73,6 @@ class TcpFollower:
         s = self.sides[side]
         if s.next is None:
             s.next = (seq + (1 if flags & SYN else 0)) & MASK
-        assert s.next is not None
         if _after(s.next, seq):  # starts before what we have: keep only the new bytes
             end = (seq + len(data)) & MASK
             if not _after(end, s.next):
