@@ -7,11 +7,14 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Log, OptionList, TabbedContent
+from textual.widgets import DataTable, Input, OptionList, TabbedContent
 
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
-from ftptui.ui.ftp_view import ContentScreen, FtpScreen
+from ftptui.ui.content_view import ContentScreen
+from ftptui.ui.diagram_view import DiagramPane
+from ftptui.ui.ftp_view import FtpScreen
+from ftptui.ui.lines_view import LinesView
 from ftptui.ui.packet_list import PacketList
 
 DATA = Path(__file__).parent / "data"
@@ -40,6 +43,12 @@ async def open_ftp(pilot, app) -> FtpScreen:
 async def show_tab(pilot, screen, tab: str):
     screen.query_one(TabbedContent).active = tab
     await pilot.pause()
+    await screen.app.workers.wait_for_complete()  # the diagram is drawn in a worker
+    await pilot.pause()
+
+
+def shown(view: LinesView) -> list[str]:
+    return [view.source.line(y) for y in range(len(view.source))]
 
 
 async def test_sessions_dialogue_and_credentials():
@@ -78,13 +87,15 @@ async def test_transfers_content_copy_and_extract(tmp_path):
         await pilot.press("y")
         assert app.clipboard == hashlib.sha256(DUMP).hexdigest()
         await pilot.press("v")
+        await app.workers.wait_for_complete()  # the bytes are gathered in a worker
         await pilot.pause()
         assert isinstance(app.screen, ContentScreen)
-        log = app.screen.query_one(Log)
-        assert list(log.lines) == [line.expandtabs(8) for line in DUMP.decode().splitlines()]
+        view = app.screen.query_one(LinesView)
+        assert shown(view) == [line.expandtabs(8) for line in DUMP.decode().splitlines()]
         await pilot.press("x")  # hex dump
         await pilot.pause()
-        assert log.lines[0].startswith("00000000  ")
+        assert shown(view)[0].startswith("00000000  ")
+        assert len(shown(view)) == (len(DUMP) + 15) // 16
         await pilot.press("escape")
         await pilot.pause()
         table.focus()
@@ -93,6 +104,7 @@ async def test_transfers_content_copy_and_extract(tmp_path):
         assert app.focused is box
         box.value = str(tmp_path / "out")
         await pilot.press("enter")
+        await app.workers.wait_for_complete()  # extraction runs in a worker
         await pilot.pause()
         assert (tmp_path / "out" / "dump.sql").read_bytes() == DUMP
 
@@ -102,12 +114,13 @@ async def test_diagram_and_follow_from_a_transfer():
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_ftp(pilot, app)
         await show_tab(pilot, screen, "tab-diagram")
-        lines = list(screen.query_one("#ftp-diagram", Log).lines)
+        lines = shown(screen.query_one(DiagramPane).view)
         assert any("TCP [SYN]" in ln and "▶" in ln for ln in lines)
         assert any("FTP [Request: USER]" in ln for ln in lines)
         await pilot.press("z")  # fold the handshakes
+        await app.workers.wait_for_complete()
         await pilot.pause()
-        folded = list(screen.query_one("#ftp-diagram", Log).lines)
+        folded = shown(screen.query_one(DiagramPane).view)
         assert any("Connection established" in ln for ln in folded) and not any("TCP [SYN]" in ln for ln in folded)
         await pilot.press("m")
         assert app.clipboard.startswith("sequenceDiagram\n") and "Note over A,F: Connection established" in app.clipboard
@@ -151,10 +164,11 @@ async def test_tcp_stream_diagram_screen():
         await pilot.pause()
         app.screen.select_frame(27)
         await pilot.press("D")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, DiagramScreen)
-        lines = list(screen.query_one(Log).lines)
+        lines = shown(screen.query_one(DiagramPane).view)
         labels = [ln.split("│")[1].strip("─ ▶◀") for ln in lines[1:]]
         assert labels == ["TCP [SYN]", "TCP [SYN, ACK]", "TCP [ACK]", "FTP-DATA", "TCP [ACK]", "TCP [FIN, ACK]",
                           "TCP [FIN, ACK]", "TCP [ACK]"]

@@ -17,11 +17,12 @@ from textual.widgets import DataTable, Input, TabbedContent
 
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
+from ftptui.ui.content_view import ContentScreen
 from ftptui.ui.conversations_view import ConversationsScreen
 from ftptui.ui.detail_tree import DetailTree
 from ftptui.ui.diagram_view import DiagramScreen
 from ftptui.ui.follow_view import FollowScreen
-from ftptui.ui.ftp_view import ContentScreen, FtpScreen
+from ftptui.ui.ftp_view import FtpScreen
 from ftptui.ui.packet_list import PacketList
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -76,7 +77,8 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in cells])
 
 
-def session_steps(index: PacketIndex, session: Session, fold: bool = False) -> list[Step]:
+def session_steps(index: PacketIndex, session: Session, fold: bool = False,
+                  tick: Callable[[int, int], None] | None = None) -> list[Step]:
     """The packets of the session's control connection and of its data connections, in order."""
     from ..ftp.analysis import sender_side
     from .sequence import steps
@@ -89,7 +91,7 @@ def session_steps(index: PacketIndex, session: Session, fold: bool = False) -> l
             client_ends.add(tuple(nodes[1 - server_node]))
             streams.append(t.tcp_stream)
     frames = np.sort(np.concatenate([index.stream_packets(s) for s in streams]))
-    return steps(index, frames, client_ends, fold)
+    return steps(index, frames, client_ends, fold, tick)
 
 
 def mermaid(index: PacketIndex, session: Session, fold: bool = False) -> str:

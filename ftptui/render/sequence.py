@@ -6,17 +6,19 @@ The same steps render as Mermaid `sequenceDiagram` text and as a ladder for the 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..dissect.packet import dissect
+from ..dissect.packet import dissect_payload
 from ..store.columns import ACK, FIN, PSH, RST, SYN, URG
 from ..store.index import PacketIndex
 from ..streams.follow import endpoints
 from ..text import safe
 
+TICK = 512  # packets between progress reports
 FLAG_NAMES = ((FIN, "FIN"), (SYN, "SYN"), (RST, "RST"), (PSH, "PSH"), (ACK, "ACK"), (URG, "URG"))
 
 
@@ -28,9 +30,11 @@ class Step:
     note: bool = False
 
 
-def steps(index: PacketIndex, frames: np.ndarray, client_ends: set[tuple[Any, ...]], fold: bool = False) -> list[Step]:
+def steps(index: PacketIndex, frames: np.ndarray, client_ends: set[tuple[Any, ...]], fold: bool = False,
+          tick: Callable[[int, int], None] | None = None) -> list[Step]:
     """One step per packet of `frames` (ascending), labelled by what it carries; a packet goes
-    to the server when its source is one of `client_ends` ((address, port) pairs)."""
+    to the server when its source is one of `client_ends` ((address, port) pairs).  `tick(done,
+    total)` is called every TICK packets (a viewer's progress; it may raise to stop)."""
     out: list[Step] = []
     cols = index.cols
     by_stream: dict[int, list[int]] = {}
@@ -40,7 +44,9 @@ def steps(index: PacketIndex, frames: np.ndarray, client_ends: set[tuple[Any, ..
     if fold:
         for stream_frames in by_stream.values():
             folded.update(_fold(index, stream_frames))
-    for i in frames.tolist():
+    for k, i in enumerate(frames.tolist()):
+        if tick is not None and k % TICK == 0:
+            tick(k, len(frames))
         if i in folded:
             if folded[i]:
                 out.append(Step(-1, True, folded[i], note=True))
@@ -50,7 +56,13 @@ def steps(index: PacketIndex, frames: np.ndarray, client_ends: set[tuple[Any, ..
 
 
 def label(index: PacketIndex, i: int) -> str:
-    d = dissect(index, i)
+    """What the walkthrough writes on the arrow: the FTP command or reply code, the application
+    protocol, or TCP with its flags.  Only the payload is decoded (a ladder has thousands)."""
+    flags = int(index.cols.raw("tcpflags")[i])
+    names = [n for bit, n in FLAG_NAMES if flags & bit]
+    if int(index.cols.raw("paylen")[i]) == 0:
+        return f"TCP [{', '.join(names)}]"
+    d = dissect_payload(index, i)
     if d.protocol == "FTP":
         kind, _, rest = d.info.partition(": ")
         if kind == "Request":
@@ -60,9 +72,7 @@ def label(index: PacketIndex, i: int) -> str:
         return "FTP"
     if d.protocol == "FTP-DATA":
         return "FTP-DATA"
-    flags = int(index.cols.raw("tcpflags")[i])
-    names = [n for bit, n in FLAG_NAMES if flags & bit]
-    if int(index.cols.raw("paylen")[i]) > 0 and d.protocol not in ("TCP", ""):
+    if d.protocol not in ("TCP", ""):
         return d.protocol
     return f"TCP [{', '.join(names)}]"
 

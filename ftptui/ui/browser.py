@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rich.text import Text
@@ -100,6 +101,7 @@ class BrowserScreen(Guarded, Screen):
         self.job: FilterJob | None = None  # the filter run in the worker, if any
         self.failed: Filter | None = None  # an applied filter whose run on new packets raised
         self.conv_kind = "tcp"  # the conversation type last looked at
+        self.ftp_state: Any = None  # what the FTP view shows when it opens again (FtpViewState)
 
     def compose(self):
         yield FilterBar(id="filterbar")
@@ -555,8 +557,10 @@ class BrowserScreen(Guarded, Screen):
         self.app.push_screen(DiagramScreen(self.index, stream))
 
     def action_ftp(self) -> None:
-        from .ftp_view import FtpScreen
-        self.app.push_screen(FtpScreen(self.index), self._ftp_closed)
+        from .ftp_view import FtpScreen, FtpViewState
+        if self.ftp_state is None:
+            self.ftp_state = FtpViewState()
+        self.app.push_screen(FtpScreen(self.index, self.ftp_state), self._ftp_closed)
 
     def _ftp_closed(self, result) -> None:
         """Carry out what the FTP view asked for: go to a packet, filter, or follow."""

@@ -7,16 +7,16 @@ browser carries out on the packet list.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
+from typing import Any
 
 from textual import work
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     Footer,
     Input,
-    Log,
     OptionList,
     Static,
     TabbedContent,
@@ -26,18 +26,29 @@ from textual.widgets.option_list import Option
 
 from .. import clipboard
 from ..errors import FtptuiError
-from ..ftp.analysis import FtpAnalysis, analyse
+from ..ftp.analysis import FtpAnalysis, analyse, sender_side
 from ..ftp.extract import extract
-from ..render.follow import hex_dump
+from ..ftp.session import Session
 from ..render.ftp import session_steps
-from ..render.sequence import ladder, mermaid
-from ..streams.follow import endpoint_text
+from ..render.sequence import mermaid
+from ..streams.follow import endpoint_text, follow_tcp
 from ..text import safe
+from .content_view import CONTENT_LIMIT, ContentScreen
+from .diagram_view import DiagramPane
 from .failures import Guarded, report
-from .messages import AnalysisReady
+from .messages import AnalysisReady, ExtractDone
 from .plain import plain, plain_row
 
-CONTENT_LIMIT = 4 << 20  # bytes shown in the content viewer
+
+@dataclass
+class FtpViewState:
+    """What the FTP view keeps between openings: the session, tab and transfer shown, and the
+    diagrams drawn (for the analysis of `packets` packets; a grown capture draws them again)."""
+    packets: int = -1
+    session: int | None = None
+    tab: str = "tab-dialogue"
+    transfer_row: int = 0
+    drawn: dict[Any, Any] = field(default_factory=dict)
 
 
 def dialogue_lines(session) -> list[tuple[str, int]]:
@@ -52,46 +63,9 @@ def dialogue_lines(session) -> list[tuple[str, int]]:
     return lines
 
 
-class ContentScreen(Guarded, ModalScreen):
-    """A transfer's bytes, as text or as a hex dump (only what fits CONTENT_LIMIT)."""
-
-    BINDINGS = [Binding("escape,q", "dismiss(None)", "Back", id="ftp.content.close"),
-                Binding("x", "toggle_hex", "Text / hex", id="ftp.content.toggle")]
-
-    def __init__(self, title: str, data: bytes, cut: bool):
-        super().__init__()
-        self.title_text, self.data, self.cut, self.as_hex = title, data, cut, False
-
-    def compose(self):
-        with Vertical(id="ftp-content"):
-            yield Static(plain(self.title_text), id="ftp-content-title")
-            yield Log(id="ftp-content-log")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.show()
-
-    def action_toggle_hex(self) -> None:
-        self.as_hex = not self.as_hex
-        self.show()
-
-    def show(self) -> None:
-        log = self.query_one(Log)
-        log.clear()
-        if self.as_hex:
-            lines = hex_dump(self.data, 0, "").splitlines()
-        else:
-            lines = [safe(line.expandtabs(8)) for line in self.data.decode("utf-8", "replace").splitlines()]
-        if self.cut:
-            lines.append(f"[only the first {CONTENT_LIMIT:,} bytes are shown]")
-        # Log.write_lines splits each item again and so drops empty lines: "\n" keeps one
-        log.write_lines([line or "\n" for line in lines], scroll_end=False)
-        log.scroll_home(animate=False)
-
-
 class FtpScreen(Guarded, Screen):
     BINDINGS = [
-        Binding("escape,q", "dismiss(None)", "Back", id="ftp.close"),
+        Binding("escape,q", "close", "Back", id="ftp.close"),
         Binding("enter", "goto", "Go to packet", id="ftp.goto"),
         Binding("v", "view", "View content", id="ftp.view"),
         Binding("f", "follow", "Follow data", id="ftp.follow"),
@@ -103,18 +77,19 @@ class FtpScreen(Guarded, Screen):
         Binding("M", "save_mermaid", "Save Mermaid", id="ftp.save_mermaid"),
     ]
 
-    def __init__(self, index):
+    def __init__(self, index, state: FtpViewState | None = None):
         super().__init__()
         self.index = index
+        self.state = state if state is not None else FtpViewState()
         self.analysis: FtpAnalysis | None = None
-        self.session = None
+        self.session: Session | None = None
         self.fold = False
         self.pending_input: str | None = None
 
     def compose(self):
         yield Static("FTP sessions — analysing…", id="ftp-title")
         yield DataTable(id="ftp-sessions", cursor_type="row", zebra_stripes=True)
-        with TabbedContent(id="ftp-tabs"):
+        with TabbedContent(id="ftp-tabs", initial=self.state.tab):
             with TabPane("Dialogue", id="tab-dialogue"):
                 yield OptionList(id="ftp-dialogue")
             with TabPane("Transfers", id="tab-transfers"):
@@ -122,7 +97,7 @@ class FtpScreen(Guarded, Screen):
             with TabPane("Credentials", id="tab-credentials"):
                 yield DataTable(id="ftp-credentials", cursor_type="row", zebra_stripes=True)
             with TabPane("Diagram", id="tab-diagram"):
-                yield Log(id="ftp-diagram")
+                yield DiagramPane(self.index, id="ftp-diagram")
         box = Input(placeholder="directory to extract into", id="ftp-input")
         box.display = False  # shown when a path is asked for
         yield box
@@ -151,6 +126,9 @@ class FtpScreen(Guarded, Screen):
             self.query_one("#ftp-title", Static).update(plain("FTP sessions — the analysis failed"))
             return
         self.analysis = a = message.analysis
+        if self.state.packets != a.packets:  # drawn for fewer packets: draw again when shown
+            self.state.packets, self.state.drawn = a.packets, {}
+        self.query_one(DiagramPane).drawn = self.state.drawn
         self.query_one("#ftp-title", Static).update(plain(
             f"FTP sessions: {len(a.sessions)}, transfers: {len(a.transfers)}"
             f" ({sum(t.complete for _, t in a.transfers)} complete)"))
@@ -164,19 +142,26 @@ class FtpScreen(Guarded, Screen):
             for user, password, reply, frame in s.credentials:
                 creds.add_row(*plain_row(s.id, user, password or "", f"{reply.code} {reply.text}" if reply else "",
                                          frame + 1), key=f"{s.id}:{frame}")
-        if a.sessions:
-            self.show_session(a.sessions[0])
-            table.focus()
-        else:
-            self.notify("No FTP sessions in this capture", timeout=5)
+        if not a.sessions:
+            self.notify("No FTP sessions in this capture", severity="warning", timeout=5)
+            return
+        row = next((k for k, s in enumerate(a.sessions) if s.id == self.state.session), 0)
+        table.move_cursor(row=row, animate=False)
+        self.show_session(a.sessions[row])
+        table.focus()
+        transfers = self.query_one("#ftp-transfers", DataTable)
+        if self.state.transfer_row < transfers.row_count:
+            transfers.move_cursor(row=self.state.transfer_row, animate=False)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "ftp-sessions" and self.analysis and event.row_key is not None:
             sid = int(event.row_key.value or 0)
-            self.show_session(next(s for s in self.analysis.sessions if s.id == sid))
+            if self.session is None or self.session.id != sid:
+                self.show_session(next(s for s in self.analysis.sessions if s.id == sid))
 
     def show_session(self, session) -> None:
         self.session = session
+        self.state.session = session.id
         dialogue = self.query_one("#ftp-dialogue", OptionList)
         dialogue.clear_options()
         dialogue.add_options([Option(plain(text), id=f"{k}:{frame}")
@@ -190,16 +175,25 @@ class FtpScreen(Guarded, Screen):
                                          "" if t.expected_bytes is None else f"{t.expected_bytes:,}",
                                          t.final_reply.code if t.final_reply else "", "yes" if t.complete else "no",
                                          t.sha256[:16]), key=str(k))
-        self.draw_diagram()
+        if self._tab() == "tab-diagram":
+            self.draw_diagram()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.state.tab = self._tab()
+        if self.state.tab == "tab-diagram":
+            self.draw_diagram()
 
     def draw_diagram(self) -> None:
-        log = self.query_one("#ftp-diagram", Log)
-        log.clear()
-        if self.session is None:
+        """The session's ladder; drawn in the pane's worker the first time it is shown."""
+        s, fold, index = self.session, self.fold, self.index
+        if s is None:
             return
-        s = self.session
-        log.write_lines(ladder(self.index, session_steps(self.index, s, self.fold),
-                               f"Client {endpoint_text(s.client)}", f"FTP server {endpoint_text(s.server)}"), scroll_end=False)
+        self.query_one(DiagramPane).draw((s.id, fold), lambda tick: session_steps(index, s, fold, tick),
+                                         f"Client {endpoint_text(s.client)}", f"FTP server {endpoint_text(s.server)}")
+
+    def action_close(self) -> None:
+        self.state.transfer_row = self.query_one("#ftp-transfers", DataTable).cursor_row or 0
+        self.dismiss(None)
 
     # --- the selected transfer / line
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -232,7 +226,10 @@ class FtpScreen(Guarded, Screen):
             if creds.row_count:
                 self.dismiss(("goto", int(str(creds.get_row_at(creds.cursor_row)[4])) - 1))
         elif self.session is not None:
-            self.dismiss(("goto", self.session.start_frame))
+            pane = self.query_one(DiagramPane)
+            drawn = pane.steps()
+            frame = drawn[pane.view.cursor - 1].frame if drawn and pane.view.cursor > 0 else -1
+            self.dismiss(("goto", frame if frame >= 0 else self.session.start_frame))
 
     def action_follow(self) -> None:
         t = self.current_transfer()
@@ -254,19 +251,24 @@ class FtpScreen(Guarded, Screen):
         if t.tcp_stream < 0:
             self.notify("This transfer's data connection is not in the capture", severity="warning")
             return
-        from ..ftp.analysis import sender_side
-        from ..streams.follow import follow_tcp
-        sender, _ = sender_side(self.index, self.session, t, t.tcp_stream)
-        parts, size = [], 0
+        index, session = self.index, self.session
+        assert session is not None  # a transfer was selected
 
-        def take(chunk):
-            nonlocal size
-            if chunk.side == sender and not chunk.gap and size < CONTENT_LIMIT:
-                parts.append(chunk.data[:CONTENT_LIMIT - size])
-                size += len(parts[-1])
-        follow_tcp(self.index, t.tcp_stream, emit=take)
+        def gather(check) -> tuple[bytes, bool]:
+            """The sender's bytes of the data connection, up to CONTENT_LIMIT."""
+            sender, _ = sender_side(index, session, t, t.tcp_stream)
+            parts, size = [], 0
+
+            def take(chunk) -> None:
+                nonlocal size
+                check()
+                if chunk.side == sender and not chunk.gap and size < CONTENT_LIMIT:
+                    parts.append(chunk.data[:CONTENT_LIMIT - size])
+                    size += len(parts[-1])
+            follow_tcp(index, t.tcp_stream, emit=take)
+            return b"".join(parts), t.bytes > CONTENT_LIMIT
         title = f"{t.command} {t.arg} — {t.bytes:,} bytes, sha256 {t.sha256}"
-        self.app.push_screen(ContentScreen(safe(title), b"".join(parts), t.bytes > CONTENT_LIMIT))
+        self.app.push_screen(ContentScreen(safe(title), gather))
 
     def action_copy_sha(self) -> None:
         t = self.current_transfer()
@@ -276,20 +278,27 @@ class FtpScreen(Guarded, Screen):
 
     def action_fold(self) -> None:
         self.fold = not self.fold
-        self.draw_diagram()
+        if self._tab() == "tab-diagram":
+            self.draw_diagram()
 
-    def mermaid_text(self) -> str:
+    def mermaid_text(self) -> str | None:
+        """The session's diagram as Mermaid; None (and a notice) until it has been drawn."""
         s = self.session
-        return mermaid(session_steps(self.index, s, self.fold), f"Client {endpoint_text(s.client)}",
-                       f"FTP Server {endpoint_text(s.server)}")
+        drawn = self.query_one(DiagramPane).drawn.get((s.id, self.fold)) if s is not None else None
+        if s is None or drawn is None:
+            self.notify("Open the Diagram tab first: the diagram is drawn there", severity="warning", timeout=4)
+            return None
+        return mermaid(drawn[0], f"Client {endpoint_text(s.client)}", f"FTP Server {endpoint_text(s.server)}")
 
     def action_copy_mermaid(self) -> None:
-        if self.session is not None:
-            routes = clipboard.copy(self.app, self.mermaid_text())
+        text = self.mermaid_text()
+        if text is not None:
+            routes = clipboard.copy(self.app, text)
             self.notify(f"Mermaid diagram copied ({', '.join(routes) or 'no clipboard'})", timeout=3)
 
     def action_save_mermaid(self) -> None:
-        self._ask("mermaid", "file to save the Mermaid diagram in", f"ftp-session-{self.session.id}.mmd")
+        if self.session is not None and self.mermaid_text() is not None:
+            self._ask("mermaid", "file to save the Mermaid diagram in", f"ftp-session-{self.session.id}.mmd")
 
     def action_extract(self) -> None:
         if self.current_transfer() is not None:
@@ -307,15 +316,33 @@ class FtpScreen(Guarded, Screen):
         target = event.value.strip()
         if not target or what is None:
             return
-        try:
-            if what == "mermaid":
+        if what == "mermaid":
+            text = self.mermaid_text()
+            if text is None:
+                return
+            try:
                 with open(target, "w", encoding="utf-8") as f:
-                    f.write(self.mermaid_text())
+                    f.write(text)
                 self.notify(f"Diagram written to {target}", timeout=4)
-            else:
-                t = self.current_transfer()
-                number = self.session.transfers.index(t) + 1
-                path = extract(self.index, self.session, t, target, number)
-                self.notify(f"Written {path}", timeout=5)
+            except OSError as e:
+                self.notify(f"Could not write: {e}", severity="error", timeout=6)
+            return
+        t, s = self.current_transfer(), self.session
+        if t is not None and s is not None:
+            self.notify(f"Extracting {t.command} {t.arg}…", timeout=3)
+            self.run_extract(s, t, target, s.transfers.index(t) + 1)
+
+    @work(thread=True, group="extract")
+    def run_extract(self, session, transfer, target: str, number: int) -> None:
+        """Reassemble and write the transfer (big ones take seconds): off the UI thread."""
+        try:
+            path = extract(self.index, session, transfer, target, number)
+            self.post_message(ExtractDone(path, None))
         except (OSError, FtptuiError) as e:
-            self.notify(f"Could not write: {e}", severity="error", timeout=6)
+            self.post_message(ExtractDone(None, str(e)))
+
+    def on_extract_done(self, message: ExtractDone) -> None:
+        if message.error is not None:
+            self.notify(f"Could not write: {message.error}", severity="error", timeout=6)
+        else:
+            self.notify(f"Written {message.path}", timeout=5)

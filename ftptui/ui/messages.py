@@ -85,6 +85,37 @@ class AnalysisReady(Message):
 
 
 @dataclass(eq=False)
+class ContentReady(Message):
+    """A transfer's bytes, gathered for the content viewer (`cut`: only the first part)."""
+    data: bytes
+    cut: bool
+
+
+@dataclass(eq=False)
+class DiagramReady(Message):
+    """A sequence diagram drawn in a worker: its steps and ladder lines, for `key` (what it
+    was drawn for: a session or a stream, folded or not)."""
+    key: Any
+    steps: Any
+    lines: list[str]
+
+
+@dataclass(eq=False)
+class ExtractDone(Message):
+    """A transfer was extracted to `path`, or could not be (`error`)."""
+    path: str | None
+    error: str | None
+
+
+@dataclass(eq=False)
+class Progress(Message):
+    """How far a view's worker is (done of total), for its status line."""
+    what: str
+    done: int
+    total: int
+
+
+@dataclass(eq=False)
 class SourceIdle(Message):
     """The source stopped growing: the live capture stopped (it may start again) or the stream
     ended (`ended`); everything it wrote is indexed."""

@@ -1,0 +1,116 @@
+"""The UI thread only draws and dispatches: the heavy work behind each view runs in a worker
+thread (the real functions are wrapped to record the thread they ran on), and views come back
+as they were left."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, TabbedContent
+
+from ftptui.ui import diagram_view, ftp_view
+from ftptui.ui.app import FtptuiApp
+from ftptui.ui.browser import BrowserScreen
+from ftptui.ui.content_view import ContentScreen
+from ftptui.ui.diagram_view import DiagramPane, DiagramScreen
+from ftptui.ui.ftp_view import FtpScreen
+
+DATA = Path(__file__).parent / "data"
+SEED = DATA / "seed-ftp-active.pcap"
+TWO_SESSIONS = DATA / "public" / "suricata-verify__firewall-117-ftp-all-data-ipv6.pcap"
+SIZE = (160, 50)
+
+
+@pytest.fixture(autouse=True)
+def private_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    """name -> the threads each wrapped function ran on."""
+    seen: dict[str, list[threading.Thread]] = {}
+
+    def record(module, name):
+        real = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            seen.setdefault(name, []).append(threading.current_thread())
+            return real(*args, **kwargs)
+        monkeypatch.setattr(module, name, wrapper)
+    for module, name in ((ftp_view, "analyse"), (ftp_view, "session_steps"), (ftp_view, "follow_tcp"),
+                         (ftp_view, "extract"), (diagram_view, "steps"), (diagram_view, "ladder")):
+        record(module, name)
+    return seen
+
+
+async def settle(app, pilot) -> None:
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def test_ftp_view_work_runs_in_workers(threads, tmp_path):
+    app = FtptuiApp(str(SEED))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("T")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, FtpScreen)
+        assert "session_steps" not in threads  # the Diagram tab was not opened: nothing drawn
+        screen.query_one(TabbedContent).active = "tab-diagram"
+        await settle(app, pilot)
+        assert screen.query_one(DiagramPane).steps()
+        screen.query_one(TabbedContent).active = "tab-transfers"
+        await pilot.pause()
+        table = screen.query_one("#ftp-transfers", DataTable)
+        table.focus()
+        table.move_cursor(row=2)
+        await pilot.press("v")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ContentScreen)
+        await pilot.press("escape")
+        await pilot.press("e")
+        screen.query_one("#ftp-input").value = str(tmp_path / "out")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert (tmp_path / "out" / "dump.sql").exists()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, BrowserScreen)
+        app.screen.select_frame(27)
+        await pilot.press("D")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DiagramScreen)
+    main = threading.main_thread()
+    for name in ("analyse", "session_steps", "follow_tcp", "extract", "steps", "ladder"):
+        assert threads.get(name), f"{name} never ran"
+        assert main not in threads[name], f"{name} ran on the UI thread"
+
+
+async def test_ftp_view_reopens_as_it_was_left():
+    app = FtptuiApp(str(TWO_SESSIONS))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("T")
+        await settle(app, pilot)
+        screen = app.screen
+        sessions = screen.query_one("#ftp-sessions", DataTable)
+        assert sessions.row_count == 2
+        await pilot.press("down")
+        await pilot.pause()
+        assert screen.session.id == 2
+        screen.query_one(TabbedContent).active = "tab-diagram"
+        await settle(app, pilot)
+        drawn = screen.query_one(DiagramPane).steps()
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("T")
+        await settle(app, pilot)
+        again = app.screen
+        assert isinstance(again, FtpScreen) and again is not screen
+        assert again.session.id == 2 and again.query_one("#ftp-sessions", DataTable).cursor_row == 1
+        assert again.query_one(TabbedContent).active == "tab-diagram"
+        assert again.query_one(DiagramPane).steps() is drawn  # kept, not drawn again
