@@ -3,8 +3,8 @@
 The rules, their order and their quirks follow Wireshark's packet-tcp.c
 (tcp_analyze_sequence_number and the parts of dissect_tcp around it): a packet's analysis
 depends only on earlier packets of its TCP conversation.  Nothing is computed while indexing;
-a stream is analysed on first need (a row of it is drawn) up to the end of what is indexed,
-and `analyse_all` walks every stream at once for display filters over the whole capture.
+a stream is analysed on first need (a row of it is drawn) up to that row and a little beyond,
+and carried on from there when a later row is needed; `analyse_all` walks every stream at once for display filters over the whole capture.
 
 Options are read from the packet bytes only where the analysis uses them, for segments whose
 options are more than timestamps (the index's "tcpopt" column): window scale (for "Window
@@ -12,6 +12,7 @@ Full") and SACK blocks (subtracted from bytes in flight).
 """
 from __future__ import annotations
 
+import bisect
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +32,7 @@ KEEP_ALIVE_ACK, OUT_OF_ORDER, FAST_RETRANSMISSION, WINDOW_UPDATE = 0x100, 0x200,
 WINDOW_FULL, REUSED_PORTS, SPURIOUS_RETRANSMISSION = 0x1000, 0x2000, 0x4000
 
 M32 = 0xFFFFFFFF
+AHEAD = 4096  # frames analysed past the one asked for (the rows below it on screen)
 MAX_UNACKED = 10000  # TCP_MAX_UNACKED_SEGMENTS
 NEVER = 1 << 62  # "no time yet": tshark's zero time makes every delta huge
 
@@ -179,7 +181,7 @@ class _Flow:
     """One direction of a conversation: tshark's tcp_flow_t plus its tcp_analyze_seq_info."""
     __slots__ = ("base", "nextseq", "nextseqframe", "nextseqtime", "lastack", "lastacktime", "lastnondupack",
                  "dupacknum", "maxseqtobeacked", "window", "win_scale", "segs", "in_order", "valid_bif",
-                 "push_bytes", "push_last", "lastflags", "sack", "first_ack")
+                 "push_bytes", "push_last", "lastflags", "sack", "first_ack", "swept", "extent")
 
     def __init__(self) -> None:
         self.base: int | None = None
@@ -196,6 +198,9 @@ class _Flow:
         self.lastflags = 0
         self.sack = 0  # bytes covered by the SACK blocks of this direction's last segment
         self.first_ack = False
+        # what makes long runs of unacknowledged segments linear rather than quadratic:
+        self.swept: tuple[int, int] | None = None  # (ACK, len(segs)) after the last sweep by an ACK
+        self.extent: list[int] | None = None  # [lowest start, highest end] of segs, relative to base
 
 
 class _Conversation:
@@ -241,6 +246,7 @@ def analyse_segments(conv: _Conversation, rows: Iterable[tuple[int, ...]], out: 
             fl |= REUSED_PORTS
             present = True
             fwd.base = seq  # (tshark adopts it as the new base sequence number)
+            fwd.extent = None
         # base sequence numbers (relative numbering; bytes in flight are computed relative to them)
         if fwd.base is None:
             fwd.base = seq if flags & SYN else (seq - 1) & M32
@@ -325,6 +331,9 @@ def analyse_segments(conv: _Conversation, rows: Iterable[tuple[int, ...]], out: 
             if segs and fwd.in_order and (_lt(seq, segs[-1][1]) or ((nxt - segs[0][0]) & M32) >= 1 << 30):
                 fwd.in_order = False
             segs.append([seq, nxt, frame + 1, ts])
+            ext = fwd.extent
+            if ext is not None and fwd.base is not None:
+                ext[0], ext[1] = min(ext[0], (seq - fwd.base) & M32), max(ext[1], (nxt - fwd.base) & M32)
         if (0 < (nxt - nextseq) & M32 < HALF or not nextseq) and not fl & ZERO_WINDOW_PROBE:
             fwd.nextseq, fwd.nextseqframe, fwd.nextseqtime = nxt, frame + 1, ts
         if (seq == fwd.maxseqtobeacked or not fwd.maxseqtobeacked) and not fl & ZERO_WINDOW_PROBE:
@@ -333,21 +342,27 @@ def analyse_segments(conv: _Conversation, rows: Iterable[tuple[int, ...]], out: 
         fwd.lastack = ack
         fwd.lastacktime = ts
         fwd.lastflags = fl
-        # drop the other side's segments this ACKs; an exact match gives the RTT
+        # drop the other side's segments this ACKs; an exact match gives the RTT.  The segments
+        # an earlier sweep by the same ACK kept are still ahead of it (a run of duplicate ACKs):
+        # only those added since are looked at.
         segs = rev.segs
-        if segs:
-            keep = []
+        start = rev.swept[1] if rev.swept is not None and rev.swept[0] == ack else 0
+        if len(segs) > start:
+            keep = segs[:start]
             matched = None
             stop = len(segs)
+            changed = False
             # in an in-order list behind this ACK, the first segment still ahead ends the work
             early = rev.in_order and 0 < ((segs[-1][1] - ack) & M32) < HALF
-            for k, sg in enumerate(segs):
+            for k in range(start, len(segs)):
+                sg = segs[k]
                 s_seq, s_next = sg[0], sg[1]
                 if ack == s_next:
                     matched = sg if matched is None else matched  # the oldest match wins
                     continue
                 if 0 < (ack - s_seq) & M32 < HALF and not 0 < (ack - s_next) & M32 < HALF:
                     sg[0] = ack  # partly acknowledged
+                    changed = True
                     keep.append(sg)
                 elif 0 < (s_next - ack) & M32 < HALF:
                     keep.append(sg)
@@ -357,7 +372,10 @@ def analyse_segments(conv: _Conversation, rows: Iterable[tuple[int, ...]], out: 
                 # else: older than the ACK, dropped
             if stop < len(segs):
                 keep.extend(segs[stop:])
+            if changed or len(keep) != len(segs):
+                rev.extent = None
             rev.segs = keep
+            rev.swept = (ack, len(keep))
             if not keep:
                 rev.in_order = True
             if matched is not None:
@@ -370,9 +388,10 @@ def analyse_segments(conv: _Conversation, rows: Iterable[tuple[int, ...]], out: 
             base, segs = fwd.base, fwd.segs
             if fwd.in_order and ((segs[0][0] - base) & M32) <= ((segs[-1][1] - base) & M32):
                 first, last = (segs[0][0] - base) & M32, (segs[-1][1] - base) & M32
-            else:
-                first = min((s[0] - base) & M32 for s in segs)
-                last = max((s[1] - base) & M32 for s in segs)
+            else:  # kept up to date as segments are added, made again after an ACK removes some
+                if fwd.extent is None:
+                    fwd.extent = [min((s[0] - base) & M32 for s in segs), max((s[1] - base) & M32 for s in segs)]
+                first, last = fwd.extent
             in_flight = (last - first - rev.sack) & M32
             if 0 < in_flight < 2_000_000_000:
                 bif = in_flight - (1 if flags & (SYN | FIN) else 0)
@@ -430,6 +449,28 @@ def read_options(data: bytes, p: int, end: int) -> Options:
 _ROW_COLUMNS = ("dir", "seq", "ack", "paylen", "tcpflags", "win", "ts", "tcpopt")
 
 
+class _StreamDone:
+    """One stream's analysis so far: every frame before `seen` is done, in chunks (one per
+    extension, so carrying on never copies what was done before)."""
+
+    def __init__(self) -> None:
+        self.conv = _Conversation()
+        self.seen = 0
+        self.starts: list[int] = []  # first frame of each chunk
+        self.frames: list[np.ndarray] = []
+        self.results: list[np.ndarray] = []
+
+    def find(self, frame: int) -> Analysis | None:
+        c = bisect.bisect_right(self.starts, frame) - 1
+        if c < 0:
+            return None
+        frames = self.frames[c]
+        k = int(np.searchsorted(frames, frame))
+        if k >= len(frames) or frames[k] != frame:
+            return None
+        return Analysis(*(v.item() for v in self.results[c][k]))
+
+
 class TcpAnalysis:
     """The analysis of one PacketIndex: streams analysed on demand and cached, and the pass over
     all streams for display filters."""
@@ -441,7 +482,7 @@ class TcpAnalysis:
         self.index = weakref.proxy(index)
         self.lock = threading.Lock()  # guards the per-stream cache
         self._all_lock = threading.Lock()  # the whole-capture pass, so rows can still be drawn meanwhile
-        self._streams: dict[int, tuple[_Conversation, np.ndarray, np.ndarray, int]] = {}  # stream -> (conversation, frames, results, frames seen)
+        self._streams: dict[int, _StreamDone] = {}
         self._all: AllAnalysis | None = None
         self._opts: dict[int, Options] = {}  # frame -> read_options()
 
@@ -455,28 +496,25 @@ class TcpAnalysis:
         if stream < 0:
             return None
         with self.lock:
-            entry = self._streams.get(stream)
-            if entry is None or frame >= entry[3]:
-                entry = self._extend(stream, *(entry or (None, None, None, 0)))
-            frames, results = entry[1], entry[2]
-        k = int(np.searchsorted(frames, frame))
-        if k >= len(frames) or frames[k] != frame:
-            return None
-        return Analysis(*(v.item() for v in results[k]))
+            done = self._streams.get(stream)
+            if done is None:
+                done = self._streams[stream] = _StreamDone()
+            if frame >= done.seen:
+                # only as far as this frame (and a little beyond, for the rows drawn next): a
+                # packet's analysis needs only the packets before it
+                self._extend(stream, done, min(len(index), frame + 1 + AHEAD))
+            return done.find(frame)
 
-    def _extend(self, stream: int, conv: _Conversation | None, frames: np.ndarray | None, results: np.ndarray | None,
-                seen: int) -> tuple[_Conversation, np.ndarray, np.ndarray, int]:
-        n = len(self.index)
-        new = self._frames_of(stream, seen, n)
-        if conv is None:
-            conv = _Conversation()
+    def _extend(self, stream: int, done: "_StreamDone", n: int) -> None:
+        """Analyse the stream's frames in [done.seen, n), carrying on from the ones before."""
+        new = self._frames_of(stream, done.seen, n)
         rows: list[tuple[int, ...]] = []
-        analyse_segments(conv, self._rows(new), rows, self._options)
-        fresh = np.array([r[1:] for r in rows], dtype=_RESULT) if rows else np.zeros(0, _RESULT)
-        frames = new if frames is None else np.concatenate([frames, new])
-        results = fresh if results is None else np.concatenate([results, fresh])
-        self._streams[stream] = (conv, frames, results, n)
-        return conv, frames, results, n
+        analyse_segments(done.conv, self._rows(new), rows, self._options)
+        if rows:
+            done.starts.append(int(new[0]))
+            done.frames.append(new)
+            done.results.append(np.array([r[1:] for r in rows], dtype=_RESULT))
+        done.seen = n
 
     def _frames_of(self, stream: int, lo: int, hi: int) -> np.ndarray:
         return np.asarray(self.index.stream_packets(stream, lo, hi))
