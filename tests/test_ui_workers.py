@@ -114,3 +114,26 @@ async def test_ftp_view_reopens_as_it_was_left():
         assert again.session.id == 2 and again.query_one("#ftp-sessions", DataTable).cursor_row == 1
         assert again.query_one(TabbedContent).active == "tab-diagram"
         assert again.query_one(DiagramPane).steps() is drawn  # kept, not drawn again
+
+
+async def test_scapy_layers_come_from_a_worker_below_the_native_tree(monkeypatch):
+    """Frame 4 of the HTTP capture: the native HTTP layer at once, scapy's layers (a second to
+    import) added by a worker without moving the tree's cursor."""
+    from ftptui.ui import browser as browser_module
+    from ftptui.ui.detail_tree import DetailTree
+    ran_on = []
+    real = browser_module.scapy_layers
+
+    def recording(data, link):
+        ran_on.append(threading.current_thread())
+        return real(data, link)
+    monkeypatch.setattr(browser_module, "scapy_layers", recording)
+    app = FtptuiApp(str(DATA / "public" / "chrissanders__http_ip4and6.pcapng"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.screen.select_frame(3)
+        await settle(app, pilot)
+        labels = [str(node.label) for node in app.screen.query_one(DetailTree).root.children]
+        assert labels[-3].startswith("Hypertext Transfer Protocol")
+        assert labels[-2:] == ["HTTP 1 (scapy)", "HTTP Request (scapy)"]
+    assert ran_on and threading.main_thread() not in ran_on

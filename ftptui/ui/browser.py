@@ -269,12 +269,23 @@ class BrowserScreen(Guarded, Screen):
             return
         d = dissect(self.index, frame)
         data = self.index.packet_bytes(frame)
-        if d.layers and d.layers[-1].name in FALLBACK_LAYERS:
-            d.layers += scapy_layers(data, int(self.index.field("link", frame)))
         self.current = d
         self.current_bytes = data
         self.query_one(DetailTree).show(d)
         self.query_one(HexView).show(data)
+        if d.layers and d.layers[-1].name in FALLBACK_LAYERS:
+            self.add_scapy_layers(d, data, int(self.index.field("link", frame)))
+
+    @work(thread=True, exclusive=True, group="scapy")
+    def add_scapy_layers(self, d, data: bytes, link: int) -> None:
+        """scapy's layers below the native tree, made in a worker: importing scapy takes a
+        second, and it is slow on big packets.  The tree shows the native fields meanwhile."""
+        self.post_message(messages.ScapyLayers(d, scapy_layers(data, link)))
+
+    def on_scapy_layers(self, message: messages.ScapyLayers) -> None:
+        if message.dissection is self.current and message.layers:
+            self.current.layers += message.layers
+            self.query_one(DetailTree).add_layers(message.layers)
 
     def clear_details(self) -> None:
         self.current = None

@@ -35,6 +35,11 @@ class DetailTree(Guarded, Tree):
             self._add(self.root, layer, (layer.key,))
         self.root.expand()
 
+    def add_layers(self, layers: list[Field]) -> None:
+        """More layers below those shown (scapy's, when they come); the cursor stays."""
+        for layer in layers:
+            self._add(self.root, layer, (layer.key,))
+
     def process_label(self, label) -> Text:
         """Field labels quote packets: a str is plain text here, never markup."""
         return plain(label) if isinstance(label, str) else label

@@ -101,6 +101,13 @@ class DiagramReady(Message):
 
 
 @dataclass(eq=False)
+class ScapyLayers(Message):
+    """scapy's layers for a dissection the tree shows (added below its native layers)."""
+    dissection: Any
+    layers: list[Field]
+
+
+@dataclass(eq=False)
 class ExtractDone(Message):
     """A transfer was extracted to `path`, or could not be (`error`)."""
     path: str | None
