@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from contextlib import contextmanager
 
 from ..errors import FtptuiError, print_error
@@ -43,15 +44,13 @@ def print_list(path: str, args) -> int:
         # linking, which is right where tshark's one-pass port rules are not.
         if not args.tshark_ftp_data:
             analyse(index)
-        out = sys.stdout
-        if flt is None:
-            for i in range(len(index)):
-                out.write(tshark_line(dissect(index, i)) + "\n")
-        else:
+        rows: Iterable[int] = range(len(index))
+        if flt is not None:
             from ..dfilter.apply import FilterRun
-            run = FilterRun(index, flt)
-            for i in run.rows().tolist():
-                out.write(tshark_line(run.dissection(i)) + "\n")
+            rows = FilterRun(index, flt).rows().tolist()
+        out = sys.stdout
+        for i in rows:  # the columns only: no tree is built
+            out.write(tshark_line(dissect(index, i, tree=False)) + "\n")
         out.flush()
     return status(index)
 

@@ -35,26 +35,28 @@ WTAP_ENCAP = {0: 15, 1: 1, 101: 7, 12: 7, 14: 7, 108: 174, 113: 25, 228: 129, 22
 ETHERTYPE_CARRIERS = {"eth", "vlan", "ieee8021ad", "sll"}
 
 
-def dissect(index: PacketIndex, i: int) -> Dissection:
-    """Full dissection of packet i (0-based) of a PacketIndex."""
+def dissect(index: PacketIndex, i: int, tree: bool = True) -> Dissection:
+    """Dissection of packet i (0-based) of a PacketIndex: its list columns, and its whole tree
+    unless `tree` is False (the batch packet list, which prints the columns only)."""
     cols = index.cols
     data = index.packet_bytes(i)
     ts = int(cols.raw("ts")[i])
     rel = ts - (index.first_ts or ts)
     digits = int(cols.raw("prec")[i])
-    d = Dissection(number=i + 1, time=format_time(rel, digits), length=int(cols.raw("origlen")[i]))
+    d = Dissection(number=i + 1, time=format_time(rel, digits), length=int(cols.raw("origlen")[i]), tree=tree)
     link = int(cols.raw("link")[i])
     if link == LINK_PCAPNG_CUSTOM:
         return custom_block(index, i, d, data)
     pkt = Packet(data)
-    frame = frame_layer(index, i, d, len(data), link)
-    if digits >= 0:  # a Simple Packet Block has no timestamp, and tshark shows no times at all
-        frame_times(index, i, frame, ts, rel)
-    frame.add(f"Frame Number: {i + 1}", "frame.number", value=i + 1)
-    frame.add(f"Frame Length: {d.length} bytes ({d.length * 8} bits)", "frame.len", value=d.length)
-    frame.add(f"Capture Length: {len(data)} bytes ({len(data) * 8} bits)", "frame.cap_len", value=len(data))
-    frame.add("[Frame is marked: False]", "frame.marked", value=False)  # no marking in a one-pass read
-    frame.add("[Frame is ignored: False]", "frame.ignored", value=False)
+    if tree:
+        frame = frame_layer(index, i, d, len(data), link)
+        if digits >= 0:  # a Simple Packet Block has no timestamp, and tshark shows no times at all
+            frame_times(index, i, frame, ts, rel)
+        frame.add(f"Frame Number: {i + 1}", "frame.number", value=i + 1)
+        frame.add(f"Frame Length: {d.length} bytes ({d.length * 8} bits)", "frame.len", value=d.length)
+        frame.add(f"Capture Length: {len(data)} bytes ({len(data) * 8} bits)", "frame.cap_len", value=len(data))
+        frame.add("[Frame is marked: False]", "frame.marked", value=False)  # no marking in a one-pass read
+        frame.add("[Frame is ignored: False]", "frame.ignored", value=False)
     ctx = Context(index, i, d, pkt)
     try:
         link_layer(ctx, link)
@@ -65,9 +67,10 @@ def dissect(index: PacketIndex, i: int) -> Dissection:
         d.layers.append(Field("[Malformed Packet: " + (d.protocol or "Frame") + "]", "_ws.malformed",
                               0, 0))
         d.color = "error"
-    names = protocol_path(d)
-    frame.add(f"[Protocols in frame: {names}]", "frame.protocols", value=names)
-    clamp_ranges(d, len(data))
+    if tree:
+        names = protocol_path(d)
+        frame.add(f"[Protocols in frame: {names}]", "frame.protocols", value=names)
+        clamp_ranges(d, len(data))
     return d
 
 
@@ -228,15 +231,18 @@ def _ethernet(ctx: Context, link: int) -> None:
     et = pkt.u16(12)
     d.source, d.destination = resolve_mac(src), resolve_mac(dst)
     d.protocol = "Ethernet"
-    eth = d.layer(f"Ethernet II, Src: {_mac_label(src)}, Dst: {_mac_label(dst)}", "eth", 0, 14)
-    _address_bits(eth.add(f"Destination: {_mac_label(dst)}", "eth.dst", 0, 6, dst), "eth.dst", 0, dst)
-    _address_bits(eth.add(f"Source: {_mac_label(src)}", "eth.src", 6, 6, src), "eth.src", 6, src)
+    if d.tree:
+        eth = d.layer(f"Ethernet II, Src: {_mac_label(src)}, Dst: {_mac_label(dst)}", "eth", 0, 14)
+        _address_bits(eth.add(f"Destination: {_mac_label(dst)}", "eth.dst", 0, 6, dst), "eth.dst", 0, dst)
+        _address_bits(eth.add(f"Source: {_mac_label(src)}", "eth.src", 6, 6, src), "eth.src", 6, src)
+        if et <= 1500:
+            eth.label = "IEEE 802.3 Ethernet "  # tshark names no addresses here
+            eth.add(f"Length: {et}", "eth.len", 12, 2, et)
+        else:
+            eth.add(f"Type: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "eth.type", 12, 2, et)
     if et <= 1500:
-        eth.label = "IEEE 802.3 Ethernet "  # tshark names no addresses here
-        eth.add(f"Length: {et}", "eth.len", 12, 2, et)
         app.llc(ctx, 14, dst)
         return
-    eth.add(f"Type: {ETHERTYPES.get(et, 'Unknown')} (0x{et:04x})", "eth.type", 12, 2, et)
     off = 14
     while et in (0x8100, 0x88A8, 0x9100):
         tci, inner = pkt.u16(off), pkt.u16(off + 2)
@@ -460,8 +466,26 @@ def ip4(ctx: Context, off: int) -> None:
         return
     d.source, d.destination, d.protocol = ipv4(src), ipv4(dst), "IPv4"
     ctx.net_src, ctx.net_dst, ctx.ttl = src, dst, ttl
-    layer = d.layer(f"Internet Protocol Version 4, Src: {ipv4(src)}, Dst: {ipv4(dst)}", "ip", off, ihl)
+    layer = d.layer(f"Internet Protocol Version 4, Src: {d.source}, Dst: {d.destination}", "ip", off, ihl)
     pkt.need(off, ihl)
+    if d.tree:
+        _ip4_items(layer, pkt, off)
+    frag = (fl & 0x1FFF) * 8
+    end = min(off + max(total, ihl), len(pkt.data)) if total else len(pkt.data)
+    ctx.proto_end, ctx.cut = end, off + total > len(pkt.data)
+    if frag or fl & 0x2000:
+        d.info = (f"Fragmented IP protocol (proto={IP_PROTOS.get(proto, 'Unknown')} {proto}, "
+                  f"off={frag}, ID={ident:04x})")
+        if frag:
+            return
+    transport.dispatch(ctx, proto, off + ihl, end)
+
+
+def _ip4_items(layer: Field, pkt: Packet, off: int) -> None:
+    """The items of a sound IPv4 header (all its bytes captured)."""
+    vihl, total, ident, fl = pkt.u8(off), pkt.u16(off + 2), pkt.u16(off + 4), pkt.u16(off + 6)
+    version, ihl, ttl, proto = vihl >> 4, (vihl & 0xF) * 4, pkt.u8(off + 8), pkt.u8(off + 9)
+    src, dst = pkt.bytes(off + 12, 4), pkt.bytes(off + 16, 4)
     layer.add(f"{version:04b} .... = Version: {version}", "ip.version", off, 1, version)
     layer.add(f".... {vihl & 0xF:04b} = Header Length: {ihl} bytes ({vihl & 0xF})", "ip.hdr_len", off, 1, ihl)
     _dsfield(layer, off + 1, pkt.u8(off + 1))
@@ -485,14 +509,6 @@ def ip4(ctx: Context, off: int) -> None:
     layer.add("[Header checksum status: Unverified]", "ip.checksum.status", value=2)
     layer.add(f"Source Address: {ipv4(src)}", "ip.src", off + 12, 4, src)
     layer.add(f"Destination Address: {ipv4(dst)}", "ip.dst", off + 16, 4, dst)
-    end = min(off + max(total, ihl), len(pkt.data)) if total else len(pkt.data)
-    ctx.proto_end, ctx.cut = end, off + total > len(pkt.data)
-    if frag or fl & 0x2000:
-        d.info = (f"Fragmented IP protocol (proto={IP_PROTOS.get(proto, 'Unknown')} {proto}, "
-                  f"off={frag}, ID={ident:04x})")
-        if frag:
-            return
-    transport.dispatch(ctx, proto, off + ihl, end)
 
 
 def _dsfield(layer: Field, off: int, tos: int) -> None:
@@ -526,31 +542,13 @@ def _dscp_names(dscp: int) -> tuple[str, str]:
 
 def ip6(ctx: Context, off: int) -> None:
     pkt, d = ctx.pkt, ctx.d
-    first = pkt.u32(off)
     plen, nxt, hlim = pkt.u16(off + 4), pkt.u8(off + 6), pkt.u8(off + 7)
     src, dst = pkt.bytes(off + 8, 16), pkt.bytes(off + 24, 16)
     d.source, d.destination, d.protocol = ipv6(src), ipv6(dst), "IPv6"
     ctx.net_src, ctx.net_dst, ctx.ttl = src, dst, hlim
-    layer = d.layer(f"Internet Protocol Version 6, Src: {ipv6(src)}, Dst: {ipv6(dst)}", "ipv6", off, 40)
-    layer.add(f"{first >> 28:04b} .... = Version: {first >> 28}", "ipv6.version", off, 1, first >> 28)
-    layer.add(f"{first >> 28:04b} .... = Version: {first >> 28}", "ip.version", off, 1, first >> 28,
-              hidden=True)  # tshark's, so that "ip.version == 6" matches
-    # tshark reads the class and its parts from the whole first word, so they highlight all 4 bytes
-    tclass, dscp, ecn = (first >> 20) & 0xFF, (first >> 22) & 0x3F, (first >> 20) & 3
-    short, long = _dscp_names(dscp)
-    tc = layer.add(f"{bits(first, 0x0FF00000, 32)} = Traffic Class: 0x{tclass:02x} (DSCP: {short}, "
-                   f"ECN: {ECN_SHORT[ecn]})", "ipv6.tclass", off, 4, tclass)
-    tc.add(f"{bits(first, 0x0FC00000, 32)} = Differentiated Services Codepoint: {long} ({dscp})",
-           "ipv6.tclass.dscp", off, 4, dscp)
-    tc.add(f"{bits(first, 0x00300000, 32)} = Explicit Congestion Notification: {ECN_NAMES[ecn]} ({ecn})",
-           "ipv6.tclass.ecn", off, 4, ecn)
-    layer.add(f"{bits(first, 0xFFFFF, 24)} = Flow Label: 0x{first & 0xFFFFF:05x}", "ipv6.flow", off + 1, 3,
-              first & 0xFFFFF)
-    layer.add(f"Payload Length: {plen}", "ipv6.plen", off + 4, 2, plen)
-    layer.add(f"Next Header: {IP_PROTOS.get(nxt, 'Unknown')} ({nxt})", "ipv6.nxt", off + 6, 1, nxt)
-    layer.add(f"Hop Limit: {hlim}", "ipv6.hlim", off + 7, 1, hlim)
-    layer.add(f"Source Address: {ipv6(src)}", "ipv6.src", off + 8, 16, src)
-    layer.add(f"Destination Address: {ipv6(dst)}", "ipv6.dst", off + 24, 16, dst)
+    layer = d.layer(f"Internet Protocol Version 6, Src: {d.source}, Dst: {d.destination}", "ipv6", off, 40)
+    if d.tree:
+        _ip6_items(layer, pkt, off)
     end = min(off + 40 + plen, len(pkt.data))
     ctx.proto_end, ctx.cut = end, off + 40 + plen > len(pkt.data)
     p = off + 40
@@ -572,3 +570,29 @@ def ip6(ctx: Context, off: int) -> None:
         else:
             break
     transport.dispatch(ctx, nxt, p, end)
+
+
+def _ip6_items(layer: Field, pkt: Packet, off: int) -> None:
+    """The items of the fixed IPv6 header (all 40 bytes captured)."""
+    first = pkt.u32(off)
+    plen, nxt, hlim = pkt.u16(off + 4), pkt.u8(off + 6), pkt.u8(off + 7)
+    src, dst = pkt.bytes(off + 8, 16), pkt.bytes(off + 24, 16)
+    layer.add(f"{first >> 28:04b} .... = Version: {first >> 28}", "ipv6.version", off, 1, first >> 28)
+    layer.add(f"{first >> 28:04b} .... = Version: {first >> 28}", "ip.version", off, 1, first >> 28,
+              hidden=True)  # tshark's, so that "ip.version == 6" matches
+    # tshark reads the class and its parts from the whole first word, so they highlight all 4 bytes
+    tclass, dscp, ecn = (first >> 20) & 0xFF, (first >> 22) & 0x3F, (first >> 20) & 3
+    short, long = _dscp_names(dscp)
+    tc = layer.add(f"{bits(first, 0x0FF00000, 32)} = Traffic Class: 0x{tclass:02x} (DSCP: {short}, "
+                   f"ECN: {ECN_SHORT[ecn]})", "ipv6.tclass", off, 4, tclass)
+    tc.add(f"{bits(first, 0x0FC00000, 32)} = Differentiated Services Codepoint: {long} ({dscp})",
+           "ipv6.tclass.dscp", off, 4, dscp)
+    tc.add(f"{bits(first, 0x00300000, 32)} = Explicit Congestion Notification: {ECN_NAMES[ecn]} ({ecn})",
+           "ipv6.tclass.ecn", off, 4, ecn)
+    layer.add(f"{bits(first, 0xFFFFF, 24)} = Flow Label: 0x{first & 0xFFFFF:05x}", "ipv6.flow", off + 1, 3,
+              first & 0xFFFFF)
+    layer.add(f"Payload Length: {plen}", "ipv6.plen", off + 4, 2, plen)
+    layer.add(f"Next Header: {IP_PROTOS.get(nxt, 'Unknown')} ({nxt})", "ipv6.nxt", off + 6, 1, nxt)
+    layer.add(f"Hop Limit: {hlim}", "ipv6.hlim", off + 7, 1, hlim)
+    layer.add(f"Source Address: {ipv6(src)}", "ipv6.src", off + 8, 16, src)
+    layer.add(f"Destination Address: {ipv6(dst)}", "ipv6.dst", off + 24, 16, dst)

@@ -293,14 +293,15 @@ def udp(ctx: Context, off: int, end: int) -> None:
     pkt, d = ctx.pkt, ctx.d
     sport, dport, length, csum = pkt.u16(off), pkt.u16(off + 2), pkt.u16(off + 4), pkt.u16(off + 6)
     d.protocol = "UDP"
-    layer = d.layer(f"User Datagram Protocol, Src Port: {sport}, Dst Port: {dport}", "udp", off, 8)
-    layer.add(f"Source Port: {sport}", "udp.srcport", off, 2, sport)
-    layer.add(f"Destination Port: {dport}", "udp.dstport", off + 2, 2, dport)
-    layer.add(f"Length: {length}", "udp.length", off + 4, 2, length)
-    layer.add(f"Checksum: 0x{csum:04x}", "udp.checksum", off + 6, 2, csum)
-    stream = int(ctx.index.cols.raw("ustream")[ctx.i])
-    if stream >= 0:  # -1 for a UDP header quoted inside an ICMP error
-        layer.add(f"[Stream index: {stream}]", "udp.stream", value=stream)
+    if d.tree:
+        layer = d.layer(f"User Datagram Protocol, Src Port: {sport}, Dst Port: {dport}", "udp", off, 8)
+        layer.add(f"Source Port: {sport}", "udp.srcport", off, 2, sport)
+        layer.add(f"Destination Port: {dport}", "udp.dstport", off + 2, 2, dport)
+        layer.add(f"Length: {length}", "udp.length", off + 4, 2, length)
+        layer.add(f"Checksum: 0x{csum:04x}", "udp.checksum", off + 6, 2, csum)
+        stream = int(ctx.index.cols.raw("ustream")[ctx.i])
+        if stream >= 0:  # -1 for a UDP header quoted inside an ICMP error
+            layer.add(f"[Stream index: {stream}]", "udp.stream", value=stream)
     d.info = f"{sport} → {dport} Len={max(length - 8, 0)}"
     d.color = "udp"
     pay_end = min(end, off + length) if length >= 8 else end
@@ -398,54 +399,27 @@ def tcp(ctx: Context, off: int, end: int) -> None:
     direction = int(index.cols.raw("dir")[i])
     paylen = max(end - off - hdr, 0)
     layer = d.layer(f"Transmission Control Protocol, Src Port: {sport}, Dst Port: {dport}", "tcp", off, hdr)
-    layer.add(f"Source Port: {sport}", "tcp.srcport", off, 2, sport)
-    layer.add(f"Destination Port: {dport}", "tcp.dstport", off + 2, 2, dport)
-    layer.add(f"[Stream index: {stream}]", "tcp.stream", value=stream)
-    layer.add(f"[TCP Segment Len: {paylen}]", "tcp.len", value=paylen)
+    if d.tree:
+        layer.add(f"Source Port: {sport}", "tcp.srcport", off, 2, sport)
+        layer.add(f"Destination Port: {dport}", "tcp.dstport", off + 2, 2, dport)
+        layer.add(f"[Stream index: {stream}]", "tcp.stream", value=stream)
+        layer.add(f"[TCP Segment Len: {paylen}]", "tcp.len", value=paylen)
     if hdr < 20:
         d.info = f"{sport} → {dport} [Bogus TCP header length ({hdr}, must be at least 20)]"
         return
     pkt.need(off, hdr)
     base = index.tcp.base(stream, direction) if stream >= 0 else -1
     rel_seq = (seq - base) & 0xFFFFFFFF if base >= 0 else seq
-    layer.label += f", Seq: {rel_seq}"
-    layer.add(f"Sequence Number: {rel_seq}    (relative sequence number)", "tcp.seq", off + 4, 4, rel_seq)
-    layer.add(f"Sequence Number (raw): {seq}", "tcp.seq_raw", off + 4, 4, seq)
-    nxt = rel_seq + paylen + (1 if flags & (SYN | FIN) else 0)
-    layer.add(f"[Next Sequence Number: {nxt}    (relative sequence number)]", "tcp.nxtseq", value=nxt)
     rel_ack = None
     if flags & ACK:
         rbase = index.tcp.base(stream, direction ^ 1) if stream >= 0 else -1
         rel_ack = (ack - rbase) & 0xFFFFFFFF if rbase >= 0 else ack
-        layer.label += f", Ack: {rel_ack}"
-        layer.add(f"Acknowledgment Number: {rel_ack}    (relative ack number)", "tcp.ack", off + 8, 4, rel_ack)
-        layer.add(f"Acknowledgment number (raw): {ack}", "tcp.ack_raw", off + 8, 4, ack)
-    else:
-        layer.add("Acknowledgment Number: 0", "tcp.ack", off + 8, 4, 0)
-    layer.label += f", Len: {paylen}"
-    layer.add(f"{hdr >> 2:04b} .... = Header Length: {hdr} bytes ({hdr >> 2})", "tcp.hdr_len", off + 12, 1, hdr)
-    names = [n for b, n in enumerate(TCP_FLAG_NAMES) if flags & (1 << b)] + (["Reserved"] if flags & 0xE00 else [])
-    fstr = ", ".join(names) if names else "<None>"
-    fl = layer.add(f"Flags: 0x{flags:03x} ({fstr})", "tcp.flags", off + 12, 2, flags)
-    for mask, fname, title in TCP_FLAG_BITS:
-        # tshark highlights the byte that holds the bit: reserved and AE live in the first one
-        fl.add(f"{bits(flags, mask, 12)} = {title}: {'Set' if flags & mask else 'Not set'}", f"tcp.flags.{fname}",
-               off + 12 if mask > 0xFF else off + 13, 1, bool(flags & mask))
-    letters = "".join(c if flags & (0x800 >> k) else "·" for k, c in enumerate("RRRACEUAPRSF"))
-    fl.add(f"[TCP Flags: {letters}]", "tcp.flags.str", off + 12, 2, letters)
-    scaled = win
-    shift = None
-    if not flags & SYN and stream >= 0:
-        shift = window_shift(ctx, stream, direction)
-        if shift is not None:
-            scaled = win << shift
-    layer.add(f"Window: {win}", "tcp.window_size_value", off + 14, 2, win)
-    layer.add(f"[Calculated window size: {scaled}]", "tcp.window_size", value=scaled)
-    if shift is not None:
-        layer.add(f"[Window size scaling factor: {1 << shift}]", "tcp.window_size_scalefactor", value=1 << shift)
-    csum, urg = pkt.u16(off + 16), pkt.u16(off + 18)
-    layer.add(f"Checksum: 0x{csum:04x}", "tcp.checksum", off + 16, 2, csum)
-    layer.add(f"Urgent Pointer: {urg}", "tcp.urgent_pointer", off + 18, 2, urg)
+    fstr = flag_names(flags)
+    shift = window_shift(ctx, stream, direction) if not flags & SYN and stream >= 0 else None
+    scaled = win << shift if shift is not None else win
+    urg = pkt.u16(off + 18)
+    if d.tree:
+        _tcp_items(layer, pkt, off, paylen, rel_seq, rel_ack, shift)
     info = f"{sport} → {dport} [{fstr}] Seq={rel_seq}"
     if rel_ack is not None:
         info += f" Ack={rel_ack}"
@@ -457,14 +431,17 @@ def tcp(ctx: Context, off: int, end: int) -> None:
         info += _options(ctx, layer, off + 20, off + hdr, stream, direction)
     d.info = info
     d.color = "tcp-syn" if flags & (SYN | FIN) else "tcp-rst" if flags & RST else "tcp"
-    tcp_timestamps(ctx, layer, stream)
+    if d.tree:
+        tcp_timestamps(ctx, layer, stream)
     seq_ack = analysis.tcp_analysis(index, i) if stream >= 0 else None  # tshark's tcp.analysis
-    if seq_ack is not None and seq_ack.present:
+    if d.tree and seq_ack is not None and seq_ack.present:
         analysis.add_tree(layer, seq_ack)
     if paylen:
         p = off + hdr
         avail = min(end, len(pkt.data))
-        layer.add(f"TCP payload ({paylen} byte{'s' if paylen != 1 else ''})", "tcp.payload", p, max(avail - p, 0))
+        if d.tree:
+            layer.add(f"TCP payload ({paylen} byte{'s' if paylen != 1 else ''})", "tcp.payload", p,
+                      max(avail - p, 0))
         if seq_ack is None or not seq_ack.flags & analysis.NO_SUBDISSECTOR:
             app.tcp_payload(ctx, p, avail, paylen, sport, dport, stream)
         elif seq_ack.flags & analysis.RETRANSMISSION:
@@ -480,36 +457,75 @@ def tcp(ctx: Context, off: int, end: int) -> None:
             d.color = "tcp-bad"
 
 
+def flag_names(flags: int) -> str:
+    """The flags as the Info column and the flags item name them: "SYN, ACK", "<None>"."""
+    names = [n for b, n in enumerate(TCP_FLAG_NAMES) if flags & (1 << b)] + (["Reserved"] if flags & 0xE00 else [])
+    return ", ".join(names) if names else "<None>"
+
+
+def _tcp_items(layer: Field, pkt: Packet, off: int, paylen: int, rel_seq: int, rel_ack: int | None,
+               shift: int | None) -> None:
+    """The items of a sound TCP header, up to the options; rel_ack None: the ACK flag is not set."""
+    seq, ack, offflags, win = pkt.u32(off + 4), pkt.u32(off + 8), pkt.u16(off + 12), pkt.u16(off + 14)
+    hdr, flags = (offflags >> 12) * 4, offflags & 0x0FFF
+    layer.label += f", Seq: {rel_seq}"
+    layer.add(f"Sequence Number: {rel_seq}    (relative sequence number)", "tcp.seq", off + 4, 4, rel_seq)
+    layer.add(f"Sequence Number (raw): {seq}", "tcp.seq_raw", off + 4, 4, seq)
+    nxt = rel_seq + paylen + (1 if flags & (SYN | FIN) else 0)
+    layer.add(f"[Next Sequence Number: {nxt}    (relative sequence number)]", "tcp.nxtseq", value=nxt)
+    if rel_ack is not None:
+        layer.label += f", Ack: {rel_ack}"
+        layer.add(f"Acknowledgment Number: {rel_ack}    (relative ack number)", "tcp.ack", off + 8, 4, rel_ack)
+        layer.add(f"Acknowledgment number (raw): {ack}", "tcp.ack_raw", off + 8, 4, ack)
+    else:
+        layer.add("Acknowledgment Number: 0", "tcp.ack", off + 8, 4, 0)
+    layer.label += f", Len: {paylen}"
+    layer.add(f"{hdr >> 2:04b} .... = Header Length: {hdr} bytes ({hdr >> 2})", "tcp.hdr_len", off + 12, 1, hdr)
+    fl = layer.add(f"Flags: 0x{flags:03x} ({flag_names(flags)})", "tcp.flags", off + 12, 2, flags)
+    for mask, fname, title in TCP_FLAG_BITS:
+        # tshark highlights the byte that holds the bit: reserved and AE live in the first one
+        fl.add(f"{bits(flags, mask, 12)} = {title}: {'Set' if flags & mask else 'Not set'}", f"tcp.flags.{fname}",
+               off + 12 if mask > 0xFF else off + 13, 1, bool(flags & mask))
+    letters = "".join(c if flags & (0x800 >> k) else "·" for k, c in enumerate("RRRACEUAPRSF"))
+    fl.add(f"[TCP Flags: {letters}]", "tcp.flags.str", off + 12, 2, letters)
+    scaled = win << shift if shift is not None else win
+    layer.add(f"Window: {win}", "tcp.window_size_value", off + 14, 2, win)
+    layer.add(f"[Calculated window size: {scaled}]", "tcp.window_size", value=scaled)
+    if shift is not None:
+        layer.add(f"[Window size scaling factor: {1 << shift}]", "tcp.window_size_scalefactor", value=1 << shift)
+    csum, urg = pkt.u16(off + 16), pkt.u16(off + 18)
+    layer.add(f"Checksum: 0x{csum:04x}", "tcp.checksum", off + 16, 2, csum)
+    layer.add(f"Urgent Pointer: {urg}", "tcp.urgent_pointer", off + 18, 2, urg)
+
+
 def _options(ctx: Context, layer: Field, p: int, end: int, stream: int, direction: int) -> str:
-    """The option items as tshark shows them, each with its Kind (and Length) byte; returns the
-    Info suffix (MSS=, WS=, ...)."""
-    pkt = ctx.pkt
-    opts = layer.add(f"Options: ({end - p} bytes)", "tcp.options", p, end - p)
-    text, titles = "", []
-    for kind, start, length, val in tcp_options(pkt, p, end):
+    """The Info suffix of the options (MSS=, WS=, ...); in a full dissection also their items as
+    tshark shows them, each with its Kind (and Length) byte."""
+    tree = ctx.d.tree
+    opts = layer.add(f"Options: ({end - p} bytes)", "tcp.options", p, end - p) if tree else layer
+    text = ""
+    titles: list[str] = []
+    for kind, start, length, val in tcp_options(ctx.pkt, p, end):
         if kind == -1:
             opts.add("Malformed option", "_ws.malformed", start, length)
             break
         val = val if val is not None else b""  # EOL and NOP carry none
-        name, title = TCP_OPTION_ITEMS.get(kind, ("unknown", "Unknown"))
-        titles.append(f"Unknown (0x{kind:02x})" if name == "unknown" else title)
-        o = opts.add(f"TCP Option - {title}", f"tcp.options.{name}", start, length)
-        o.add(f"Kind: {TCP_OPTION_KINDS.get(kind, 'Unknown')} ({kind})", "tcp.option_kind", start, 1, kind)
-        if kind > 1:
-            o.add(f"Length: {length}", "tcp.option_len", start + 1, 1, length)
+        o = _option_item(opts, kind, start, length, titles) if tree else opts
         if kind == 2 and len(val) == 2:
             mss = int.from_bytes(val, "big")
-            o.label += f": {mss} bytes"
-            o.add(f"MSS Value: {mss}", "tcp.options.mss_val", start + 2, 2, mss)
             text += f" MSS={mss}"
+            if tree:
+                o.label += f": {mss} bytes"
+                o.add(f"MSS Value: {mss}", "tcp.options.mss_val", start + 2, 2, mss)
         elif kind == 3 and len(val) == 1:
             shift = val[0]
-            o.label += f": {shift} (multiply by {1 << min(shift, 14)})"
-            o.add(f"Shift count: {shift}", "tcp.options.wscale.shift", start + 2, 1, shift)
-            # generated, but tshark still ties it to the shift byte
-            o.add(f"[Multiplier: {1 << min(shift, 14)}]", "tcp.options.wscale.multiplier", start + 2, 1,
-                  1 << min(shift, 14))
             text += f" WS={1 << min(shift, 14)}"
+            if tree:
+                o.label += f": {shift} (multiply by {1 << min(shift, 14)})"
+                o.add(f"Shift count: {shift}", "tcp.options.wscale.shift", start + 2, 1, shift)
+                # generated, but tshark still ties it to the shift byte
+                o.add(f"[Multiplier: {1 << min(shift, 14)}]", "tcp.options.wscale.multiplier", start + 2, 1,
+                      1 << min(shift, 14))
         elif kind == 4:
             text += " SACK_PERM"
         elif kind == 5:
@@ -517,17 +533,30 @@ def _options(ctx: Context, layer: Field, p: int, end: int, stream: int, directio
             for k in range(0, len(val) - 7, 8):
                 le = (int.from_bytes(val[k:k + 4], "big") - base) & 0xFFFFFFFF
                 re_ = (int.from_bytes(val[k + 4:k + 8], "big") - base) & 0xFFFFFFFF
-                o.label += f" {le}-{re_}"
-                o.add(f"left edge = {le} (relative)", "tcp.options.sack_le", start + 2 + k, 4, le)
-                o.add(f"right edge = {re_} (relative)", "tcp.options.sack_re", start + 6 + k, 4, re_)
                 text += f" SLE={le} SRE={re_}"
+                if tree:
+                    o.label += f" {le}-{re_}"
+                    o.add(f"left edge = {le} (relative)", "tcp.options.sack_le", start + 2 + k, 4, le)
+                    o.add(f"right edge = {re_} (relative)", "tcp.options.sack_re", start + 6 + k, 4, re_)
         elif kind == 8 and len(val) == 8:
             tsval, tsecr = int.from_bytes(val[:4], "big"), int.from_bytes(val[4:], "big")
-            o.label += f": TSval {tsval}, TSecr {tsecr}"
-            o.add(f"Timestamp value: {tsval}", "tcp.options.timestamp.tsval", start + 2, 4, tsval)
-            o.add(f"Timestamp echo reply: {tsecr}", "tcp.options.timestamp.tsecr", start + 6, 4, tsecr)
             text += f" TSval={tsval} TSecr={tsecr}"
-        elif name == "unknown" and val:
+            if tree:
+                o.label += f": TSval {tsval}, TSecr {tsecr}"
+                o.add(f"Timestamp value: {tsval}", "tcp.options.timestamp.tsval", start + 2, 4, tsval)
+                o.add(f"Timestamp echo reply: {tsecr}", "tcp.options.timestamp.tsecr", start + 6, 4, tsecr)
+        elif kind not in TCP_OPTION_ITEMS and val:
             o.add(f"Payload: {val.hex()}", "tcp.options.unknown.payload", start + 2, length - 2, val)
     opts.label += "".join(", " + t for t in titles)
     return text
+
+
+def _option_item(opts: Field, kind: int, start: int, length: int, titles: list[str]) -> Field:
+    """One option's item with its Kind (and Length) byte; its title goes to `titles`."""
+    name, title = TCP_OPTION_ITEMS.get(kind, ("unknown", "Unknown"))
+    titles.append(f"Unknown (0x{kind:02x})" if name == "unknown" else title)
+    o = opts.add(f"TCP Option - {title}", f"tcp.options.{name}", start, length)
+    o.add(f"Kind: {TCP_OPTION_KINDS.get(kind, 'Unknown')} ({kind})", "tcp.option_kind", start, 1, kind)
+    if kind > 1:
+        o.add(f"Length: {length}", "tcp.option_len", start + 1, 1, length)
+    return o

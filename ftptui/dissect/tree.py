@@ -37,6 +37,16 @@ class Field:
         return self.name or self.label.split(":", 1)[0]
 
 
+@dataclass(slots=True)
+class Unkept(Field):
+    """A layer of a list-only dissection: it keeps nothing added to it, so decoders need no
+    checks to stay cheap; the costly labels are skipped with `if d.tree` where it matters."""
+
+    def add(self, label: str, name: str = "", start: int = 0, length: int = 0, value: Any = None,
+            hidden: bool = False) -> Field:
+        return self
+
+
 @dataclass
 class Dissection:
     """What one packet shows: list columns, the tree and a colouring class."""
@@ -50,8 +60,12 @@ class Dissection:
     layers: list[Field] = field(default_factory=list)
     color: str = ""
     malformed: bool = False
+    # False: the list columns only (the batch packet list); layers then stay empty
+    tree: bool = True
 
     def layer(self, label: str, name: str, start: int, length: int) -> Field:
+        if not self.tree:
+            return Unkept(label, name, start, length)
         node = Field(label, name, start, length)
         self.layers.append(node)
         return node

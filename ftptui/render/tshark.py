@@ -8,5 +8,8 @@ from ..text import safe
 def tshark_line(d: Dissection) -> str:
     """One line: number (width 5), time (width 10, right), source (width 12, right), arrow,
     destination (width 12, left), protocol, length, info."""
+    # most Info texts hold an arrow, which safe() checks character by character; a printable
+    # text has nothing it would replace
+    info = d.info if d.info.isprintable() else safe(d.info)
     return (f"{d.number:>5} {d.time:>10} {d.source:>12} → {d.destination:<12} "
-            f"{d.protocol} {d.length} {safe(d.info)}")
+            f"{d.protocol} {d.length} {info}")
