@@ -379,6 +379,7 @@ def kill_server() -> None:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and tmux("list-sessions", check=False).returncode == 0:
         time.sleep(0.05)
+    Path(f"/tmp/tmux-{os.getuid()}/{SOCKET}").unlink(missing_ok=True)  # tmux leaves the socket file behind
 
 
 def run_script(cap: Capture, timeout: float, only: str | None) -> list[Result]:
