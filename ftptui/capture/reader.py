@@ -33,6 +33,9 @@ LINK_PCAPNG_CUSTOM = 0xFFFF
 CUSTOM_BLOCK_TYPES = {0x00000BAD: True, 0x40000BAD: False}  # block type -> may be copied
 MAX_RECORD = 262144 * 4  # larger "records" mean we are reading garbage
 CHUNK = 16 << 20
+# the first chunk of a scan is smaller (then doubled up to CHUNK): the first rows show sooner.
+# It still holds the biggest record there can be.
+FIRST_CHUNK = 2 << 20
 
 
 @dataclass
@@ -120,7 +123,7 @@ class CaptureFile:
         """Yield Batches until the end of the file; sets warnings for truncation or garbage."""
         walker = PcapWalker(self) if self.format == "pcap" else PcapngWalker(self)
         before = len(self.warnings)
-        yield from walker.batches(chunk)
+        yield from walker.batches(chunk, first=min(chunk, FIRST_CHUNK))
         if self._gzip_problem and len(self.warnings) == before:
             # cut exactly between records: the walker saw nothing wrong, but data is missing
             self.warnings.append(f"{self.display_name}: {self._gzip_problem} (gzip); "
@@ -287,9 +290,10 @@ class PcapWalker:
         self.pos = 24  # where the next call of batches() starts
         self.broken = False  # garbage was found: nothing more can be read
 
-    def batches(self, chunk: int, tail: bool = False) -> Iterator[Batch]:
-        """Yield Batches from self.pos to the end of the file.  With `tail`, a record cut short
-        at the end is left for the next call without a warning (a writer is still at work)."""
+    def batches(self, chunk: int, tail: bool = False, first: int | None = None) -> Iterator[Batch]:
+        """Yield Batches from self.pos to the end of the file, reading `first` bytes, then twice
+        as many each time up to `chunk`.  With `tail`, a record cut short at the end is left for
+        the next call without a warning (a writer is still at work)."""
         cap, endian = self.cap, self.endian
         size = cap.size()
         pos = self.pos
@@ -298,7 +302,8 @@ class PcapWalker:
                         ("cap", endian + "u4"), ("orig", endian + "u4")])
         mult = 1000 if self.digits == 6 else 1
         while pos < size:
-            buf = cap.read(pos, min(chunk, size - pos))
+            want, first = first or chunk, min(chunk, 2 * (first or chunk))
+            buf = cap.read(pos, min(want, size - pos))
             end = len(buf)
             starts: list[int] = []
             add = starts.append
@@ -396,16 +401,18 @@ class PcapngWalker:
             p += 4 + olen + (-olen % 4)
         return None
 
-    def batches(self, chunk: int, tail: bool = False) -> Iterator[Batch]:
-        """Yield Batches from self.pos to the end of the file.  With `tail`, a block cut short
-        at the end is left for the next call without a warning (a writer is still at work)."""
+    def batches(self, chunk: int, tail: bool = False, first: int | None = None) -> Iterator[Batch]:
+        """Yield Batches from self.pos to the end of the file (chunk sizes as PcapWalker's).
+        With `tail`, a block cut short at the end is left for the next call without a warning
+        (a writer is still at work)."""
         cap = self.cap
         size = cap.size()
         pos = self.pos
         e = self.endian
         digits = self.digits
         while pos < size:
-            buf = cap.read(pos, min(chunk, size - pos))
+            want, first = first or chunk, min(chunk, 2 * (first or chunk))
+            buf = cap.read(pos, min(want, size - pos))
             end = len(buf)
             offs, caps, origs, tss, ifs, has_ts = [], [], [], [], [], []
             p = 0

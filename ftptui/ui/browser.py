@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from textual import work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from ..capture import open_capture
@@ -35,6 +37,7 @@ from .packet_list import PacketList
 from .plain import plain
 from .saving import SaveAs
 
+REDRAW_EVERY = 0.25  # seconds between redraws of the list while packets are being indexed
 # layers the fast decoders only summarise: the tree adds scapy's dissection below them
 FALLBACK_LAYERS = {"http", "tls", "ssh", "dhcp", "dhcpv6", "ntp", "nbns", "ssdp", "igmp", "stp", "llc", "data"}
 
@@ -101,6 +104,8 @@ class BrowserScreen(Guarded, Screen):
         self.job: FilterJob | None = None  # the filter run in the worker, if any
         self.failed: Filter | None = None  # an applied filter whose run on new packets raised
         self.conv_kind = "tcp"  # the conversation type last looked at
+        self.index_drawn_at = 0.0  # when the list last took the packets indexed (monotonic)
+        self.index_redraw: Timer | None = None  # a redraw put off by on_index_progress
         self.ftp_state: Any = None  # what the FTP view shows when it opens again (FtpViewState)
 
     def compose(self):
@@ -153,6 +158,25 @@ class BrowserScreen(Guarded, Screen):
         self.query_one(PacketList).forget_rows()
 
     def on_index_progress(self, message: IndexProgress) -> None:
+        """New packets: the list and status take them at most every REDRAW_EVERY seconds (each
+        redraw takes the GIL from the indexer), the first and the last at once."""
+        now = time.monotonic()
+        wait = self.index_drawn_at + REDRAW_EVERY - now
+        if not message.done and wait > 0:
+            if self.index_redraw is None:
+                self.index_redraw = self.set_timer(wait, self._index_redraw_due)
+            return
+        if self.index_redraw is not None:
+            self.index_redraw.stop()
+            self.index_redraw = None
+        self.show_indexed(message.done)
+
+    def _index_redraw_due(self) -> None:
+        self.index_redraw = None
+        self.show_indexed(False)
+
+    def show_indexed(self, done: bool) -> None:
+        self.index_drawn_at = time.monotonic()
         plist = self.query_one(PacketList)
         if self.flt is None:
             first = plist.rows == 0
@@ -162,7 +186,7 @@ class BrowserScreen(Guarded, Screen):
         else:
             self.extend_filter()
         self.update_status()
-        if message.done:
+        if done:
             for w in self.cap.warnings:
                 self.notify(w, severity="warning", timeout=10)
         if self.growing_capture is not None:
