@@ -37,6 +37,7 @@ def print_list(path: str, args) -> int:
     from ..dissect.packet import dissect
     from ..ftp.analysis import analyse
     from ..render.tshark import tshark_line
+    from ..streams.analysis import TcpAnalysis
 
     flt = compile_display_filter(args.display_filter)
     with indexed(path) as index:
@@ -45,12 +46,15 @@ def print_list(path: str, args) -> int:
         if not args.tshark_ftp_data:
             analyse(index)
         rows: Iterable[int] = range(len(index))
-        if flt is not None:
+        every = None  # a filter may keep few rows: then the per-stream analysis is cheaper
+        if flt is None:
+            every = index.derived(TcpAnalysis).all()
+        else:
             from ..dfilter.apply import FilterRun
             rows = FilterRun(index, flt).rows().tolist()
         out = sys.stdout
         for i in rows:  # the columns only: no tree is built
-            out.write(tshark_line(dissect(index, i, tree=False)) + "\n")
+            out.write(tshark_line(dissect(index, i, tree=False, every=every)) + "\n")
         out.flush()
     return status(index)
 

@@ -13,6 +13,7 @@ from ..capture.reader import LINK_PCAPNG_CUSTOM
 from ..macnames import resolve_mac
 from ..store.index import PacketIndex
 from ..streams import analysis
+from ..streams.analysis import AllAnalysis
 from ..text import bits, format_abs_time, format_text, ipv4, ipv6, mac
 from . import app, transport
 from .app import tcp_payload as transport_payload_tcp
@@ -35,9 +36,12 @@ WTAP_ENCAP = {0: 15, 1: 1, 101: 7, 12: 7, 14: 7, 108: 174, 113: 25, 228: 129, 22
 ETHERTYPE_CARRIERS = {"eth", "vlan", "ieee8021ad", "sll"}
 
 
-def dissect(index: PacketIndex, i: int, tree: bool = True) -> Dissection:
+def dissect(index: PacketIndex, i: int, tree: bool = True, every: AllAnalysis | None = None) -> Dissection:
     """Dissection of packet i (0-based) of a PacketIndex: its list columns, and its whole tree
-    unless `tree` is False (the batch packet list, which prints the columns only)."""
+    unless `tree` is False (the batch packet list, which prints the columns only).  `every`:
+    the TCP analysis of the whole capture (TcpAnalysis.all()), cheaper per packet than the
+    per-stream cache for a caller that goes through (nearly) every packet; the tree's analysis
+    figures need the cache."""
     cols = index.cols
     data = index.packet_bytes(i)
     ts = int(cols.raw("ts")[i])
@@ -57,7 +61,7 @@ def dissect(index: PacketIndex, i: int, tree: bool = True) -> Dissection:
         frame.add(f"Capture Length: {len(data)} bytes ({len(data) * 8} bits)", "frame.cap_len", value=len(data))
         frame.add("[Frame is marked: False]", "frame.marked", value=False)  # no marking in a one-pass read
         frame.add("[Frame is ignored: False]", "frame.ignored", value=False)
-    ctx = Context(index, i, d, pkt)
+    ctx = Context(index, i, d, pkt, None if tree else every)
     try:
         link_layer(ctx, link)
     except Malformed:
@@ -225,10 +229,12 @@ def link_layer(ctx: Context, link: int) -> None:
     decode(ctx, link)
 
 
+ETHERNET_HEADER = struct.Struct(">6s6sH")  # destination, source, type or length
+
+
 def _ethernet(ctx: Context, link: int) -> None:
     pkt, d = ctx.pkt, ctx.d
-    dst, src = pkt.bytes(0, 6), pkt.bytes(6, 6)
-    et = pkt.u16(12)
+    dst, src, et = pkt.unpack(ETHERNET_HEADER, 0)
     d.source, d.destination = resolve_mac(src), resolve_mac(dst)
     d.protocol = "Ethernet"
     if d.tree:
@@ -438,13 +444,15 @@ def _arp_kind(layer: Field, op: int, spa: bytes, tpa: bytes, tha: bytes) -> None
         layer.label = layer.label[:-1] + "/gratuitous ARP)"
 
 
+# version and header length, DS field, total length, identification, flags and fragment offset,
+# TTL, protocol, checksum, addresses
+IP4_HEADER = struct.Struct(">BBHHHBBH4s4s")
+
+
 def ip4(ctx: Context, off: int) -> None:
     pkt, d = ctx.pkt, ctx.d
-    vihl = pkt.u8(off)
+    vihl, _, total, ident, fl, ttl, proto, _, src, dst = pkt.unpack(IP4_HEADER, off)
     ihl = (vihl & 0xF) * 4
-    total, ident, fl = pkt.u16(off + 2), pkt.u16(off + 4), pkt.u16(off + 6)
-    ttl, proto = pkt.u8(off + 8), pkt.u8(off + 9)
-    src, dst = pkt.bytes(off + 12, 4), pkt.bytes(off + 16, 4)
     version = vihl >> 4
     if version == 6:  # tshark hands an IPv6 header behind ethertype IPv4 to its IPv6 dissector
         ip6(ctx, off)

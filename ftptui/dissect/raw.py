@@ -3,6 +3,7 @@ reaches past them (the decoders then mark the packet malformed, as Wireshark doe
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 
 class Malformed(Exception):
@@ -34,3 +35,8 @@ class Packet:
     def bytes(self, off: int, size: int) -> bytes:
         self.need(off, size)
         return self.data[off:off + size]
+
+    def unpack(self, fmt: struct.Struct, off: int) -> tuple[Any, ...]:
+        """Several fields at once (a header's fixed part): one bounds check, one unpack."""
+        self.need(off, fmt.size)
+        return fmt.unpack_from(self.data, off)

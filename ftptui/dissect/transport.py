@@ -1,6 +1,7 @@
 """ICMP, ICMPv6, UDP and TCP decoders with tshark's Info text."""
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 
 import numpy as np
@@ -386,14 +387,14 @@ def _previous_in_stream(index: PacketIndex, stream: int, i: int, first: int) -> 
     return min(first, i)
 
 
+TCP_HEADER = struct.Struct(">HHIIHH")  # ports, sequence and ack numbers, offset and flags, window
+
+
 def tcp(ctx: Context, off: int, end: int) -> None:
     pkt, d, index, i = ctx.pkt, ctx.d, ctx.index, ctx.i
-    sport, dport = pkt.u16(off), pkt.u16(off + 2)
-    seq, ack = pkt.u32(off + 4), pkt.u32(off + 8)
-    offflags = pkt.u16(off + 12)
+    sport, dport, seq, ack, offflags, win = pkt.unpack(TCP_HEADER, off)
     hdr = (offflags >> 12) * 4
     flags = offflags & 0x0FFF
-    win = pkt.u16(off + 14)
     d.protocol = "TCP"
     stream = int(index.cols.raw("stream")[i])
     direction = int(index.cols.raw("dir")[i])
@@ -433,7 +434,7 @@ def tcp(ctx: Context, off: int, end: int) -> None:
     d.color = "tcp-syn" if flags & (SYN | FIN) else "tcp-rst" if flags & RST else "tcp"
     if d.tree:
         tcp_timestamps(ctx, layer, stream)
-    seq_ack = analysis.tcp_analysis(index, i) if stream >= 0 else None  # tshark's tcp.analysis
+    seq_ack = sequence_analysis(ctx, stream)
     if d.tree and seq_ack is not None and seq_ack.present:
         analysis.add_tree(layer, seq_ack)
     if paylen:
@@ -455,6 +456,18 @@ def tcp(ctx: Context, off: int, end: int) -> None:
         d.info = seq_ack.labels() + d.info  # in front of the application's Info too
         if seq_ack.bad:
             d.color = "tcp-bad"
+
+
+def sequence_analysis(ctx: Context, stream: int) -> analysis.Analysis | None:
+    """tshark's tcp.analysis of the segment (None outside a stream): from the whole capture's
+    flags when the caller has them (all the list needs), else from the per-stream cache."""
+    if stream < 0:
+        return None
+    every, i = ctx.every, ctx.i
+    if every is None:
+        return analysis.tcp_analysis(ctx.index, i)
+    return analysis.Analysis(int(every.flags[i]), dupack_num=int(every.dupack_num[i]),
+                             dupack_frame=int(every.dupack_frame[i]), present=bool(every.present[i]))
 
 
 def flag_names(flags: int) -> str:
