@@ -338,9 +338,11 @@ def ftp_steps(cap: Capture, tabs_shown: bool) -> list[Step]:
                   Step("Esc (close content)", ("Escape",), has("FTP sessions:", lacks=("bytes, sha256 ",))),
                   Step("Shift+Tab (tabs bar)", ("BTab",), CHANGED)]
     steps += [Step(f"Credentials tab{hidden}", ("Right",), seen(has("Password", "Frame"))),
-              Step(f"Diagram tab{hidden}", ("Right",), seen(has(f"Client {sessions[5]['client']}"))),
+              Step(f"Diagram tab{hidden}", ("Right",), seen(has(f"Client {sessions[5]['client']}")),
+                   progress=seen(has("drawing the diagram"))),
               Step("Shift+Tab (sessions)", ("BTab",), CHANGED),
-              Step(f"↑ long session diagram{hidden}", ("Up",), seen(has(f"Client {sessions[4]['client']}"))),
+              Step(f"↑ long session diagram{hidden}", ("Up",), seen(has(f"Client {sessions[4]['client']}")),
+                   progress=seen(has("drawing the diagram"))),
               Step("Esc (close FTP)", ("Escape",), has("Displayed:", lacks=("FTP sessions:",)))]
     return steps
 

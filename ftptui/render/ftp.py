@@ -91,7 +91,7 @@ def session_steps(index: PacketIndex, session: Session, fold: bool = False,
             client_ends.add(tuple(nodes[1 - server_node]))
             streams.append(t.tcp_stream)
     frames = np.sort(np.concatenate([index.stream_packets(s) for s in streams]))
-    return steps(index, frames, client_ends, fold, tick)
+    return steps(index, frames, client_ends, fold, tick, frozenset(streams[1:]))
 
 
 def mermaid(index: PacketIndex, session: Session, fold: bool = False) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 from ..dissect.packet import dissect_payload
 from ..store.columns import ACK, FIN, PSH, RST, SYN, URG
 from ..store.index import PacketIndex
+from ..streams.analysis import NO_SUBDISSECTOR, tcp_analysis
 from ..streams.follow import endpoints
 from ..text import safe
 
@@ -31,10 +32,11 @@ class Step:
 
 
 def steps(index: PacketIndex, frames: np.ndarray, client_ends: set[tuple[Any, ...]], fold: bool = False,
-          tick: Callable[[int, int], None] | None = None) -> list[Step]:
+          tick: Callable[[int, int], None] | None = None, data_streams: frozenset[int] = frozenset()) -> list[Step]:
     """One step per packet of `frames` (ascending), labelled by what it carries; a packet goes
     to the server when its source is one of `client_ends` ((address, port) pairs).  `tick(done,
-    total)` is called every TICK packets (a viewer's progress; it may raise to stop)."""
+    total)` is called every TICK packets (a viewer's progress; it may raise to stop).  Payload on
+    `data_streams` (the FTP follower's data connections) is FTP-DATA without being decoded."""
     out: list[Step] = []
     cols = index.cols
     by_stream: dict[int, list[int]] = {}
@@ -51,17 +53,22 @@ def steps(index: PacketIndex, frames: np.ndarray, client_ends: set[tuple[Any, ..
             if folded[i]:
                 out.append(Step(-1, True, folded[i], note=True))
             continue
-        out.append(Step(i, tuple(endpoints(index, i)[0]) in client_ends, label(index, i)))
+        out.append(Step(i, tuple(endpoints(index, i)[0]) in client_ends, label(index, i, data_streams)))
     return out
 
 
-def label(index: PacketIndex, i: int) -> str:
+def label(index: PacketIndex, i: int, data_streams: frozenset[int] = frozenset()) -> str:
     """What the walkthrough writes on the arrow: the FTP command or reply code, the application
-    protocol, or TCP with its flags.  Only the payload is decoded (a ladder has thousands)."""
+    protocol, or TCP with its flags.  Only the payload is decoded (a ladder has thousands), and
+    not even that on a known data connection."""
     flags = int(index.cols.raw("tcpflags")[i])
     names = [n for bit, n in FLAG_NAMES if flags & bit]
     if int(index.cols.raw("paylen")[i]) == 0:
         return f"TCP [{', '.join(names)}]"
+    if int(index.cols.raw("stream")[i]) in data_streams:
+        seq_ack = tcp_analysis(index, i)  # tshark hands retransmitted data to no application
+        if seq_ack is None or not seq_ack.flags & NO_SUBDISSECTOR:
+            return "FTP-DATA"
     d = dissect_payload(index, i)
     if d.protocol == "FTP":
         kind, _, rest = d.info.partition(": ")
