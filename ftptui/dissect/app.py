@@ -53,7 +53,7 @@ def _tls_first_bytes(first: np.ndarray) -> np.ndarray:
 
 
 def _no_application(pl: Payload) -> None:
-    if not _stream_speaks_known_protocol(pl.ctx, pl.stream):
+    if pl.ctx.d.tree and not _stream_speaks_known_protocol(pl.ctx, pl.stream):
         pl.ctx.d.layers.append(data_node(pl.p, pl.data))  # nothing claims it: tshark's data dissector
 
 
@@ -123,7 +123,8 @@ def tls(ctx: Context, p: int, end: int, data: bytes, stream: int) -> bool:
     version = (data[1] << 8) | data[2]
     d.protocol = "TLSv1.3" if _tls13(ctx, stream) else TLS_VERSIONS.get(version, "TLS")
     d.info = ", ".join(names)
-    records(ctx, d.layer("Transport Layer Security", "tls", p, end - p), p, data, stream, _tls13(ctx, stream))
+    if d.tree:
+        records(ctx, d.layer("Transport Layer Security", "tls", p, end - p), p, data, stream, _tls13(ctx, stream))
     return True
 
 
@@ -214,7 +215,8 @@ def _ssdp(pl: Payload) -> None:
 
 def _data(pl: Payload) -> None:
     """A port ftptui does not know: tshark's data dissector (unless tshark knows the port)."""
-    pl.ctx.d.layers.append(data_node(pl.p, pl.ctx.pkt.data[pl.p:pl.end]))
+    if pl.ctx.d.tree:
+        pl.ctx.d.layers.append(data_node(pl.p, pl.ctx.pkt.data[pl.p:pl.end]))
 
 
 UDP = DissectorTable("udp", _data)

@@ -27,6 +27,8 @@ def ftp_control(ctx: Context, p: int, end: int, data: bytes, is_request: bool) -
     d.protocol = "FTP"
     line = first_line(data)
     d.info = ("Request: " if is_request else "Response: ") + format_text(line)
+    if not d.tree:
+        return
     layer = d.layer("File Transfer Protocol (FTP)", "ftp", p, end - p)
     # both flags on every packet, hidden: a bare `ftp.request` matches responses too
     layer.add(f"Request: {is_request}", "ftp.request", value=is_request, hidden=True)
@@ -203,6 +205,8 @@ def ftp_data(ctx: Context, p: int, end: int, paylen: int, stream: int) -> bool:
         cwd = conv.cwd.text if conv.cwd is not None else None
     d.protocol = "FTP-DATA"
     d.info = f"FTP Data: {paylen} bytes" + (f" ({method})" if method else "") + (f" ({command})" if command else "")
+    if not d.tree:
+        return True
     layer = d.layer(f"FTP Data ({len(data)} bytes data)", "ftp-data", p, end - p)
     layer.add(f"[Setup frame: {setup + 1}]", "ftp-data.setup-frame", value=setup + 1)
     if ours is not None or (conv is not None and conv.cwd is not None):

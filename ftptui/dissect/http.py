@@ -47,6 +47,8 @@ def http(ctx: Context, p: int, end: int, data: bytes) -> None:
     d = ctx.d
     d.protocol = "HTTP"
     d.info = format_text(first_line(data)) + " " + _content_type_note(data)
+    if not d.tree:
+        return
     layer = d.layer("Hypertext Transfer Protocol", "http", p, end - p)
     is_response = data.startswith(b"HTTP/")
     spans = list(line_spans(data))
