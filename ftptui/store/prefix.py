@@ -1,13 +1,15 @@
-"""A few bytes at a known place in many packets, read from the file in big chunks.
+"""Bytes of many packets, read from the file in big chunks.
 
 Deciding which decoder a packet goes to (HTTP starts with a method, TLS with a record header),
 or listing Ethernet conversations (the MAC addresses), needs only a few bytes per packet.
 Reading them for half a million packets one pread at a time costs seconds; gathering them from
-16 MB chunks with numpy costs a fraction of that.
+16 MB chunks with numpy costs a fraction of that.  Filters on raw bytes (`frame contains "x"`)
+read whole packets the same way, and search a chunk at once rather than packet by packet.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +18,9 @@ if TYPE_CHECKING:  # the index calls nothing here; only its type is named
     from .index import PacketIndex
 
 CHUNK = 16 << 20
+# rows further apart than this in the file are read with a pread each, not through the bytes
+# between them (a sparse set of rows would otherwise read the whole file)
+GAP = 64 << 10
 ROWS_AT_ONCE = 1 << 19
 PROTO_TCP = 6
 
@@ -73,4 +78,67 @@ def startswith_any(prefix: np.ndarray, words: Iterable[bytes]) -> np.ndarray:
     for w in words:
         w = w[:prefix.shape[1]]
         hit |= np.all(prefix[:, :len(w)] == np.frombuffer(w, dtype=np.uint8), axis=1)
+    return hit
+
+
+def _runs(first: np.ndarray, stop: np.ndarray) -> Iterator[tuple[int, int]]:
+    """Split rows, whose wanted bytes are at the ascending file positions [first, stop), into
+    runs [k, last) that one read covers: at most about CHUNK bytes, no hole over GAP."""
+    n = len(first)
+    holes = (np.nonzero(first[1:] - stop[:-1] > GAP)[0] + 1).tolist() + [n]
+    k = h = 0
+    while k < n:
+        while holes[h] <= k:
+            h += 1
+        last = int(np.searchsorted(stop, first[k] + CHUNK, side="right"))
+        last = min(holes[h], max(last, k + 1))
+        yield k, last
+        k = last
+
+
+def packets(index: PacketIndex, rows: np.ndarray,
+            on_run: Callable[[int], object] | None = None) -> Iterator[bytes]:
+    """Each row's captured bytes, rows ascending (file order).  on_run(rows done so far) is
+    called before each read, so a caller can report progress or stop."""
+    cols = index.cols
+    first = cols.raw("offset")[rows]
+    stop = first + cols.raw("caplen")[rows]
+    for k, last in _runs(first, stop):
+        if on_run is not None:
+            on_run(k)
+        base = int(first[k])
+        buf = index.cap.read(base, int(stop[last - 1]) - base)
+        for a, b in zip((first[k:last] - base).tolist(), (stop[k:last] - base).tolist()):
+            yield buf[a:b]
+
+
+def containing(index: PacketIndex, rows: np.ndarray, starts: np.ndarray, stops: np.ndarray, needle: bytes,
+               on_run: Callable[[int], object] | None = None) -> np.ndarray:
+    """Mask over rows (ascending): those whose bytes [starts, stops) (offsets inside each packet,
+    empty or not) hold `needle` (not empty).  Each chunk is searched as one string: an
+    occurrence is kept only when it lies inside one row's range, so one across two packets
+    (or across a record header) does not count."""
+    hit = np.zeros(len(rows), dtype=bool)
+    if not len(rows):
+        return hit
+    base_of = index.cols.raw("offset")[rows]
+    first = base_of + np.asarray(starts, dtype=np.int64)
+    stop = np.maximum(base_of + np.asarray(stops, dtype=np.int64), first)
+    for k, last in _runs(first, stop):
+        if on_run is not None:
+            on_run(k)
+        base = int(first[k])
+        buf = index.cap.read(base, int(stop[last - 1]) - base)
+        lo = (first[k:last] - base).tolist()
+        hi = (stop[k:last] - base).tolist()
+        pos = buf.find(needle)
+        while pos >= 0:
+            r = bisect.bisect_right(lo, pos) - 1  # the range starting at or before pos
+            if pos + len(needle) <= hi[r]:
+                hit[k + r] = True
+            # found in range r, or running past its end (then so would any later occurrence
+            # starting in it, find giving the first): range r is decided either way
+            if r + 1 == len(lo):
+                break
+            pos = buf.find(needle, max(pos + 1, lo[r + 1]))
     return hit
