@@ -192,7 +192,7 @@ def test_while_a_filter_runs(terminal, tmp_path, how):
     path = repeated_seed(tmp_path / "medium.pcap", 1500)
     terminal.start(app("-r", str(path)))
     wait_for(terminal.name, "Displayed: 126,000 of 126,000")
-    tmux("send-keys", "-t", terminal.name, "/", 'frame contains "no such bytes"', "Enter")
+    tmux("send-keys", "-t", terminal.name, "/", 'frame.protocols contains "no such protocol"', "Enter")
     wait_for(terminal.name, "filtering")
     terminal.hang_up(how)
     terminal.assert_all_gone()

@@ -3,8 +3,9 @@
 The filter's tree is walked with a set of candidate rows.  `a and b` evaluates b only on the
 rows a kept, `a or b` evaluates b only on the rows a did not take, so a cheap column test in front
 of an expensive one (`tcp.port == 21 and ftp.request.command == "RETR"`) limits the dissection to
-the packets that can still match.  Leaf tests on indexed fields are numpy masks; everything else
-dissects each candidate packet once (cached for the run).
+the packets that can still match.  Leaf tests on indexed fields are numpy masks; tests on the
+packet's bytes alone (frame, tcp.payload) run on bytes read in big chunks (spans.py); everything
+else dissects each candidate packet once (cached for the run).
 """
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import numpy as np
 
 from ..dissect.packet import dissect, dissect_payload
 from ..dissect.tree import Dissection
+from ..store import prefix
 from ..store.index import PacketIndex
-from . import prefilter, vector
+from . import prefilter, spans, vector
 from .compile import Filter, PacketView
 from .parser import Logic, Node
 
@@ -75,9 +77,50 @@ class FilterRun:
                 return np.asarray(rows[mask])
             unsure = cols.unsure()
             return np.union1d(rows[mask & ~unsure], self.slow(node, rows[unsure]))
-        if self.use_columns:
-            rows = rows[prefilter.candidates(node, vector.Columns(self.index, rows))]
+        if not self.use_columns:
+            return self.slow(node, rows)
+        rows = rows[prefilter.candidates(node, vector.Columns(self.index, rows))]
+        names = spans.fields_read(node)
+        if names is not None:
+            return self.on_bytes(node, rows, names)
+        needles = prefilter.needles(node)
+        if needles and len(rows):  # dissect only the packets holding one of the strings
+            holding = np.zeros(len(rows), dtype=bool)
+            caplen = self.index.cols.raw("caplen")[rows]
+            for needle in needles:
+                holding |= prefix.containing(self.index, rows, np.zeros(len(rows), np.int64), caplen, needle,
+                                             on_run=lambda k: self.tick(k, len(rows), report=False))
+            rows = rows[holding]
         return self.slow(node, rows)
+
+    def on_bytes(self, node: Node, rows: np.ndarray, names: set[str]) -> np.ndarray:
+        """A leaf test that reads only fields placed by spans.Ranges, on the packets' bytes; the
+        rows the ranges cannot place are dissected."""
+        placed = spans.Ranges(self.index, rows, names)
+        known = rows[placed.known]
+        ranges = {name: (a[placed.known], b[placed.known]) for name, (a, b) in placed.ranges.items() if name in names}
+        found = spans.contained(node)
+        if found is not None:  # one search per chunk instead of one per packet
+            starts, stops = ranges[found[0]]
+            keep = prefix.containing(self.index, known, starts, stops, found[1],
+                                     on_run=lambda k: self.tick(k, len(known)))
+        else:
+            test = self.flt.leaves[id(node)]
+            keep = np.zeros(len(known), dtype=bool)
+            as_lists = {name: (a.tolist(), b.tolist()) for name, (a, b) in ranges.items()}
+            data = prefix.packets(self.index, known, on_run=lambda k: self.tick(k, len(known)))
+            for k, (i, raw) in enumerate(zip(known.tolist(), data)):
+                view = PacketView.of_ranges(i + 1, raw, {name: (a[k], b[k]) for name, (a, b) in as_lists.items()})
+                keep[k] = test(view)
+        return np.union1d(known[keep], self.slow(node, rows[~placed.known]))
+
+    def tick(self, k: int, n: int, report: bool = True) -> None:
+        """k of the n rows being tested are done: stop if asked, report progress."""
+        if self.stop is not None and self.stop.is_set():
+            raise Cancelled()
+        if report and self.on_progress and n:  # through this chunk as far as its rows go, in the whole span
+            a, b = self.chunk
+            self.on_progress(a - self.span[0] + (b - a) * k // n, self.span[1])
 
     def slow(self, node: Node, rows: np.ndarray) -> np.ndarray:
         if not len(rows):
@@ -90,12 +133,7 @@ class FilterRun:
         for k, i in enumerate(rows.tolist()):
             keep[k] = test(self.payload_view(i) if payload_only[k] else self.view(i))
             if k % 2048 == 2047:
-                if self.stop is not None and self.stop.is_set():
-                    raise Cancelled()
-                if self.on_progress:  # through this chunk as far as its rows go, in the whole span
-                    a, b = self.chunk
-                    done = a - self.span[0] + (b - a) * (k + 1) // len(rows)
-                    self.on_progress(done, self.span[1])
+                self.tick(k + 1, len(rows))
         return rows[keep]
 
     def payload_view(self, i: int) -> PacketView:

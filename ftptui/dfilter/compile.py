@@ -38,6 +38,20 @@ class PacketView:
                 self.by_name.setdefault(f.name, []).append(f)
         self._layer_of: dict[int, int] | None = None
 
+    @classmethod
+    def of_ranges(cls, number: int, data: bytes, ranges: dict[str, tuple[int, int]]) -> PacketView:
+        """A view with only fields that are plain byte ranges [start, stop) of the packet (frame,
+        tcp.payload: see spans.py), those whose range is not empty: enough for a test that reads
+        nothing else, without dissecting."""
+        view = cls.__new__(cls)  # __init__'s walk over a tree is most of the cost here
+        view.dissection = Dissection(number=number, time="")
+        view.dissection.layers = [Field("", name, start, stop - start) for name, (start, stop) in ranges.items()
+                                  if stop > start or name == "frame"]
+        view.data = data
+        view.by_name = {f.name: [f] for f in view.dissection.layers}
+        view._layer_of = None
+        return view
+
     def fields(self, name: str, layer: int | None = None) -> list[Field]:
         alias = ALIASES.get(name)
         found = [f for n in alias for f in self.by_name.get(n, ())] if alias else self.by_name.get(name, [])
@@ -367,7 +381,10 @@ def make_compare(op: str, lval: Value, rget: Getter, node: Compare) -> Test:
     if op in (">", ">=", "<", "<=") and lval.kind not in ORDERED_KINDS:
         raise FilterError(f'"{op}" cannot compare {lval.kind} values.', node.pos, node.end)
     if op == "contains":
-        return lambda v: bool((rs := rget(v)) and any(r in x for x in lget(v) for r in rs))
+        # Wireshark finds an empty byte string in any byte string, but never in a string or in a
+        # protocol's bytes (`frame contains ""` matches nothing, `tcp.payload contains ""` all)
+        empty_ok = lval.kind != "string" and not (lval.fdef is not None and lval.fdef.is_protocol)
+        return lambda v: bool((rs := rget(v)) and any((r or empty_ok) and r in x for x in lget(v) for r in rs))
     key = _bytes_key if lval.kind in ("bytes", "ether") else _scalar
     test: Callable[[Any, Any], bool] = {"==": equal, "!=": equal, "===": equal, "!==": equal,
             ">": lambda a, b: key(a) > key(b), ">=": lambda a, b: key(a) >= key(b),
