@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from ..capture import open_capture
 from ..dfilter.apply import Cancelled, FilterRun
@@ -31,6 +31,7 @@ from .failures import Guarded, report
 from .filter_bar import FilterBar, FilterMenu
 from .follow_view import FollowScreen
 from .hex_view import HexView
+from .key_bar import KeyBar
 from .live import LIVE_ACTIONS, LIVE_BINDINGS, GrowingCapture
 from .messages import FilterDone, FilterJob, FilterProgress, FtpFollowed, IndexProgress, Saved, SourceFull, SourceIdle, StreamFollowed
 from .packet_list import PacketList
@@ -117,7 +118,7 @@ class BrowserScreen(Guarded, Screen):
                 yield HexView(id="hex")
         yield Input(placeholder="Go to packet number", id="goto")
         yield Static("", id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#goto", Input).display = False

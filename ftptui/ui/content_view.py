@@ -12,12 +12,13 @@ from textual import work
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from ..render.follow import hex_line
 from ..text import safe
 from .failures import Guarded, report
+from .key_bar import KeyBar
 from .lines_view import LazyLines, Lines, LinesView
 from .messages import ContentReady
 from .plain import plain
@@ -74,7 +75,7 @@ class ContentScreen(Guarded, ModalScreen):
         with Vertical(id="ftp-content"):
             yield Static(plain(self.title_text), id="ftp-content-title")
             yield LinesView(id="ftp-content-lines")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(LinesView).show(LazyLines(1, 40, lambda y: "gathering the transfer's bytes…"))

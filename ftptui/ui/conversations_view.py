@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tab, Tabs
+from textual.widgets import Static, Tab, Tabs
 
 from ..macnames import resolve_mac
 from ..render.conversations import TITLES, size_text
@@ -29,6 +29,7 @@ from ..text import ipv4, ipv6
 from . import messages
 from .conversation_list import ConversationList
 from .failures import Guarded, report
+from .key_bar import KeyBar
 from .messages import ConversationsReady
 from .plain import plain
 
@@ -186,7 +187,7 @@ class ConversationsScreen(Guarded, Screen):
         yield Tabs(*(Tab(TITLES[k], id=f"conv-{k}") for k in KINDS), active=f"conv-{self.kind}", id="conv-tabs")
         yield ConversationList(id="conv-table")
         yield Static("", id="conv-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.table.focus()

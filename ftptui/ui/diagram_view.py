@@ -11,13 +11,14 @@ from textual import work
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from .. import clipboard
 from ..render.sequence import Step, ladder, mermaid, steps
 from ..streams.follow import endpoint_text, endpoints
 from .failures import Guarded, report
+from .key_bar import KeyBar
 from .lines_view import LazyLines, LinesView, ListLines
 from .messages import DiagramReady, Progress
 from .plain import plain
@@ -124,7 +125,7 @@ class DiagramScreen(Guarded, Screen):
         box = Input(placeholder="file to save the Mermaid diagram in", id="diagram-path")
         box.display = False
         yield box
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.draw()

@@ -29,7 +29,7 @@ from textual.containers import Vertical
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.strip import Strip
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from .. import clipboard
 from ..render.follow import gap_text, hex_line
@@ -37,6 +37,7 @@ from ..streams.follow import endpoint_text
 from . import messages
 from .cursor_view import CursorView
 from .failures import Guarded
+from .key_bar import KeyBar
 from .plain import plain
 
 MODES = ("ascii", "hex", "raw", "utf8")
@@ -511,7 +512,7 @@ class FollowScreen(Guarded, Screen):
             yield Input(placeholder="Save the raw bytes to … (Enter writes, Esc cancels)", id="follow-save",
                         compact=True)
         yield Static("", id="follow-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#follow-find", Input).display = False

@@ -10,12 +10,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import (
     DataTable,
-    Footer,
     Input,
     OptionList,
     Static,
@@ -36,8 +36,28 @@ from ..text import safe
 from .content_view import CONTENT_LIMIT, ContentScreen
 from .diagram_view import DiagramPane
 from .failures import Guarded, report
+from .key_bar import KeyBar
 from .messages import AnalysisReady, ExtractDone
 from .plain import plain, plain_row
+
+SESSION_COLUMNS = ("Id", "Client", "Server", "User", "Logged in", "Commands", "Transfers", "TLS")
+TRANSFER_COLUMNS = ("Command", "Path", "Mode", "Direction", "Stream", "Bytes", "Expected", "Reply", "Complete", "sha256")
+CREDENTIAL_COLUMNS = ("Session", "User", "Password", "Reply", "Frame")
+WIDEST_COLUMN = 60
+
+
+def fill_table(table: DataTable, headers: tuple[str, ...], rows: list[tuple[str, list[Text]]]) -> None:
+    """Replace a table's rows (key, cells).  Columns get widths measured here in one pass: a
+    DataTable left to size them itself measures every cell with Rich, which takes most of a
+    second for a few hundred sessions."""
+    widths = [len(h) for h in headers]
+    for _, cells in rows:
+        widths = [max(w, len(c.plain)) for w, c in zip(widths, cells)]
+    table.clear(columns=True)
+    for header, width in zip(headers, widths):
+        table.add_column(header, width=min(width, WIDEST_COLUMN))
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
 
 
 @dataclass
@@ -101,14 +121,9 @@ class FtpScreen(Guarded, Screen):
         box = Input(placeholder="directory to extract into", id="ftp-input")
         box.display = False  # shown when a path is asked for
         yield box
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        sessions = self.query_one("#ftp-sessions", DataTable)
-        sessions.add_columns("Id", "Client", "Server", "User", "Logged in", "Commands", "Transfers", "TLS")
-        self.query_one("#ftp-transfers", DataTable).add_columns(
-            "Command", "Path", "Mode", "Direction", "Stream", "Bytes", "Expected", "Reply", "Complete", "sha256")
-        self.query_one("#ftp-credentials", DataTable).add_columns("Session", "User", "Password", "Reply", "Frame")
         self.run_analysis()
 
     @work(thread=True, exclusive=True, group="ftp")
@@ -133,15 +148,15 @@ class FtpScreen(Guarded, Screen):
             f"FTP sessions: {len(a.sessions)}, transfers: {len(a.transfers)}"
             f" ({sum(t.complete for _, t in a.transfers)} complete)"))
         table = self.query_one("#ftp-sessions", DataTable)
-        for s in a.sessions:
-            logged = {True: "yes", False: "no", None: "?"}[s.logged_in]
-            table.add_row(*plain_row(s.id, endpoint_text(s.client), endpoint_text(s.server), s.user or "", logged,
-                                     len(s.commands), len(s.transfers), "yes" if s.tls else ""), key=str(s.id))
-        creds = self.query_one("#ftp-credentials", DataTable)
-        for s in a.sessions:
-            for user, password, reply, frame in s.credentials:
-                creds.add_row(*plain_row(s.id, user, password or "", f"{reply.code} {reply.text}" if reply else "",
-                                         frame + 1), key=f"{s.id}:{frame}")
+        fill_table(table, SESSION_COLUMNS, [
+            (str(s.id), plain_row(s.id, endpoint_text(s.client), endpoint_text(s.server), s.user or "",
+                                  {True: "yes", False: "no", None: "?"}[s.logged_in], len(s.commands),
+                                  len(s.transfers), "yes" if s.tls else ""))
+            for s in a.sessions])
+        fill_table(self.query_one("#ftp-credentials", DataTable), CREDENTIAL_COLUMNS, [
+            (f"{s.id}:{frame}", plain_row(s.id, user, password or "", f"{reply.code} {reply.text}" if reply else "",
+                                          frame + 1))
+            for s in a.sessions for user, password, reply, frame in s.credentials])
         if not a.sessions:
             self.notify("No FTP sessions in this capture", severity="warning", timeout=5)
             return
@@ -166,15 +181,14 @@ class FtpScreen(Guarded, Screen):
         dialogue.clear_options()
         dialogue.add_options([Option(plain(text), id=f"{k}:{frame}")
                               for k, (text, frame) in enumerate(dialogue_lines(session))])
-        transfers = self.query_one("#ftp-transfers", DataTable)
-        transfers.clear()
-        for k, t in enumerate(session.transfers):
-            transfers.add_row(*plain_row(f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}",
-                                         f"{t.mode or ''} {t.setup or ''}".strip(), t.direction,
-                                         t.tcp_stream if t.tcp_stream >= 0 else "", f"{t.bytes:,}",
-                                         "" if t.expected_bytes is None else f"{t.expected_bytes:,}",
-                                         t.final_reply.code if t.final_reply else "", "yes" if t.complete else "no",
-                                         t.sha256[:16]), key=str(k))
+        fill_table(self.query_one("#ftp-transfers", DataTable), TRANSFER_COLUMNS, [
+            (str(k), plain_row(f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}",
+                               f"{t.mode or ''} {t.setup or ''}".strip(), t.direction,
+                               t.tcp_stream if t.tcp_stream >= 0 else "", f"{t.bytes:,}",
+                               "" if t.expected_bytes is None else f"{t.expected_bytes:,}",
+                               t.final_reply.code if t.final_reply else "", "yes" if t.complete else "no",
+                               t.sha256[:16]))
+            for k, t in enumerate(session.transfers)])
         if self._tab() == "tab-diagram":
             self.draw_diagram()
 

@@ -234,8 +234,13 @@ class PacketList(Guarded, CursorView, can_focus=True):
         following = new >= self.rows - 1
         if following != self.following or following:
             self.following, self.new_rows = following, 0
+        top = self.scroll_offset.y
         self.keep_in_view(new)
-        self.refresh()
+        if self.scroll_offset.y == top and 0 <= old < self.rows:
+            self.refresh_line(old + 1)  # only the two rows whose colour changed (a row is line row + 1)
+            self.refresh_line(new + 1)
+        else:
+            self.refresh()
         if new < self.rows:
             self.post_message(messages.Selected(new, self.frame_at(new)))
 

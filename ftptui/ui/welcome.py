@@ -6,7 +6,7 @@ import os
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ..capture.interfaces import describe, list_interfaces
@@ -14,6 +14,7 @@ from ..errors import FtptuiError
 from ..text import safe
 from . import messages
 from .failures import Guarded
+from .key_bar import KeyBar
 from .plain import plain
 from .recent import load_recent
 
@@ -42,7 +43,7 @@ class WelcomeScreen(Guarded, Screen):
                              id="iface-list")
             yield Label("Enter on an interface asks for a capture filter and starts capturing "
                         "(capturing needs root or the CAP_NET_RAW capability).", classes="hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#open-list", OptionList).focus()

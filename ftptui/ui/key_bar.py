@@ -1,0 +1,41 @@
+"""The bottom line of every screen: the keys that work where the focus is.
+
+Textual's Footer rebuilds one widget per key each time the focus moves (about 140 ms of the UI
+thread per Tab in the browser); this draws the same hints as one line of text.
+"""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class KeyBar(Static):
+    DEFAULT_CSS = """
+    KeyBar { dock: bottom; height: 1; background: $panel; color: $text; }
+    KeyBar > .key-bar--key { color: $accent; text-style: bold; }
+    """
+    COMPONENT_CLASSES = {"key-bar--key"}
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+        self.call_after_refresh(self.bindings_changed, self.screen)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def bindings_changed(self, screen) -> None:
+        if self.is_attached and screen is self.screen:
+            self.update(self.hints())
+
+    def hints(self) -> Text:
+        """One "key Description" per action shown (its first key), enabled ones only."""
+        key_style = self.get_component_rich_style("key-bar--key", partial=True)
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        seen: set[str] = set()
+        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if not binding.show or not enabled or binding.description in seen:
+                continue
+            seen.add(binding.description)  # the same action on two keys: shown once
+            text.append(f" {self.app.get_key_display(binding)} ", key_style)
+            text.append(f"{binding.description} ")
+        return text
