@@ -137,3 +137,37 @@ async def test_scapy_layers_come_from_a_worker_below_the_native_tree(monkeypatch
         assert labels[-3].startswith("Hypertext Transfer Protocol")
         assert labels[-2:] == ["HTTP 1 (scapy)", "HTTP Request (scapy)"]
     assert ran_on and threading.main_thread() not in ran_on
+
+
+async def test_conversations_reopen_as_they_were_left(monkeypatch):
+    """Computed once per capture: reopening shows the same tables (not computed again), the
+    same sort and the same conversation under the cursor."""
+    from ftptui.ui import conversations_view
+    from ftptui.ui.conversations_view import ConversationsScreen
+    computed = []
+    real = conversations_view.conversations
+
+    def counting(index, kind):
+        computed.append(kind)
+        return real(index, kind)
+    monkeypatch.setattr(conversations_view, "conversations", counting)
+    app = FtptuiApp(str(DATA / "public" / "zeek__ipv4.pcap"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("C")
+        await settle(app, pilot)
+        first = app.screen
+        assert isinstance(first, ConversationsScreen) and first.table.row_count >= 3
+        await pilot.press("s", "r", "down", "down")
+        await pilot.pause()
+        row = int(first.table.order[first.table.cursor])
+        sort = (first.sort_key, first.reverse)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("C")
+        await settle(app, pilot)
+        again = app.screen
+        assert isinstance(again, ConversationsScreen) and again is not first
+        assert (again.sort_key, again.reverse) == sort
+        assert int(again.table.order[again.table.cursor]) == row
+    assert computed == ["tcp"]

@@ -107,6 +107,7 @@ class BrowserScreen(Guarded, Screen):
         self.conv_kind = "tcp"  # the conversation type last looked at
         self.index_drawn_at = 0.0  # when the list last took the packets indexed (monotonic)
         self.index_redraw: Timer | None = None  # a redraw put off by on_index_progress
+        self.conversations_seen: ConversationsScreen | None = None  # the last one closed (kept tables)
         self.ftp_state: Any = None  # what the FTP view shows when it opens again (FtpViewState)
 
     def compose(self):
@@ -579,7 +580,7 @@ class BrowserScreen(Guarded, Screen):
         self.extend_filter()
 
     def action_conversations(self) -> None:
-        screen = ConversationsScreen(self.index, self.conv_kind)
+        screen = ConversationsScreen(self.index, self.conv_kind, self.conversations_seen)
         self.app.push_screen(screen, lambda result: self._conversations_closed(screen, result))
 
     def action_diagram(self) -> None:
@@ -626,6 +627,7 @@ class BrowserScreen(Guarded, Screen):
 
     def _conversations_closed(self, screen: ConversationsScreen, result) -> None:
         self.conv_kind = screen.kind
+        self.conversations_seen = screen
         if not result:
             return
         if result[0] == "filter":

@@ -169,7 +169,9 @@ class ConversationsScreen(Guarded, Screen):
         Binding("u", "kind('udp')", "UDP", show=False, id="conv.udp"),
     ]
 
-    def __init__(self, index, kind: str = "tcp"):
+    def __init__(self, index, kind: str = "tcp", previous: "ConversationsScreen | None" = None):
+        """`previous`: the screen as it was closed; its tables, order and row are kept when the
+        capture has not grown since (they are computed once per capture)."""
         super().__init__()
         self.index = index
         self.kind = kind if kind in KINDS else "tcp"
@@ -181,6 +183,11 @@ class ConversationsScreen(Guarded, Screen):
         self.reverse = False
         self.packets = len(index)
         self.complete = bool(index.done)
+        self.row_at_close: int | None = None  # the table row under the cursor when it closed
+        if previous is not None and (previous.packets, previous.complete) == (self.packets, self.complete):
+            self.results, self.widths = previous.results, previous.widths
+            self.sort_key, self.reverse = previous.sort_key, previous.reverse
+            self.row_at_close = previous.row_at_close
 
     def compose(self):
         yield Static(self.title_text(), id="conv-title")
@@ -191,7 +198,13 @@ class ConversationsScreen(Guarded, Screen):
 
     def on_mount(self) -> None:
         self.table.focus()
-        self.populate()
+        self.populate(keep=self.row_at_close)
+
+    def dismiss(self, result=None):
+        table = self.table  # the row, for when it opens again
+        if table.row_count and 0 <= table.cursor < table.row_count:
+            self.row_at_close = int(table.order[table.cursor])
+        return super().dismiss(result)
 
     @property
     def table(self) -> ConversationList:
