@@ -170,12 +170,12 @@ def test_data_file_is_compact_and_has_provenance():
     assert '4.0' in head
 
 
-def test_many_lookups_are_fast():
-    import time
+def test_repeated_lookups_are_answered_from_the_cache():
+    """A list repaints the same addresses over and over: each is looked up once (its speed is
+    the benchmarks' business, not a test's)."""
     macnames._resolve.cache_clear()
-    resolve_mac(b'\x00' * 6)  # load the table
     addrs = [bytes([i & 0xff, (i >> 8) & 0xff, i % 7, 1, 2, 3]) for i in range(5000)]
-    t = time.perf_counter()
-    for a in addrs:
-        resolve_mac(a)
-    assert time.perf_counter() - t < 2.0
+    first = [resolve_mac(a) for a in addrs]
+    misses = macnames._resolve.cache_info().misses
+    assert [resolve_mac(a) for a in addrs] == first
+    assert macnames._resolve.cache_info().misses == misses

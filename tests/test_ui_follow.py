@@ -6,7 +6,6 @@ Synchronisation is on the app's workers and message queue, never on sleeps.
 from __future__ import annotations
 
 import struct
-import time
 from pathlib import Path
 
 import numpy as np
@@ -431,8 +430,8 @@ async def test_follow_udp_and_nothing_to_follow():
         assert app.screen is browser and plist.rows == len(browser.index)
 
 
-# --- a big stream: quick to open, lazily drawn -------------------------------------------------------
-async def test_big_stream_opens_quickly_and_draws_only_visible_lines(tmp_path):
+# --- a big stream: lazily drawn (its opening time is measured by bench/bench_latency.py) --------------
+async def test_big_stream_draws_only_visible_lines(tmp_path):
     line = b"%07d the quick brown fox jumps over the lazy dog; 0123456789 abcdefghijklmnopqrstuvwxyz\n"
     data = b"".join(line % k for k in range(4 * 1024 * 1024 // len(line % 0)))
     assert len(data) > 4_000_000
@@ -441,19 +440,12 @@ async def test_big_stream_opens_quickly_and_draws_only_visible_lines(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         browser, plist, *_ = await opened(app, pilot)
         await select_frame(pilot, browser, 5)
-        t0, cpu0 = time.perf_counter(), time.process_time()
         screen = await follow(app, pilot)
         view = screen.view
         first = visible(view)
-        elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         assert screen.stream.side_bytes(1) == data
         assert first[0] == "GET /big"
         assert first[1] == (line % 0).decode().rstrip("\n")
-        # about 0.35 s of wall time on an idle 2-core box (following, filtering the list, building the
-        # layout: ~50 ms; the rest is Textual pushing and drawing the screen).  The CPU time this
-        # process used is the bound, so that other processes loading the machine cannot fail it.
-        assert cpu < 1.0, f"following a 4 MB stream took {cpu:.2f} s of CPU ({elapsed:.2f} s wall)"
-        assert elapsed < 5.0, f"following a 4 MB stream took {elapsed:.2f} s"
         height = view.scrollable_content_region.height
         # ASCII: one line per text line, drawn on demand
         assert view.lines == 1 + data.count(b"\n")
@@ -469,7 +461,6 @@ async def test_big_stream_opens_quickly_and_draws_only_visible_lines(tmp_path):
         assert visible(view)[-1] == (line % (data.count(b"\n") - 1)).decode().rstrip("\n")
         assert calls[0] <= 4 * (height + 2)
         # hex dump: ~270,000 lines, only those drawn are ever formatted
-        cpu0 = time.process_time()
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(view.plan, DumpLayout)
@@ -478,7 +469,6 @@ async def test_big_stream_opens_quickly_and_draws_only_visible_lines(tmp_path):
         await pilot.press("pagedown", "pagedown", "end")
         await pilot.pause()
         assert view.plan.formatted <= 10 * (height + 2)
-        assert time.process_time() - cpu0 < 1.0
         # the cursor stayed on the chunk it was on across the format change
         assert screen.stream.chunks[view.current_chunk].frame == screen.stream.chunks[-1].frame
 
