@@ -474,10 +474,9 @@ def ip4(ctx: Context, off: int) -> None:
         return
     d.source, d.destination, d.protocol = ipv4(src), ipv4(dst), "IPv4"
     ctx.net_src, ctx.net_dst, ctx.ttl = src, dst, ttl
-    layer = d.layer(f"Internet Protocol Version 4, Src: {d.source}, Dst: {d.destination}", "ip", off, ihl)
-    pkt.need(off, ihl)
     if d.tree:
-        _ip4_items(layer, pkt, off)
+        _ip4_tree(ctx, off, ihl)  # its layer even when the header is cut short (then Malformed)
+    pkt.need(off, ihl)
     frag = (fl & 0x1FFF) * 8
     end = min(off + max(total, ihl), len(pkt.data)) if total else len(pkt.data)
     ctx.proto_end, ctx.cut = end, off + total > len(pkt.data)
@@ -489,8 +488,11 @@ def ip4(ctx: Context, off: int) -> None:
     transport.dispatch(ctx, proto, off + ihl, end)
 
 
-def _ip4_items(layer: Field, pkt: Packet, off: int) -> None:
-    """The items of a sound IPv4 header (all its bytes captured)."""
+def _ip4_tree(ctx: Context, off: int, ihl: int) -> None:
+    """The layer of a sound IPv4 header, and its items once all its bytes are known captured."""
+    pkt, d = ctx.pkt, ctx.d
+    layer = d.layer(f"Internet Protocol Version 4, Src: {d.source}, Dst: {d.destination}", "ip", off, ihl)
+    pkt.need(off, ihl)
     vihl, total, ident, fl = pkt.u8(off), pkt.u16(off + 2), pkt.u16(off + 4), pkt.u16(off + 6)
     version, ihl, ttl, proto = vihl >> 4, (vihl & 0xF) * 4, pkt.u8(off + 8), pkt.u8(off + 9)
     src, dst = pkt.bytes(off + 12, 4), pkt.bytes(off + 16, 4)

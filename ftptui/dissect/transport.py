@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from functools import lru_cache
 
 import numpy as np
 
 from ..store.columns import ACK, FIN, RST, SYN, URG
 from ..store.index import PacketIndex
-from ..store.tcp_options import NOP, TRUNCATED, walk
+from ..store.tcp_options import MALFORMED, NOP, TRUNCATED, walk
 from ..streams import analysis
 from ..text import bits, format_abs_time, ipv6, mac, seconds
 from . import app
@@ -399,8 +400,9 @@ def tcp(ctx: Context, off: int, end: int) -> None:
     stream = int(index.cols.raw("stream")[i])
     direction = int(index.cols.raw("dir")[i])
     paylen = max(end - off - hdr, 0)
-    layer = d.layer(f"Transmission Control Protocol, Src Port: {sport}, Dst Port: {dport}", "tcp", off, hdr)
+    layer = d.layer("Transmission Control Protocol", "tcp", off, hdr)
     if d.tree:
+        layer.label += f", Src Port: {sport}, Dst Port: {dport}"
         layer.add(f"Source Port: {sport}", "tcp.srcport", off, 2, sport)
         layer.add(f"Destination Port: {dport}", "tcp.dstport", off + 2, 2, dport)
         layer.add(f"[Stream index: {stream}]", "tcp.stream", value=stream)
@@ -470,6 +472,7 @@ def sequence_analysis(ctx: Context, stream: int) -> analysis.Analysis | None:
                              dupack_frame=int(every.dupack_frame[i]), present=bool(every.present[i]))
 
 
+@lru_cache(maxsize=None)  # at most 4096 values, a few of them common
 def flag_names(flags: int) -> str:
     """The flags as the Info column and the flags item name them: "SYN, ACK", "<None>"."""
     names = [n for b, n in enumerate(TCP_FLAG_NAMES) if flags & (1 << b)] + (["Reserved"] if flags & 0xE00 else [])
@@ -518,11 +521,14 @@ def _options(ctx: Context, layer: Field, p: int, end: int, stream: int, directio
     opts = layer.add(f"Options: ({end - p} bytes)", "tcp.options", p, end - p) if tree else layer
     text = ""
     titles: list[str] = []
-    for kind, start, length, val in tcp_options(ctx.pkt, p, end):
-        if kind == -1:
+    data = ctx.pkt.data
+    for kind, start, length in walk(data, p, end):  # not tcp_options(): this loop runs for most packets
+        if kind == TRUNCATED:
+            raise Malformed()
+        if kind == MALFORMED:
             opts.add("Malformed option", "_ws.malformed", start, length)
             break
-        val = val if val is not None else b""  # EOL and NOP carry none
+        val = data[start + 2:start + length] if kind > NOP else b""  # EOL and NOP carry none
         o = _option_item(opts, kind, start, length, titles) if tree else opts
         if kind == 2 and len(val) == 2:
             mss = int.from_bytes(val, "big")

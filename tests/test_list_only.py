@@ -1,0 +1,115 @@
+"""The list-only dissection (`dissect(..., tree=False)`, what --print uses) gives every packet
+the same columns as the full one the UI uses: for every capture under tests/data, and for
+packets cut short at every length (where the decoders stop at a "[Malformed Packet]")."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from ftptui.capture import open_capture
+from ftptui.dissect.packet import dissect
+from ftptui.dissect.tree import Dissection
+from ftptui.errors import FtptuiError
+from ftptui.ftp.analysis import analyse
+from ftptui.store.index import PacketIndex
+from ftptui.streams.analysis import TcpAnalysis
+
+DATA = Path(__file__).parent / "data"
+CAPTURES = sorted(p for p in DATA.rglob("*") if p.suffix in (".pcap", ".pcapng", ".gz"))
+MAX_PACKETS = 3000  # per capture: enough for every kind of packet they hold
+
+
+def columns(d: Dissection) -> tuple[object, ...]:
+    return d.number, d.time, d.source, d.destination, d.protocol, d.length, d.info, d.malformed
+
+
+def indexed(path: Path) -> PacketIndex | None:
+    try:
+        cap = open_capture(str(path))
+    except FtptuiError:
+        return None  # not a capture at all (a hostile input): nothing to list
+    index = PacketIndex(cap)
+    index.build()
+    analyse(index)
+    return index
+
+
+def assert_same_columns(index: PacketIndex, where: str) -> None:
+    every = index.derived(TcpAnalysis).all()
+    for i in range(min(len(index), MAX_PACKETS)):
+        full = columns(dissect(index, i))
+        assert columns(dissect(index, i, tree=False)) == full, f"{where} packet {i + 1}"
+        assert columns(dissect(index, i, tree=False, every=every)) == full, f"{where} packet {i + 1} (every)"
+
+
+def test_a_list_only_dissection_has_no_tree():
+    index = indexed(DATA / "seed-ftp-active.pcap")
+    assert index is not None
+    d = dissect(index, 0, tree=False)
+    assert d.protocol and d.info and not d.layers
+    index.cap.close()
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=[str(p.relative_to(DATA)) for p in CAPTURES])
+def test_list_only_columns_match_the_full_dissection(path):
+    index = indexed(path)
+    if index is None:
+        return
+    try:
+        assert_same_columns(index, path.name)
+    finally:
+        index.cap.close()
+
+
+def pcap(link: int, packets: list[bytes]) -> bytes:
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, link)]
+    for k, p in enumerate(packets):
+        out.append(struct.pack("<IIII", 1_700_000_000, k, len(p), len(p)) + p)
+    return b"".join(out)
+
+
+def assert_same_when_cut(link: int, frames: list[bytes], tmp_path: Path) -> None:
+    """Each frame cut after every byte: a list-only dissection must stop where the full one
+    does, with the same columns."""
+    path = tmp_path / "cut.pcap"
+    path.write_bytes(pcap(link, [data[:n] for data in frames for n in range(len(data) + 1)]))
+    index = indexed(path)
+    assert index is not None
+    try:
+        assert_same_columns(index, "cut")
+    finally:
+        index.cap.close()
+
+
+@pytest.mark.parametrize("name", ["seed-ftp-active.pcap", "icmp-errors.pcap", "public/zeek__ipv6.pcap"])
+def test_captured_packets_cut_short_at_every_length(name, tmp_path):
+    source = indexed(DATA / name)
+    assert source is not None
+    link = int(source.cols.raw("link")[0])
+    frames = [source.packet_bytes(i) for i in range(min(len(source), 40))]
+    source.cap.close()
+    assert_same_when_cut(link, frames, tmp_path)
+
+
+def tcp_header(flags: int, options: bytes) -> bytes:
+    return struct.pack(">HHIIHHHH", 40000, 80, 1000, 2000, ((20 + len(options)) // 4) << 12 | flags, 512, 0,
+                       0) + options
+
+
+def test_headers_with_options_cut_short_at_every_length(tmp_path):
+    """IPv4 and TCP options, an IPv6 extension header, a VLAN tag: headers longer than their
+    fixed part."""
+    eth = bytes(range(1, 13))
+    syn = tcp_header(0x12, bytes.fromhex("020405b4" "0402" "080a0000000100000002" "01" "030307"))
+    sack = tcp_header(0x10, bytes.fromhex("0101" "050a000003e8000007d0"))
+    ip4 = struct.pack(">BBHHHBBH4s4s", 0x46, 0, 24 + len(syn), 1, 0x4000, 64, 6, 0, bytes(4), bytes(4))
+    ip4 += bytes.fromhex("01010100")  # three NOPs and an EOL
+    hop_by_hop = bytes([6, 0]) + bytes(6)
+    ip6 = struct.pack(">IHBB16s16s", 0x60000000, 8 + len(sack), 0, 64, bytes(16), bytes(16))
+    udp = struct.pack(">HHHH", 5353, 53, 8 + 12, 0) + bytes(12)
+    vlan_ip4 = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 2, 0, 64, 17, 0, bytes(4), bytes(4))
+    frames = [eth + b"\x08\x00" + ip4 + syn, eth + b"\x86\xdd" + ip6 + hop_by_hop + sack,
+              eth + b"\x81\x00\x00\x05\x08\x00" + vlan_ip4 + udp]
+    assert_same_when_cut(1, frames, tmp_path)
