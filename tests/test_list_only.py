@@ -108,7 +108,12 @@ def test_headers_with_options_cut_short_at_every_length(tmp_path):
     ip4 += bytes.fromhex("01010100")  # three NOPs and an EOL
     hop_by_hop = bytes([6, 0]) + bytes(6)
     ip6 = struct.pack(">IHBB16s16s", 0x60000000, 8 + len(sack), 0, 64, bytes(16), bytes(16))
-    udp = struct.pack(">HHHH", 5353, 53, 8 + 12, 0) + bytes(12)
+    # a DNS response: an A record, then an NSEC record whose next name points past the message
+    question = b"\x01a\x01b\x00" + struct.pack(">HH", 1, 1)
+    answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes(4)
+    nsec = b"\xc0\x0c" + struct.pack(">HHIH", 47, 1, 60, 2) + b"\xff\xff"
+    dns = struct.pack(">HHHHHH", 7, 0x8180, 1, 2, 0, 0) + question + answer + nsec
+    udp = struct.pack(">HHHH", 5353, 53, 8 + len(dns), 0) + dns
     vlan_ip4 = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 2, 0, 64, 17, 0, bytes(4), bytes(4))
     frames = [eth + b"\x08\x00" + ip4 + syn, eth + b"\x86\xdd" + ip6 + hop_by_hop + sack,
               eth + b"\x81\x00\x00\x05\x08\x00" + vlan_ip4 + udp]

@@ -95,14 +95,16 @@ def dissect(ctx: Context, p: int, end: int, proto: str) -> None:
         d.malformed = True
         return
     response = bool(flags & 0x8000)
-    if response:
-        layer.label = layer.label.replace("(query)", "(response)")
-    layer.add(f"Transaction ID: 0x{ident:04x}", "dns.id", p, 2, ident)
-    _flags(layer, p + 2, flags, llmnr=proto == "LLMNR")
-    layer.add(f"Questions: {qd}", "dns.count.queries", p + 4, 2, qd)
-    layer.add(f"Answer RRs: {an}", "dns.count.answers", p + 6, 2, an)
-    layer.add(f"Authority RRs: {ns}", "dns.count.auth_rr", p + 8, 2, ns)
-    layer.add(f"Additional RRs: {ar}", "dns.count.add_rr", p + 10, 2, ar)
+    tree = d.tree  # the list needs the Info only: the items below are skipped without a tree
+    if tree:
+        if response:
+            layer.label = layer.label.replace("(query)", "(response)")
+        layer.add(f"Transaction ID: 0x{ident:04x}", "dns.id", p, 2, ident)
+        _flags(layer, p + 2, flags, llmnr=proto == "LLMNR")
+        layer.add(f"Questions: {qd}", "dns.count.queries", p + 4, 2, qd)
+        layer.add(f"Answer RRs: {an}", "dns.count.answers", p + 6, 2, an)
+        layer.add(f"Authority RRs: {ns}", "dns.count.auth_rr", p + 8, 2, ns)
+        layer.add(f"Additional RRs: {ar}", "dns.count.add_rr", p + 10, 2, ar)
     opcode = (flags >> 11) & 0xF
     rcode = flags & 0xF
     info = OPCODES.get(opcode, f"Unknown operation ({opcode})") + (" response" if response else "")
@@ -123,14 +125,15 @@ def dissect(ctx: Context, p: int, end: int, proto: str) -> None:
             # mDNS uses the class's top bit as the unicast-response ("QU") flag
             cls = qclass & 0x7FFF if proto == "MDNS" else qclass
             qu = (', "QU" question' if qclass & 0x8000 else ', "QM" question') if proto == "MDNS" else ""
-            q = queries.add(f"{name}: type {tname}, class {CLASSES.get(cls, 'Unknown')}{qu}", "",
-                            p + start, off - start)
-            q.add(f"Name: {name}", "dns.qry.name", p + start, off - start - 4, name)
-            q.add(f"[Name Length: {len(name)}]", "dns.qry.name.len", p + start, off - start - 4, len(name))
-            q.add(f"[Label Count: {name.count('.') + 1}]", "dns.count.labels", p + start, off - start - 4,
-                  name.count(".") + 1)
-            q.add(f"Type: {TYPE_NAMES.get(qtype, 'Unknown')} ({qtype})", "dns.qry.type", p + off - 4, 2, qtype)
-            _class(q, "dns.qry", p + off - 2, qclass, proto == "MDNS")
+            if tree:
+                q = queries.add(f"{name}: type {tname}, class {CLASSES.get(cls, 'Unknown')}{qu}", "",
+                                p + start, off - start)
+                q.add(f"Name: {name}", "dns.qry.name", p + start, off - start - 4, name)
+                q.add(f"[Name Length: {len(name)}]", "dns.qry.name.len", p + start, off - start - 4, len(name))
+                q.add(f"[Label Count: {name.count('.') + 1}]", "dns.count.labels", p + start, off - start - 4,
+                      name.count(".") + 1)
+                q.add(f"Type: {TYPE_NAMES.get(qtype, 'Unknown')} ({qtype})", "dns.qry.type", p + off - 4, 2, qtype)
+                _class(q, "dns.qry", p + off - 2, qclass, proto == "MDNS")
             info += f" {tname} {name}{qu}"
         if queries:
             queries.length = off - 12
@@ -150,32 +153,35 @@ def dissect(ctx: Context, p: int, end: int, proto: str) -> None:
                     raise _Bad()
                 tname = TYPES.get(rtype, f"Unknown ({rtype})")
                 text = _rdata_text(msg, rtype, rdata, rdlen)
-                rr = sec.add(f"{name}: type {tname}", "", p + start, off - start)
-                name_len = rdata - 10 - start
-                if rtype == 33:
-                    # tshark splits an SRV owner name into service, protocol and the rest, each item
-                    # over the whole name
-                    for title, field, part in zip(("Service", "Protocol", "Name"), ("service", "proto", "name"),
-                                                  name.split(".", 2)):
-                        rr.add(f"{title}: {part}", f"dns.srv.{field}", p + start, name_len, part)
-                else:
-                    rr.add(f"Name: {name}", "dns.resp.name", p + start, name_len, name)
-                rr.add(f"Type: {TYPE_NAMES.get(rtype, 'Unknown')} ({rtype})", "dns.resp.type", p + rdata - 10, 2,
-                       rtype)
-                if rtype == 41:
-                    _opt_header(rr, p + rdata - 8, rclass, ttl)
-                else:
-                    _class(rr, "dns.resp", p + rdata - 8, rclass, proto == "MDNS")
-                    rr.add(f"Time to live: {ttl} ({_duration(ttl)})", "dns.resp.ttl", p + rdata - 6, 4, ttl)
-                rr.add(f"Data length: {rdlen}", "dns.resp.len", p + rdata - 2, 2, rdlen)
-                if rtype == 41:
-                    _edns_options(rr, msg, p, rdata, off)
-                elif rtype == 1 and rdlen == 4:
-                    rr.add(f"Address: {text}", "dns.a", p + rdata, 4, text)
-                elif rtype == 28 and rdlen == 16:
-                    rr.add(f"AAAA Address: {text}", "dns.aaaa", p + rdata, 16, text)
-                elif rtype == 47:
-                    _nsec(rr, msg, p, rdata, off)
+                if tree:
+                    rr = sec.add(f"{name}: type {tname}", "", p + start, off - start)
+                    name_len = rdata - 10 - start
+                    if rtype == 33:
+                        # tshark splits an SRV owner name into service, protocol and the rest, each item
+                        # over the whole name
+                        for title, field, part in zip(("Service", "Protocol", "Name"), ("service", "proto", "name"),
+                                                      name.split(".", 2)):
+                            rr.add(f"{title}: {part}", f"dns.srv.{field}", p + start, name_len, part)
+                    else:
+                        rr.add(f"Name: {name}", "dns.resp.name", p + start, name_len, name)
+                    rr.add(f"Type: {TYPE_NAMES.get(rtype, 'Unknown')} ({rtype})", "dns.resp.type", p + rdata - 10, 2,
+                           rtype)
+                    if rtype == 41:
+                        _opt_header(rr, p + rdata - 8, rclass, ttl)
+                    else:
+                        _class(rr, "dns.resp", p + rdata - 8, rclass, proto == "MDNS")
+                        rr.add(f"Time to live: {ttl} ({_duration(ttl)})", "dns.resp.ttl", p + rdata - 6, 4, ttl)
+                    rr.add(f"Data length: {rdlen}", "dns.resp.len", p + rdata - 2, 2, rdlen)
+                    if rtype == 41:
+                        _edns_options(rr, msg, p, rdata, off)
+                    elif rtype == 1 and rdlen == 4:
+                        rr.add(f"Address: {text}", "dns.a", p + rdata, 4, text)
+                    elif rtype == 28 and rdlen == 16:
+                        rr.add(f"AAAA Address: {text}", "dns.aaaa", p + rdata, 16, text)
+                    elif rtype == 47:
+                        _nsec(rr, msg, p, rdata, off)
+                elif rtype == 47:  # its next name, if bad, makes the packet malformed: tree or not
+                    _nsec(sec, msg, p, rdata, off)
                 flush = ", cache flush" if proto == "MDNS" and rclass & 0x8000 and rtype != 41 else ""
                 info += f" {tname}{flush}" + (f" {text}" if text else "")
             sec.length = off - sec_start

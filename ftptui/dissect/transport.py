@@ -461,15 +461,18 @@ def tcp(ctx: Context, off: int, end: int) -> None:
 
 
 def sequence_analysis(ctx: Context, stream: int) -> analysis.Analysis | None:
-    """tshark's tcp.analysis of the segment (None outside a stream): from the whole capture's
-    flags when the caller has them (all the list needs), else from the per-stream cache."""
+    """tshark's tcp.analysis of the segment (None outside a stream): from the per-stream cache,
+    or from the whole capture's flags when the caller has them (all the list needs; None
+    then when no flag is set)."""
     if stream < 0:
         return None
     every, i = ctx.every, ctx.i
     if every is None:
         return analysis.tcp_analysis(ctx.index, i)
-    return analysis.Analysis(int(every.flags[i]), dupack_num=int(every.dupack_num[i]),
-                             dupack_frame=int(every.dupack_frame[i]), present=bool(every.present[i]))
+    flags = int(every.flags[i])
+    if not flags:
+        return None
+    return analysis.Analysis(flags, dupack_num=int(every.dupack_num[i]), dupack_frame=int(every.dupack_frame[i]))
 
 
 @lru_cache(maxsize=None)  # at most 4096 values, a few of them common
