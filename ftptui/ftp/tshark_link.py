@@ -79,6 +79,7 @@ class TsharkFtpLinker:
         self.controls: dict[int, _Control] = {}
         self.tls_from: dict[int, int] = {}  # control stream -> first frame after "234" to AUTH TLS
         self.registry: dict[tuple[bytes, int, bytes], list[DataConv]] = {}
+        self.ports = {FTP_DATA_PORT}  # the ports in registry keys: most new streams use none of them
         self.stream_conv: dict[int, DataConv] = {}
         self.cwd_at: dict[int, str] = {}  # control frame -> its working directory, when not ""
         self.seq_end: dict[tuple[int, bool], int] = {}  # (control stream, request side) -> next seq
@@ -107,6 +108,8 @@ class TsharkFtpLinker:
             events.sort()
             for i, control in events:
                 frame = lo + i
+                if not control and int(sport[i]) not in self.ports and int(dport[i]) not in self.ports:
+                    continue  # no data connection was announced on its ports: nothing to match
                 src, dst = index.address(frame, "src"), index.address(frame, "dst")
                 if control:
                     self.control_packet(frame, int(stream[i]), int(dport[i]) == FTP_PORT, index.payload(frame),
@@ -189,6 +192,7 @@ class TsharkFtpLinker:
     def _register(self, ctl: _Control, key: tuple[bytes, int, bytes], method: str, frame: int) -> None:
         conv = DataConv(method, frame, cwd=ctl.cwd)
         self.registry.setdefault(key, []).append(conv)
+        self.ports.add(key[1])
         ctl.current = conv
 
     def new_stream(self, stream: int, frame: int, a: bytes, pa: int, b: bytes, pb: int) -> None:
