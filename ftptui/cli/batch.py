@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Sequence
 from contextlib import contextmanager
 
 from ..errors import FtptuiError, print_error
@@ -45,13 +45,13 @@ def print_list(path: str, args) -> int:
         # linking, which is right where tshark's one-pass port rules are not.
         if not args.tshark_ftp_data:
             analyse(index)
-        rows: Iterable[int] = range(len(index))
-        every = None  # a filter may keep few rows: then the per-stream analysis is cheaper
-        if flt is None:
-            every = index.derived(TcpAnalysis).all()
-        else:
+        rows: Sequence[int] = range(len(index))
+        if flt is not None:
             from ..dfilter.apply import FilterRun
             rows = FilterRun(index, flt).rows().tolist()
+        # TCP analysis flags: the whole capture's pass costs a few us a packet, the per-stream
+        # cache tens of us a row printed, so the pass pays unless a filter keeps few rows
+        every = index.derived(TcpAnalysis).all() if len(rows) * 4 > len(index) else None
         out = sys.stdout
         for i in rows:  # the columns only: no tree is built
             out.write(tshark_line(dissect(index, i, tree=False, every=every)) + "\n")
