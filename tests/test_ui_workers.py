@@ -171,3 +171,41 @@ async def test_conversations_reopen_as_they_were_left(monkeypatch):
         assert (again.sort_key, again.reverse) == sort
         assert int(again.table.order[again.table.cursor]) == row
     assert computed == ["tcp"]
+
+
+async def test_rows_of_a_long_stream_never_wait_for_its_analysis(monkeypatch):
+    """G on a 4,500-packet stream with a row budget of 200 frames: the UI thread analyses at most
+    that much at once, a thread does the rest, and the rows are drawn again with tshark's labels
+    (tests/data/analysis/retransmission-storm.pcap.tshark.txt)."""
+    from ftptui.streams import analysis
+    from ftptui.ui.packet_list import PacketList
+    monkeypatch.setattr(analysis, "ROW_BUDGET", 200)
+    monkeypatch.setattr(analysis, "AHEAD", 50)
+    sizes: list[tuple[threading.Thread, int]] = []
+    real = analysis.analyse_segments
+
+    def recording(conv, rows, out, options_of, want_bif=True):
+        rows = list(rows)
+        sizes.append((threading.current_thread(), len(rows)))
+        return real(conv, rows, out, options_of, want_bif)
+    monkeypatch.setattr(analysis, "analyse_segments", recording)
+    storm = DATA / "analysis" / "retransmission-storm.pcap"
+    expected = (DATA / "analysis" / "retransmission-storm.pcap.tshark.txt").read_text().splitlines()
+    app = FtptuiApp(str(storm))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        plist = app.screen.query_one(PacketList)
+        plist.focus()
+        await pilot.press("end")
+        for _ in range(100):  # the thread's analysis, then the rows drawn again
+            await pilot.pause(0.05)
+            if sizes and not any(t.name.startswith("tcp-analysis-") for t in threading.enumerate()):
+                break
+        await settle(app, pilot)
+        info = [line.split(" TCP ", 1)[1].split(" ", 1)[1] for line in expected]  # after protocol and length
+        late = [k for k in range(len(expected) - 60, len(expected))]  # on screen after End, with labels
+        assert [plist.cells(k)[0][-1] for k in late] == [info[k] for k in late]
+        assert any("[TCP Retransmission]" in info[k] for k in late)
+    main = threading.main_thread()
+    assert any(t is not main and n > 200 for t, n in sizes), "the long analysis did not run in a thread"
+    assert all(n <= 200 + 50 for t, n in sizes if t is main), [n for t, n in sizes if t is main]

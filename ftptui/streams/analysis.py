@@ -16,6 +16,7 @@ import bisect
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ KEEP_ALIVE_ACK, OUT_OF_ORDER, FAST_RETRANSMISSION, WINDOW_UPDATE = 0x100, 0x200,
 WINDOW_FULL, REUSED_PORTS, SPURIOUS_RETRANSMISSION = 0x1000, 0x2000, 0x4000
 
 M32 = 0xFFFFFFFF
-AHEAD = 4096  # frames analysed past the one asked for (the rows below it on screen)
+AHEAD = 1024  # frames analysed past the one asked for (the rows below it on screen)
 MAX_UNACKED = 10000  # TCP_MAX_UNACKED_SEGMENTS
 NEVER = 1 << 62  # "no time yet": tshark's zero time makes every delta huge
 
@@ -449,16 +450,46 @@ def read_options(data: bytes, p: int, end: int) -> Options:
 _ROW_COLUMNS = ("dir", "seq", "ack", "paylen", "tcpflags", "win", "ts", "tcpopt")
 
 
+ROW_BUDGET = 5000  # a stream's frames a row drawn on the UI thread may analyse; more go to a thread
+_local = threading.local()
+
+
+class _Bound:
+    """What `bounded` gives the analysis: whom to call when a stream is ready, and whether a
+    result was left out."""
+
+    def __init__(self, on_ready: Callable[[], None]):
+        self.on_ready = on_ready
+        self.missing = False  # a result was left out: the caller should not keep what it made
+
+
+@contextmanager
+def bounded(on_ready: Callable[[], None]) -> Iterator[_Bound]:
+    """For the UI thread: the analysis asked for inside this block does at most ROW_BUDGET frames
+    of a stream at once and never waits for another thread.  Beyond that, the stream is analysed
+    in a thread, the analysis is None for now (`.missing` becomes True) and on_ready() is called
+    from the thread that finishes it."""
+    bound = _Bound(on_ready)
+    _local.bound = bound
+    try:
+        yield bound
+    finally:
+        _local.bound = None
+
+
 class _StreamDone:
     """One stream's analysis so far: every frame before `seen` is done, in chunks (one per
     extension, so carrying on never copies what was done before)."""
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()  # held while the stream is analysed further (find() needs none)
         self.conv = _Conversation()
         self.seen = 0
         self.starts: list[int] = []  # first frame of each chunk
         self.frames: list[np.ndarray] = []
         self.results: list[np.ndarray] = []
+        self.waiters: list[Callable[[], None]] = []  # called once it has been carried on
+        self.busy_to = 0  # a background thread is carrying it on to this frame (0: none)
 
     def find(self, frame: int) -> Analysis | None:
         c = bisect.bisect_right(self.starts, frame) - 1
@@ -488,7 +519,8 @@ class TcpAnalysis:
 
     # -- one frame, for the packet list and the tree --------------------------------------------
     def get(self, frame: int) -> Analysis | None:
-        """tshark's analysis of frame (0-based), or None when it is not a TCP segment of a stream."""
+        """tshark's analysis of frame (0-based), or None when it is not a TCP segment of a stream
+        (or, inside `bounded`, when it is not ready yet)."""
         index = self.index
         if frame >= len(index):
             return None
@@ -499,21 +531,66 @@ class TcpAnalysis:
             done = self._streams.get(stream)
             if done is None:
                 done = self._streams[stream] = _StreamDone()
-            if frame >= done.seen:
-                # only as far as this frame (and a little beyond, for the rows drawn next): a
-                # packet's analysis needs only the packets before it
-                self._extend(stream, done, min(len(index), frame + 1 + AHEAD))
+        if frame < done.seen:
             return done.find(frame)
+        # only as far as this frame (and a little beyond, for the rows drawn next): a packet's
+        # analysis needs only the packets before it
+        hi = min(len(index), frame + 1 + AHEAD)
+        bound: _Bound | None = getattr(_local, "bound", None)
+        if bound is None:
+            with done.lock:
+                if hi > done.seen:
+                    self._extend(stream, done, hi)
+            self._notify(done)
+            return done.find(frame)
+        # the UI thread: never waits for another thread's work, never does much of it itself
+        if len(self._frames_of(stream, done.seen, frame + 1)) <= ROW_BUDGET and done.lock.acquire(blocking=False):
+            try:
+                if hi > done.seen:
+                    self._extend(stream, done, hi)
+            finally:
+                done.lock.release()
+            self._notify(done)
+            return done.find(frame)
+        bound.missing = True
+        with self.lock:
+            if bound.on_ready not in done.waiters:
+                done.waiters.append(bound.on_ready)
+            start = frame >= done.busy_to  # (a thread on its way past this frame will do)
+            if start:
+                done.busy_to = hi
+        if start:
+            threading.Thread(target=self._in_background, args=(stream, done, hi), name=f"tcp-analysis-{stream}",
+                             daemon=True).start()
+        return None
+
+    def _in_background(self, stream: int, done: "_StreamDone", hi: int) -> None:
+        with done.lock:
+            if hi > done.seen:
+                self._extend(stream, done, hi)
+        with self.lock:
+            if done.busy_to <= hi:
+                done.busy_to = 0
+        self._notify(done)
+
+    def _notify(self, done: "_StreamDone") -> None:
+        """Call who waited for the stream, unless a thread is still carrying it on."""
+        with self.lock:
+            if done.busy_to or not done.waiters:
+                return
+            waiters, done.waiters = done.waiters, []
+        for call in waiters:
+            call()
 
     def _extend(self, stream: int, done: "_StreamDone", n: int) -> None:
         """Analyse the stream's frames in [done.seen, n), carrying on from the ones before."""
         new = self._frames_of(stream, done.seen, n)
         rows: list[tuple[int, ...]] = []
         analyse_segments(done.conv, self._rows(new), rows, self._options)
-        if rows:
-            done.starts.append(int(new[0]))
+        if rows:  # starts last: find() reads without the lock and goes by starts
             done.frames.append(new)
             done.results.append(np.array([r[1:] for r in rows], dtype=_RESULT))
+            done.starts.append(int(new[0]))
         done.seen = n
 
     def _frames_of(self, stream: int, lo: int, hi: int) -> np.ndarray:

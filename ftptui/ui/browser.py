@@ -23,6 +23,7 @@ from ..dfilter.prepare import PrepareError, combine, filter_for_field
 from ..dissect.fallback import scapy_layers
 from ..dissect.packet import dissect
 from ..store.index import PacketIndex
+from ..streams.analysis import bounded
 from ..text import safe
 from . import messages
 from .conversations_view import ConversationsScreen
@@ -98,6 +99,7 @@ class BrowserScreen(Guarded, Screen):
         self.stop = threading.Event()
         self.current = None
         self.current_bytes = b""
+        self.current_incomplete = False  # its tree lacks the TCP analysis (still being made)
         # the applied display filter (None: all packets) and how many index rows its view covers
         self.flt: Filter | None = None
         self.filter_text = ""
@@ -293,7 +295,9 @@ class BrowserScreen(Guarded, Screen):
         frame = message.frame
         if not 0 <= frame < len(self.index):
             return
-        d = dissect(self.index, frame)
+        with bounded(self._tree_analysis_ready) as bound:
+            d = dissect(self.index, frame)  # (without a long stream's TCP analysis: shown again with it)
+        self.current_incomplete = bound.missing
         data = self.index.packet_bytes(frame)
         self.current = d
         self.current_bytes = data
@@ -301,6 +305,14 @@ class BrowserScreen(Guarded, Screen):
         self.query_one(HexView).show(data)
         if d.layers and d.layers[-1].name in FALLBACK_LAYERS:
             self.add_scapy_layers(d, data, int(self.index.field("link", frame)))
+
+    def _tree_analysis_ready(self) -> None:  # (any thread)
+        self.post_message(messages.TcpAnalysisReady())
+
+    def on_tcp_analysis_ready(self, message: messages.TcpAnalysisReady) -> None:
+        plist = self.query_one(PacketList)
+        if self.current_incomplete and plist.current_frame is not None:
+            self.on_packet_list_selected(messages.Selected(plist.cursor, plist.current_frame))
 
     @work(thread=True, exclusive=True, group="scapy")
     def add_scapy_layers(self, d, data: bytes, link: int) -> None:

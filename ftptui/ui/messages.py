@@ -161,6 +161,12 @@ class Selected(Message, namespace="packet_list"):
 
 
 @dataclass(eq=False)
+class TcpAnalysisReady(Message):
+    """A TCP stream's analysis, left out of what was drawn (streams.analysis.bounded), is done:
+    draw again."""
+
+
+@dataclass(eq=False)
 class FieldSelected(Message, namespace="detail_tree"):
     field: Field
 

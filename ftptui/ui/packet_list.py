@@ -10,6 +10,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 
 from ..dissect.packet import dissect
+from ..streams.analysis import bounded
 from ..text import safe
 from . import messages
 from .cursor_view import CursorView
@@ -101,6 +102,12 @@ class PacketList(Guarded, CursorView, can_focus=True):
     # --- data -------------------------------------------------------------------------------
     def _count(self) -> int:
         return len(self.index) if self.frames is None else len(self.frames)
+
+    def _analysis_ready(self) -> None:  # (any thread)
+        self.post_message(messages.TcpAnalysisReady())
+
+    def on_tcp_analysis_ready(self, message: messages.TcpAnalysisReady) -> None:
+        self.refresh()  # the rows drawn without it were not kept
 
     def forget_rows(self) -> None:
         """Drop the rendered rows (their text changed, e.g. FTP-DATA labels) and redraw."""
@@ -196,10 +203,14 @@ class PacketList(Guarded, CursorView, can_focus=True):
         if hit is not None:
             self._cache.move_to_end(frame)
             return hit
-        d = dissect(self.index, frame)
+        # a row never waits for a long stream's TCP analysis: drawn without it, then again
+        with bounded(self._analysis_ready) as bound:
+            d = dissect(self.index, frame)
         cells = [str(d.number), d.time, safe(d.source), safe(d.destination), safe(d.protocol), str(d.length),
                  safe(d.info)]
         value = (cells, row_class(d))
+        if bound.missing:
+            return value
         self._cache[frame] = value
         if len(self._cache) > 4000:
             self._cache.popitem(last=False)
