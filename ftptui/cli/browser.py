@@ -2,10 +2,18 @@
 commands never load Textual)."""
 from __future__ import annotations
 
+import os
+
+# How long a lone Esc waits to be told from the start of an escape sequence (Textual reads it
+# when imported; its default is 100 ms, which every Esc would cost).  A terminal or tmux sends a
+# sequence in one write; on a link that splits them, set ESCDELAY=100 or more.
+ESCDELAY_MS = "25"
+
 
 def start_browser(path: str | None = None, source=None, cap=None) -> int:
     """Run the browser on a capture file, or on a growing source (live capture, pipe, file being
     written) whose capture `cap` is already open; returns the exit status."""
+    os.environ.setdefault("ESCDELAY", ESCDELAY_MS)
     from ..ui.app import FtptuiApp
     from ..ui.hangup import run_app
 

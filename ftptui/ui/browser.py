@@ -606,15 +606,18 @@ class BrowserScreen(Guarded, Screen):
         self.app.push_screen(DiagramScreen(self.index, stream))
 
     def action_ftp(self) -> None:
+        from ..ftp.analysis import latest_analysis
         from .ftp_view import FtpScreen, FtpViewState
         if self.ftp_state is None:
             self.ftp_state = FtpViewState()
-        self.app.push_screen(FtpScreen(self.index, self.ftp_state), self._ftp_closed)
+        before = latest_analysis(self.index)
+        self.app.push_screen(FtpScreen(self.index, self.ftp_state), lambda result: self._ftp_closed(result, before))
 
-    def _ftp_closed(self, result) -> None:
+    def _ftp_closed(self, result, analysis_before) -> None:
         """Carry out what the FTP view asked for: go to a packet, filter, or follow."""
-        # its analysis (re-run when it opened on a grown capture) labels the FTP-DATA rows
-        self.query_one(PacketList).forget_rows()
+        from ..ftp.analysis import latest_analysis
+        if latest_analysis(self.index) is not analysis_before:  # a new analysis labels FTP-DATA rows
+            self.query_one(PacketList).forget_rows()
         if not result:
             return
         if result[0] == "goto":
