@@ -100,6 +100,7 @@ class BrowserScreen(Guarded, Screen):
         self.current = None
         self.current_bytes = b""
         self.current_incomplete = False  # its tree lacks the TCP analysis (still being made)
+        self.following: tuple[str, int] | None = None  # the stream being put together for the follow view
         # the applied display filter (None: all packets) and how many index rows its view covers
         self.flt: Filter | None = None
         self.filter_text = ""
@@ -501,8 +502,11 @@ class BrowserScreen(Guarded, Screen):
         box.focus()
 
     def action_cancel(self) -> None:
-        """Esc: stop a filter being applied, and close the go-to box."""
+        """Esc: stop a filter being applied or a stream being followed, and close the go-to box."""
         self.cancel_filter()
+        if self.following is not None:
+            self.following = None  # (its worker runs on; what it finds is dropped)
+            self.update_status()
         box = self.query_one("#goto", Input)
         if box.display:
             box.display = False
@@ -544,7 +548,11 @@ class BrowserScreen(Guarded, Screen):
                         severity="warning", timeout=4)
 
     def follow_stream(self, proto: str, number: int) -> None:
+        self.following = (proto, number)
         self.load_stream(proto, number)
+        # a long stream takes a while to put together: say so unless it is quick
+        self.set_timer(0.15, lambda: self.following == (proto, number) and self.query_one("#status", Static).update(
+            plain(f"following {proto.upper()} stream {number}… (Esc stops)")))
 
     @work(thread=True, exclusive=True, group="follow")
     def load_stream(self, proto: str, number: int) -> None:
@@ -553,6 +561,10 @@ class BrowserScreen(Guarded, Screen):
         self.post_message(StreamFollowed(stream))
 
     def on_stream_followed(self, message: StreamFollowed) -> None:
+        wanted, self.following = self.following, None
+        self.update_status()
+        if wanted != (message.stream.proto, message.stream.number):
+            return  # Esc stopped it, or another stream was asked for since
         if self.app.screen is not self:
             return  # a second follow request finished while the first one's view is open
         stream = message.stream
