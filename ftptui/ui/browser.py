@@ -550,9 +550,12 @@ class BrowserScreen(Guarded, Screen):
     def follow_stream(self, proto: str, number: int) -> None:
         self.following = (proto, number)
         self.load_stream(proto, number)
-        # a long stream takes a while to put together: say so unless it is quick
-        self.set_timer(0.15, lambda: self.following == (proto, number) and self.query_one("#status", Static).update(
-            plain(f"following {proto.upper()} stream {number}… (Esc stops)")))
+        self.set_timer(0.15, lambda: self._still_following(proto, number))
+
+    def _still_following(self, proto: str, number: int) -> None:
+        """A long stream takes a while to put together: say so (unless it was quick)."""
+        if self.following == (proto, number):
+            self.query_one("#status", Static).update(plain(f"following {proto.upper()} stream {number}… (Esc stops)"))
 
     @work(thread=True, exclusive=True, group="follow")
     def load_stream(self, proto: str, number: int) -> None:
