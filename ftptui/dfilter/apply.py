@@ -37,7 +37,7 @@ class FilterRun:
         self.index, self.flt = index, flt
         self.use_columns = use_columns  # False: dissect every packet (a cross-check for tests)
         self.stop = stop
-        self.on_progress = on_progress  # called with (packets dissected, packets to dissect)
+        self.on_progress = on_progress  # called with (packets tested, packets to test)
         self.views: OrderedDict[int, PacketView] = OrderedDict()
         self.span = self.chunk = (0, 1)  # the rows asked for, and those being tested
 
