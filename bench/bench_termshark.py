@@ -177,7 +177,7 @@ def steps(cap: bl.Capture, packets: int) -> list[Step]:
         Step("Tab (to the list)", ("Tab",), CHANGED, measured=False),
         Step("type :clear-filter", (":clear-filter",), has(":clear-filter"), literal=True, measured=False),
         Step("clear the filter", ("Enter",), Expect(test=Load(ROW_1)), progress=Expect(test=loading)),
-        Step(f"select packet {cap.goto}", (f"{cap.goto}gg",), has(frame), literal=True),
+        Step(f"select packet {cap.goto}", (f"{cap.goto}gg",), has(frame), progress=CHANGED, literal=True),  # the list, then the tree
         Step("Tab (tree)", ("Tab",), CHANGED),
         Step("expand a node", ("Enter",), Expect(test=expanded_more)),
         Step("Tab (hex)", ("Tab",), CHANGED),
@@ -273,15 +273,18 @@ def version(cmd: list[str]) -> str:
     return next((line for line in out.splitlines() if line.strip()), "?").strip()
 
 
-def cell(r: Result | None, which: str) -> str:
+def cell(r: Result | None, which: str, timeout: float = 0) -> str:
+    """A time, or why there is none; a TIMEOUT keeps the first response it had."""
     if r is None:
         return "n/a"
-    if r.status != "ok":
-        return r.status
-    return fmt(r.first if which == "first" else r.done)
+    if which == "first" and r.first is not None:
+        return fmt(r.first)
+    if r.status == "TIMEOUT" and timeout:
+        return f"TIMEOUT (> {timeout:.0f} s)"
+    return r.status if r.status != "ok" else fmt(r.done)
 
 
-def comparison(ts: list[Result], ft: list[Result] | None) -> list[str]:
+def comparison(ts: list[Result], ft: list[Result] | None, timeout: float) -> list[str]:
     """One row per termshark step, ftptui's figures for the step of the same name beside it."""
     by_name = {r.name: r for r in ft or []}
     lines = ["| step | termshark key | termshark first ms | termshark done ms | ftptui key | ftptui first ms | ftptui done ms |",
@@ -289,8 +292,8 @@ def comparison(ts: list[Result], ft: list[Result] | None) -> list[str]:
     for r in ts:
         f = by_name.get(r.name)
         fkey = f"`{f.key}`" if f else ""
-        lines.append(f"| {r.name} | `{r.key}` | {cell(r, 'first')} | {cell(r, 'done')} | {fkey} | "
-                     f"{cell(f, 'first') if ft else 'not run'} | {cell(f, 'done') if ft else 'not run'} |")
+        lines.append(f"| {r.name} | `{r.key}` | {cell(r, 'first', timeout)} | {cell(r, 'done', timeout)} | {fkey} | "
+                     f"{cell(f, 'first', timeout) if ft else 'not run'} | {cell(f, 'done', timeout) if ft else 'not run'} |")
     return lines
 
 
@@ -303,7 +306,8 @@ def report(args, cap: bl.Capture, packets: int, ts: list[Result], cold: Result, 
              f"- {time.strftime('%Y-%m-%d %H:%M')}, commit {commit}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
              f"load {load} (at the end), pane {bl.WIDTH}x{bl.HEIGHT}",
              f"- termshark {termshark_version()}, {version(['tshark', '-v'])}",
-             f"- `python bench/bench_termshark.py --capture {args.capture}`: one run each; {cap.path.name} "
+             f"- `python bench/bench_termshark.py --capture {args.capture} --timeout {args.timeout:g} --open-timeout {args.open_timeout:g}`: "
+             f"one run each; {cap.path.name} "
              f"({cap.path.stat().st_size / 1e6:,.1f} MB, {packets:,} packets)",
              f"- harness: a key echoed by `cat` in a pane takes {floor[0]:.0f} ms (median; max {floor[1]:.0f}); "
              "first: the key's result, or for work that shows progress the progress; done: the result", ""]
@@ -315,8 +319,8 @@ def report(args, cap: bl.Capture, packets: int, ts: list[Result], cold: Result, 
     if ft:
         lines += [f"- ftptui: first rows after {cell(ft[0], 'first')} ms, everything indexed after {cell(ft[0], 'done')} ms, "
                   f"then busy {ft[0].busy_after:.1f} s; the 84-packet sample: first rows after {cell(ft_sample, 'first')} ms"]
-    lines += ["", "## Keys", ""] + comparison(ts[1:], ft[1:] if ft else None)
-    lines += ["", "Notes: termshark's `1000gg` is typed in one go (ftptui: Ctrl+G, the number, Enter: only Enter is timed); "
+    lines += ["", "## Keys", ""] + comparison(ts[1:], ft[1:] if ft else None, args.timeout)
+    lines += ["", f"Notes: termshark's `{cap.goto}gg` is typed in one go (ftptui: Ctrl+G, the number, Enter: only Enter is timed); "
               "`:convs` / `:streams` are typed untimed, Enter timed. termshark's q after follow applies `tcp.stream eq N` "
               "(a reload of the list); ftptui's Esc returns to the whole list. ftptui's FTP view (T) has no termshark counterpart."]
     return "\n".join(lines) + "\n"
