@@ -46,6 +46,7 @@ INDEX_DTYPES: dict[str, tuple[Any, tuple[int, ...]]] = {
 # packet): beyond it the rest of the capture is left out with a warning, so no capture, however
 # many tiny records it holds, can exhaust memory.  --max-packets changes it.
 MAX_PACKETS = 5_000_000
+RESERVE_SAMPLE = 16 << 20  # bytes indexed before the columns are sized for the whole file
 GROUP_EVERY = 200_000  # packets indexed before stream_packets groups the frames again
 
 # Work other modules want done as each batch is indexed (in the indexing thread, so that it is
@@ -78,6 +79,7 @@ class PacketIndex:
         self.bytes_done = 0
         self.done = False
         self.full = False  # max_packets reached: later packets are left out
+        self._reserved = False  # the columns were sized for the whole file
         self.lock = threading.Lock()  # held while a batch's derived state is being updated
 
     def __len__(self) -> int:
@@ -127,7 +129,7 @@ class PacketIndex:
         if not len(batch):
             self.bytes_done = batch.end
             return not self.full
-        if self.cols.n == 0:
+        if not self._reserved and batch.end >= min(self.total_bytes, RESERVE_SAMPLE):
             self._reserve_for(batch)
         rel = batch.offset - batch.base
         cols = extract(batch.buf, rel, batch.caplen, batch.link)
@@ -186,8 +188,11 @@ class PacketIndex:
         return out
 
     def _reserve_for(self, batch: Batch) -> None:
-        """Size the columns for the whole file from the first batch's bytes per packet."""
-        per_packet = max(1, (batch.end - int(batch.offset[0]) + 64) // len(batch))
+        """Size the columns for the whole file from the bytes per packet so far (the first
+        RESERVE_SAMPLE bytes: a first batch alone can be too small a sample)."""
+        self._reserved = True
+        packets = self.cols.n + len(batch)
+        per_packet = max(1, batch.end // packets)
         self.cols.reserve(min(int(self.total_bytes / per_packet * 1.05) + 1024, self.max_packets))
 
     def _pair_icmp(self, batch: Batch, rel: np.ndarray, cols: dict[str, np.ndarray], first: int) -> None:

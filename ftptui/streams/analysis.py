@@ -33,7 +33,8 @@ KEEP_ALIVE_ACK, OUT_OF_ORDER, FAST_RETRANSMISSION, WINDOW_UPDATE = 0x100, 0x200,
 WINDOW_FULL, REUSED_PORTS, SPURIOUS_RETRANSMISSION = 0x1000, 0x2000, 0x4000
 
 M32 = 0xFFFFFFFF
-AHEAD = 1024  # frames analysed past the one asked for (the rows below it on screen)
+AHEAD = 1024  # frames analysed past the one asked for on the UI thread (the rows below it on screen)
+AHEAD_IN_WORKERS = 1 << 16  # ... elsewhere (a filter or --print walking the capture)
 MAX_UNACKED = 10000  # TCP_MAX_UNACKED_SEGMENTS
 NEVER = 1 << 62  # "no time yet": tshark's zero time makes every delta huge
 
@@ -533,10 +534,10 @@ class TcpAnalysis:
                 done = self._streams[stream] = _StreamDone()
         if frame < done.seen:
             return done.find(frame)
-        # only as far as this frame (and a little beyond, for the rows drawn next): a packet's
-        # analysis needs only the packets before it
-        hi = min(len(index), frame + 1 + AHEAD)
+        # only as far as this frame and a little beyond (the rows drawn next; a worker's scan goes
+        # further at once): a packet's analysis needs only the packets before it
         bound: _Bound | None = getattr(_local, "bound", None)
+        hi = min(len(index), frame + 1 + (AHEAD if bound is not None else AHEAD_IN_WORKERS))
         if bound is None:
             with done.lock:
                 if hi > done.seen:
