@@ -519,8 +519,8 @@ def header(args, floor: tuple[float, float]) -> list[str]:
             f"{' --only ' + shlex.quote(args.only) if args.only else ''}`: worst of {args.repeat} run(s) per step",
             "- first response: the key's result, or for work that shows progress the progress; done: the result. "
             f"Times include the harness: a key echoed by `cat` in a pane takes {floor[0]:.0f} ms (median; max {floor[1]:.0f}). "
-            "Esc steps include Textual's ESCDELAY "
-            f"({APP_ENV.get('ESCDELAY', '100')} ms: the wait that tells a lone Esc from an escape sequence).", ""]
+            "Esc steps include ESCDELAY "
+            f"({APP_ENV.get('ESCDELAY', '25')} ms, ftptui's default: the wait that tells a lone Esc from an escape sequence).", ""]
 
 
 def main() -> int:
@@ -529,7 +529,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--only", help="run the script up to the steps whose names contain this (e.g. session, Tab, Esc), report those")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds a step may take before it is a TIMEOUT")
-    ap.add_argument("--escdelay", type=int, help="ESCDELAY for the app (ms; Textual's default 100 is part of every Esc step)")
+    ap.add_argument("--escdelay", type=int, help="ESCDELAY for the app (ms; ftptui's default 25 is part of every Esc step)")
     args = ap.parse_args()
     if args.escdelay is not None:
         APP_ENV["ESCDELAY"] = str(args.escdelay)
