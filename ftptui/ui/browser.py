@@ -22,6 +22,7 @@ from ..dfilter.errors import FilterError
 from ..dfilter.prepare import PrepareError, combine, filter_for_field
 from ..dissect.fallback import scapy_layers
 from ..dissect.packet import dissect
+from ..macnames import resolve_mac
 from ..store.index import PacketIndex
 from ..streams.analysis import bounded
 from ..text import safe
@@ -127,6 +128,8 @@ class BrowserScreen(Guarded, Screen):
     def on_mount(self) -> None:
         self.query_one("#goto", Input).display = False
         self.query_one(PacketList).focus()
+        # the MAC vendor table takes a fifth of a second to load: not on the first rows' path
+        threading.Thread(target=resolve_mac, args=(b"\0" * 6,), name="mac-names", daemon=True).start()
         if self.growing_capture is not None:
             self.growing_capture.start()
         else:
