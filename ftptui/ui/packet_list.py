@@ -119,10 +119,13 @@ class PacketList(Guarded, CursorView, can_focus=True):
         On a growing capture, move to the new last row while following, else count them."""
         n = self._count()
         if n != self.rows:
-            added = n - self.rows
+            added, before = n - self.rows, self.rows
             self.rows = n
             self.virtual_size = Size(self._total_width(), n + 1)
-            self.refresh()
+            # rows added below the screen change only the scrollbar: no repaint of the rows
+            # (while a big file is indexed, repainting every time cost the indexer a second)
+            if before < self.scroll_offset.y + self.scrollable_content_region.height or added < 0:
+                self.refresh()
             if self.live and n:
                 if self.following:
                     self.move_to(n - 1)
