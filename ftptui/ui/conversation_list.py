@@ -5,27 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 from rich.segment import Segment
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.strip import Strip
 
 from ..text import safe
 from . import messages
-from .cursor_view import CursorView
+from .cursor_view import CursorView, cursor_bindings
 from .failures import Guarded
 
 GAP = 2  # spaces between columns
 
 
 class ConversationList(Guarded, CursorView, can_focus=True):
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="convlist.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="convlist.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="convlist.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="convlist.page_down"),
-        Binding("home,g", "first", "First", show=False, id="convlist.first"),
-        Binding("end,G", "last", "Last", show=False, id="convlist.last"),
-    ]
+    BINDINGS = cursor_bindings("convlist")
     HEADER = 1
     DEFAULT_CSS = """
     ConversationList > .conversation-list--header { text-style: bold reverse; }

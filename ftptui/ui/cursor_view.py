@@ -1,10 +1,24 @@
-"""A scrolling view of lines with a cursor: what the packet list, the follow view and the
-conversation list share.  ↑/↓ (k/j) move it a line, PgUp/PgDn a page, Home/End (g/G) to the
+"""A scrolling view of lines with a cursor: what the packet list, the follow view, the
+conversation list and the line views share, keys included.  ↑/↓ (k/j) move it a line, PgUp/PgDn a page, Home/End (g/G) to the
 ends, and the view scrolls to keep it visible (below `HEADER` lines of column titles)."""
 from __future__ import annotations
 
+from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+
+
+def cursor_bindings(prefix: str, page_down: str = "pagedown",
+                    sideways: tuple[str, str] | None = None) -> list[BindingType]:
+    """The movement keys of a CursorView, with ids `prefix.up` and so on (for key maps);
+    `sideways`: the keys that scroll left and right, for views wider than the screen."""
+    keys = [("up,k", "cursor(-1)", "Up", "up"), ("down,j", "cursor(1)", "Down", "down"),
+            ("pageup", "page(-1)", "Page up", "page_up"), (page_down, "page(1)", "Page down", "page_down"),
+            ("home,g", "first", "First", "first"), ("end,G", "last", "Last", "last")]
+    if sideways is not None:
+        keys += [(sideways[0], "scroll_x(-8)", "Left", "left"), (sideways[1], "scroll_x(8)", "Right", "right")]
+    return [Binding(key, action, description, show=False, id=f"{prefix}.{name}")
+            for key, action, description, name in keys]
 
 
 class CursorView(ScrollView):
@@ -42,3 +56,6 @@ class CursorView(ScrollView):
 
     def action_last(self) -> None:
         self.move_to(self.line_count - 1)
+
+    def action_scroll_x(self, delta: int) -> None:
+        self.scroll_to(x=max(0, self.scroll_offset.x + delta), animate=False)

@@ -35,7 +35,7 @@ from .. import clipboard
 from ..render.follow import gap_text, hex_line
 from ..streams.follow import endpoint_text
 from . import messages
-from .cursor_view import CursorView
+from .cursor_view import CursorView, cursor_bindings
 from .failures import Guarded
 from .key_bar import KeyBar
 from .plain import plain
@@ -300,16 +300,7 @@ class StreamText(Guarded, CursorView, can_focus=True):
     """
     COMPONENT_CLASSES = {*SIDE_CLASSES, "stream-text--gap", "stream-text--cursor", "stream-text--match"}
 
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="follow.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="follow.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="follow.pageup"),
-        Binding("pagedown,space", "page(1)", "Page down", show=False, id="follow.pagedown"),
-        Binding("home,g", "first", "First", show=False, id="follow.first"),
-        Binding("end,G", "last", "Last", show=False, id="follow.last"),
-        Binding("left", "scroll_x(-8)", "Left", show=False, id="follow.left"),
-        Binding("right", "scroll_x(8)", "Right", show=False, id="follow.right"),
-    ]
+    BINDINGS = cursor_bindings("follow", page_down="pagedown,space", sideways=("left", "right"))
 
 
 
@@ -407,9 +398,6 @@ class StreamText(Guarded, CursorView, can_focus=True):
         self.keep_in_view(new)
         self.refresh()
         self.post_message(messages.Moved())
-
-    def action_scroll_x(self, delta: int) -> None:
-        self.scroll_to(x=max(0, self.scroll_offset.x + delta), animate=False)
 
     def on_click(self, event) -> None:
         at = event.get_content_offset(self)

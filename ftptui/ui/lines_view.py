@@ -10,11 +10,10 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from rich.segment import Segment
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.strip import Strip
 
-from .cursor_view import CursorView
+from .cursor_view import CursorView, cursor_bindings
 from .failures import Guarded
 
 
@@ -63,16 +62,7 @@ class LinesView(Guarded, CursorView, can_focus=True):
     LinesView > .lines-view--cursor { background: $accent 40%; }
     """
     COMPONENT_CLASSES = {"lines-view--cursor"}
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="lines.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="lines.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="lines.page_up"),
-        Binding("pagedown,space", "page(1)", "Page down", show=False, id="lines.page_down"),
-        Binding("home,g", "first", "First", show=False, id="lines.first"),
-        Binding("end,G", "last", "Last", show=False, id="lines.last"),
-        Binding("left,h", "scroll_x(-8)", "Left", show=False, id="lines.left"),
-        Binding("right,l", "scroll_x(8)", "Right", show=False, id="lines.right"),
-    ]
+    BINDINGS = cursor_bindings("lines", page_down="pagedown,space", sideways=("left,h", "right,l"))
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -89,9 +79,6 @@ class LinesView(Guarded, CursorView, can_focus=True):
     @property
     def line_count(self) -> int:
         return len(self.source)
-
-    def text(self) -> str:
-        return "\n".join(self.source.line(y) for y in range(len(self.source)))
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -115,6 +102,3 @@ class LinesView(Guarded, CursorView, can_focus=True):
 
     def on_blur(self) -> None:
         self.refresh()
-
-    def action_scroll_x(self, delta: int) -> None:
-        self.scroll_to(x=max(0, self.scroll_offset.x + delta), animate=False)

@@ -5,7 +5,6 @@ from collections import OrderedDict
 
 import numpy as np
 from rich.segment import Segment
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.strip import Strip
 
@@ -13,7 +12,7 @@ from ..dissect.packet import dissect
 from ..streams.analysis import bounded
 from ..text import safe
 from . import messages
-from .cursor_view import CursorView
+from .cursor_view import CursorView, cursor_bindings
 from .failures import Guarded
 
 # Wireshark's default colouring rules, as background colours with black text.
@@ -73,14 +72,7 @@ class PacketList(Guarded, CursorView, can_focus=True):
     the "+N new" indicator) until the cursor is on the last row again (End / G).
     """
 
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="list.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="list.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="list.pageup"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="list.pagedown"),
-        Binding("home,g", "first", "First", show=False, id="list.first"),
-        Binding("end,G", "last", "Last", show=False, id="list.last"),
-    ]
+    BINDINGS = cursor_bindings("list")
 
     HEADER = 1
     DEFAULT_CSS = ROWS_CSS
