@@ -206,6 +206,9 @@ async def test_rows_of_a_long_stream_never_wait_for_its_analysis(monkeypatch):
         late = [k for k in range(len(expected) - 60, len(expected))]  # on screen after End, with labels
         assert [plist.cells(k)[0][-1] for k in late] == [info[k] for k in late]
         assert any("[TCP Retransmission]" in info[k] for k in late)
+        # the selected (last) packet's tree was shown again with its analysis
+        assert not app.screen.current_incomplete
+        assert info[-1] == app.screen.current.info
     main = threading.main_thread()
     assert any(t is not main and n > 200 for t, n in sizes), "the long analysis did not run in a thread"
     assert all(n <= 200 + 50 for t, n in sizes if t is main), [n for t, n in sizes if t is main]

@@ -539,18 +539,11 @@ class TcpAnalysis:
         bound: _Bound | None = getattr(_local, "bound", None)
         hi = min(len(index), frame + 1 + (AHEAD if bound is not None else AHEAD_IN_WORKERS))
         if bound is None:
-            with done.lock:
-                if hi > done.seen:
-                    self._extend(stream, done, hi)
+            self._carry_on(stream, done, hi)
             self._notify(done)
             return done.find(frame)
         # the UI thread: never waits for another thread's work, never does much of it itself
-        if len(self._frames_of(stream, done.seen, frame + 1)) <= ROW_BUDGET and done.lock.acquire(blocking=False):
-            try:
-                if hi > done.seen:
-                    self._extend(stream, done, hi)
-            finally:
-                done.lock.release()
+        if len(self._frames_of(stream, done.seen, frame + 1)) <= ROW_BUDGET and self._carry_on(stream, done, hi, wait=False):
             self._notify(done)
             return done.find(frame)
         bound.missing = True
@@ -565,10 +558,20 @@ class TcpAnalysis:
                              daemon=True).start()
         return None
 
-    def _in_background(self, stream: int, done: "_StreamDone", hi: int) -> None:
-        with done.lock:
+    def _carry_on(self, stream: int, done: "_StreamDone", hi: int, wait: bool = True) -> bool:
+        """Analyse the stream up to `hi` under its lock; False (nothing done) when another thread
+        holds the lock and `wait` is not set."""
+        if not done.lock.acquire(blocking=wait):
+            return False
+        try:
             if hi > done.seen:
                 self._extend(stream, done, hi)
+        finally:
+            done.lock.release()
+        return True
+
+    def _in_background(self, stream: int, done: "_StreamDone", hi: int) -> None:
+        self._carry_on(stream, done, hi)
         with self.lock:
             if done.busy_to <= hi:
                 done.busy_to = 0

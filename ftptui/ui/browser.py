@@ -299,7 +299,7 @@ class BrowserScreen(Guarded, Screen):
         frame = message.frame
         if not 0 <= frame < len(self.index):
             return
-        with bounded(self._tree_analysis_ready) as bound:
+        with bounded(self.query_one(PacketList).analysis_ready) as bound:
             d = dissect(self.index, frame)  # (without a long stream's TCP analysis: shown again with it)
         self.current_incomplete = bound.missing
         data = self.index.packet_bytes(frame)
@@ -309,9 +309,6 @@ class BrowserScreen(Guarded, Screen):
         self.query_one(HexView).show(data)
         if d.layers and d.layers[-1].name in FALLBACK_LAYERS:
             self.add_scapy_layers(d, data, int(self.index.field("link", frame)))
-
-    def _tree_analysis_ready(self) -> None:  # (any thread)
-        self.post_message(messages.TcpAnalysisReady())
 
     def on_tcp_analysis_ready(self, message: messages.TcpAnalysisReady) -> None:
         plist = self.query_one(PacketList)

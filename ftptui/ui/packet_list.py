@@ -95,7 +95,9 @@ class PacketList(Guarded, CursorView, can_focus=True):
     def _count(self) -> int:
         return len(self.index) if self.frames is None else len(self.frames)
 
-    def _analysis_ready(self) -> None:  # (any thread)
+    def analysis_ready(self) -> None:
+        """(Any thread) A TCP analysis left out of rows or the tree is done: the message
+        repaints the rows and bubbles up to the browser, which shows the tree again."""
         self.post_message(messages.TcpAnalysisReady())
 
     def on_tcp_analysis_ready(self, message: messages.TcpAnalysisReady) -> None:
@@ -199,7 +201,7 @@ class PacketList(Guarded, CursorView, can_focus=True):
             self._cache.move_to_end(frame)
             return hit
         # a row never waits for a long stream's TCP analysis: drawn without it, then again
-        with bounded(self._analysis_ready) as bound:
+        with bounded(self.analysis_ready) as bound:
             d = dissect(self.index, frame)
         cells = [str(d.number), d.time, safe(d.source), safe(d.destination), safe(d.protocol), str(d.length),
                  safe(d.info)]
