@@ -45,6 +45,9 @@ def _ascii(data: bytes, terminal: bool) -> str:
 _DOTS = bytes(b if 0x20 <= b < 0x7F else 0x2E for b in range(256))
 
 
+HEX_LINE_WIDTH = 78  # hex_line's widest: 77 columns, one more once an offset passes 8 hex digits
+
+
 def hex_line(row: bytes, offset: int) -> str:
     """One line of tshark's follow hex dump (up to 16 bytes at `offset`)."""
     hx = " ".join(f"{b:02x}" for b in row[:8])

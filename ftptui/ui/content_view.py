@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from ..render.follow import hex_line
+from ..render.follow import HEX_LINE_WIDTH, hex_line
 from ..text import safe
 from .failures import Guarded, report
 from .key_bar import KeyBar
@@ -24,7 +24,6 @@ from .messages import ContentReady
 from .plain import plain
 
 CONTENT_LIMIT = 4 << 20  # bytes shown in the content viewer
-HEX_WIDTH = 78  # tshark's follow hex line: offset, 16 bytes, their text
 
 
 class StopGathering(Exception):
@@ -56,7 +55,7 @@ def hex_lines(data: bytes, cut: bool) -> Lines:
         if y == count:
             return f"[only the first {CONTENT_LIMIT:,} bytes are shown]"
         return hex_line(data[16 * y:16 * y + 16], 16 * y)
-    return LazyLines(count + cut, HEX_WIDTH, make)
+    return LazyLines(count + cut, HEX_LINE_WIDTH, make)
 
 
 class ContentScreen(Guarded, ModalScreen):

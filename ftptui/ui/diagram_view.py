@@ -27,6 +27,22 @@ from .plain import plain
 StepMaker = Callable[[Callable[[int, int], None]], list[Step]]
 
 
+def copy_diagram(screen, text: str) -> None:
+    """Put a Mermaid diagram on the clipboard and say where it went."""
+    routes = clipboard.copy(screen.app, text)
+    screen.notify(f"Mermaid diagram copied ({', '.join(routes) or 'no clipboard'})", timeout=3)
+
+
+def save_diagram(screen, path: str, text: str) -> None:
+    """Write a Mermaid diagram to `path` (the user's choice) and say how it went."""
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        screen.notify(f"Diagram written to {path}", timeout=4)
+    except OSError as e:
+        screen.notify(f"Could not write: {e}", severity="error", timeout=6)
+
+
 class StopDrawing(Exception):
     """The diagram being drawn is no longer wanted."""
 
@@ -151,8 +167,7 @@ class DiagramScreen(Guarded, Screen):
     def action_copy_mermaid(self) -> None:
         text = self.mermaid_text()
         if text is not None:
-            routes = clipboard.copy(self.app, text)
-            self.notify(f"Mermaid diagram copied ({', '.join(routes) or 'no clipboard'})", timeout=3)
+            copy_diagram(self, text)
 
     def action_save_mermaid(self) -> None:
         box = self.query_one("#diagram-path", Input)
@@ -162,11 +177,5 @@ class DiagramScreen(Guarded, Screen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.input.display = False
         text = self.mermaid_text()
-        if text is None:
-            return
-        try:
-            with open(event.value.strip(), "w", encoding="utf-8") as f:
-                f.write(text)
-            self.notify(f"Diagram written to {event.value.strip()}", timeout=4)
-        except OSError as e:
-            self.notify(f"Could not write: {e}", severity="error", timeout=6)
+        if text is not None:
+            save_diagram(self, event.value.strip(), text)

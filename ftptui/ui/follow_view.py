@@ -32,7 +32,7 @@ from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from .. import clipboard
-from ..render.follow import gap_text, hex_line
+from ..render.follow import HEX_LINE_WIDTH, gap_text, hex_line
 from ..streams.follow import endpoint_text
 from . import messages
 from .cursor_view import CursorView, cursor_bindings
@@ -46,7 +46,6 @@ SIDES = ((0, 1), (0,), (1,))  # both, client only, server only
 
 # Wireshark's follow colours: client red on pink, server blue on lilac
 SIDE_CLASSES = ("stream-text--client", "stream-text--server")  # Wireshark's follow colours, restylable
-HEX_WIDTH = 78  # the longest hex dump line
 
 
 def gap_label(chunk) -> str:
@@ -234,7 +233,7 @@ class DumpLayout:
         self.chunks = chunks
         self.mode = mode
         self.per = 16 if mode == "hex" else max(4, width // 2)  # bytes per line
-        self.max_width = HEX_WIDTH if mode == "hex" else 2 * self.per
+        self.max_width = HEX_LINE_WIDTH if mode == "hex" else 2 * self.per
         items, counts = [], []
         offsets = [0, 0]
         for k, c in enumerate(chunks):

@@ -34,7 +34,7 @@ from ..render.sequence import mermaid
 from ..streams.follow import endpoint_text, follow_tcp
 from ..text import safe
 from .content_view import CONTENT_LIMIT, ContentScreen
-from .diagram_view import DiagramPane
+from .diagram_view import DiagramPane, copy_diagram, save_diagram
 from .failures import Guarded, report
 from .key_bar import KeyBar
 from .messages import AnalysisReady, ExtractDone
@@ -307,8 +307,7 @@ class FtpScreen(Guarded, Screen):
     def action_copy_mermaid(self) -> None:
         text = self.mermaid_text()
         if text is not None:
-            routes = clipboard.copy(self.app, text)
-            self.notify(f"Mermaid diagram copied ({', '.join(routes) or 'no clipboard'})", timeout=3)
+            copy_diagram(self, text)
 
     def action_save_mermaid(self) -> None:
         if self.session is not None and self.mermaid_text() is not None:
@@ -332,14 +331,8 @@ class FtpScreen(Guarded, Screen):
             return
         if what == "mermaid":
             text = self.mermaid_text()
-            if text is None:
-                return
-            try:
-                with open(target, "w", encoding="utf-8") as f:
-                    f.write(text)
-                self.notify(f"Diagram written to {target}", timeout=4)
-            except OSError as e:
-                self.notify(f"Could not write: {e}", severity="error", timeout=6)
+            if text is not None:
+                save_diagram(self, target, text)
             return
         t, s = self.current_transfer(), self.session
         if t is not None and s is not None:
