@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from test_ui_ftp import open_ftp  # the tests' one way into the FTP view
 from textual.widgets import DataTable, TabbedContent
 
 from ftptui.ui import diagram_view, ftp_view
@@ -54,11 +55,7 @@ async def settle(app, pilot) -> None:
 async def test_ftp_view_work_runs_in_workers(threads, tmp_path):
     app = FtptuiApp(str(SEED))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("T")
-        await settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, FtpScreen)
+        screen = await open_ftp(pilot, app)
         assert "session_steps" not in threads  # the Diagram tab was not opened: nothing drawn
         screen.query_one(TabbedContent).active = "tab-diagram"
         await settle(app, pilot)
@@ -93,10 +90,7 @@ async def test_ftp_view_work_runs_in_workers(threads, tmp_path):
 async def test_ftp_view_reopens_as_it_was_left():
     app = FtptuiApp(str(TWO_SESSIONS))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("T")
-        await settle(app, pilot)
-        screen = app.screen
+        screen = await open_ftp(pilot, app)
         sessions = screen.query_one("#ftp-sessions", DataTable)
         assert sessions.row_count == 2
         await pilot.press("down")
