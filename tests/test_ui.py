@@ -16,7 +16,7 @@ from ftptui.ui import packet_list
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
 from ftptui.ui.detail_tree import DetailTree
-from ftptui.ui.hex_view import HexView
+from ftptui.ui.hex_view import HexView, hexdump_lines
 from ftptui.ui.packet_list import COLUMNS, PacketList
 from ftptui.ui.welcome import WelcomeScreen
 
@@ -312,6 +312,69 @@ async def test_expanded_nodes_stay_expanded():
         await pilot.press("k")
         await pilot.pause()
         assert not find_node(tree, "tcp").is_expanded
+
+
+async def test_tree_keys_expand_collapse_and_walk_like_wireshark():
+    """→ expands a node (again: goes to its first child), ← collapses it (on a child: goes to
+    the parent), Shift+→ opens a whole subtree; the hex pane follows the selected field."""
+    app = FtptuiApp(str(SEED))
+    async with app.run_test(size=SIZE) as pilot:
+        screen, plist, tree, hexv = await opened(app, pilot)
+        await goto(pilot, "6")  # USER: frame, eth, ip, tcp, ftp
+        await pilot.press("tab")
+        assert app.focused is tree and tree.cursor_node is tree.root.children[0]  # Frame
+        assert hexv.mark == (0, len(hexv.data))
+        ip = find_node(tree, "ip")
+        tree.move_cursor(ip)
+        await pilot.pause()
+        assert hexv.mark == tshark_fields(6)["ip"]
+        assert not ip.is_expanded
+        await pilot.press("right")
+        assert ip.is_expanded and tree.cursor_node is ip
+        await pilot.press("right")
+        assert tree.cursor_node is ip.children[0]  # Version
+        await pilot.press("left")
+        assert tree.cursor_node is ip and ip.is_expanded
+        await pilot.press("left")
+        assert not ip.is_expanded
+        assert [tree_label(n) for n in tree.lines] == [tree_label(n) for n in tree.root.children]
+        await pilot.press("shift+right")
+        nested = [n for n in tree_nodes(tree) if n.parent is not tree.root and n.children]
+        assert nested and all(n.is_expanded for n in nested if n.parent.parent is ip or n.parent is ip)
+        await pilot.press("shift+left")
+        assert not any(n.is_expanded for n in tree_nodes(tree) if n is ip or n.parent is ip)
+        await pilot.press("down", "enter")
+        tcp = find_node(tree, "tcp")
+        assert tree.cursor_node is tcp and tcp.is_expanded
+        await pilot.press("space")
+        assert not tcp.is_expanded
+
+
+async def test_hex_pane_marks_a_field_across_lines():
+    """The pane's text is the plain hex dump, the marked bytes (and only their inner
+    separators) reversed, on every line the field spans."""
+    app = FtptuiApp(str(SEED))
+    async with app.run_test(size=SIZE) as pilot:
+        screen, plist, tree, hexv = await opened(app, pilot)
+        await goto(pilot, "6")
+        dump = [line.ljust(hexv.size.width) for line in hexdump_lines(hexv.data)]
+        for start, length in ((0, 6), (14, 20), (5, 12), (7, 2), (54, len(hexv.data) - 54)):
+            hexv.highlight(start, length)
+            marked = []
+            for y, line in enumerate(dump):
+                strip = hexv.render_line(y - hexv.scroll_offset.y)
+                assert "".join(seg.text for seg in strip) == line
+                x = 0
+                for seg in strip:
+                    if seg.style and seg.style.reverse:
+                        marked.append((y, x, seg.text))
+                    x += len(seg.text)
+            hexes = [h for _, _, t in marked for h in t.split()]
+            expect = hexv.data[start:start + length]
+            # each marked byte appears twice: as hex and as its ASCII (a dot when not printable)
+            assert "".join(h for h in hexes if len(h) == 2 and all(c in "0123456789abcdef" for c in h)
+                           )[:2 * length] == expect.hex()
+            assert all(not t.endswith(" ") for _, _, t in marked)
 
 
 # --- focus and mouse -------------------------------------------------------------------------------

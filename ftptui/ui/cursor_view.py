@@ -23,7 +23,8 @@ def cursor_bindings(prefix: str, page_down: str = "pagedown",
 
 class CursorView(ScrollView):
     HEADER = 0  # lines at the top that are not rows (a column header)
-    cursor = reactive(0, always_update=True)
+    # no automatic repaint: each view refreshes what the move changed (the list: two rows)
+    cursor = reactive(0, always_update=True, repaint=False)
 
     @property
     def line_count(self) -> int:

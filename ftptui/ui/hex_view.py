@@ -11,6 +11,7 @@ from .failures import Guarded
 
 PLAIN = Style()
 BYTES_PER_LINE = 16
+LINE_WIDTH = 6 + 3 * BYTES_PER_LINE + 2 + BYTES_PER_LINE  # offset, hex bytes, gap, ASCII
 
 
 def printable(b: int) -> str:
@@ -39,21 +40,43 @@ class HexView(Guarded, ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.data = b""
         self.mark = (0, 0)
+        self._height = 0
+        self._pane = Size(0, 0)
 
     def show(self, data: bytes) -> None:
+        drawn = self._lines(self.data)
         self.data = data
         self.mark = (0, 0)
-        self.virtual_size = Size(78, (len(data) + BYTES_PER_LINE - 1) // BYTES_PER_LINE)
+        self._size_to_data()
         self.scroll_to(y=0, animate=False)
-        self.refresh()
+        self.refresh_lines(0, max(drawn, self._lines(data)))  # the blank lines below stay
+
+    @staticmethod
+    def _lines(data: bytes) -> int:
+        return (len(data) + BYTES_PER_LINE - 1) // BYTES_PER_LINE
+
+    def _size_to_data(self) -> None:
+        # The virtual size only grows (until the pane is resized), to the biggest packet shown: a
+        # new size means a new layout of the whole screen, which would cost every ↑/↓ in the list
+        # more than all the rest.
+        self._height = max(self._height, self._lines(self.data), self.scrollable_content_region.height)
+        if self.virtual_size != (LINE_WIDTH, self._height):
+            self.virtual_size = Size(LINE_WIDTH, self._height)
+
+    def on_resize(self) -> None:
+        if self.size != self._pane:  # (Textual sends Resize for a new virtual size too)
+            self._pane, self._height = self.size, 0
+            self._size_to_data()
 
     def highlight(self, start: int, length: int) -> None:
+        for a, n in (self.mark, (start, length)):  # the lines of the old mark and of the new one
+            if n:
+                self.refresh_lines(a // BYTES_PER_LINE, (a + n - 1) // BYTES_PER_LINE - a // BYTES_PER_LINE + 1)
         self.mark = (start, length)
         if length:
             line = start // BYTES_PER_LINE
             if not (self.scroll_offset.y <= line < self.scroll_offset.y + self.size.height):
                 self.scroll_to(y=line, animate=False)
-        self.refresh()
 
     def marked_bytes(self) -> bytes:
         start, length = self.mark
@@ -66,17 +89,27 @@ class HexView(Guarded, ScrollView, can_focus=True):
         if off >= len(self.data):
             return Strip.blank(width, self.rich_style)
         chunk = self.data[off:off + BYTES_PER_LINE]
+        offset_style, mark_style = (self.get_component_rich_style(f"hex-view--{part}") for part in ("offset", "mark"))
+        # the marked bytes of this line: [a, b) within the chunk (a few segments, not one per byte)
         start, length = self.mark
-        offset, mark = (self.get_component_rich_style(f"hex-view--{part}") for part in ("offset", "mark"))
-        segs = [Segment(f"{off:04x}  ", offset)]
-        for k, b in enumerate(chunk):
-            sep = "  " if k == 7 else " "
-            on = start <= off + k < start + length
-            segs.append(Segment(f"{b:02x}", mark if on else PLAIN))
-            segs.append(Segment(sep, mark if on and start <= off + k + 1 < start + length and k != 15 else PLAIN))
+        a = min(max(start - off, 0), len(chunk))
+        b = min(max(start + length - off, 0), len(chunk))
+        hexes = [f"{x:02x}" for x in chunk]
+
+        def hex_text(lo: int, hi: int, last: bool) -> str:
+            # each byte followed by its separator (two spaces after the 8th); a run marked to its
+            # end keeps its last separator unmarked
+            text = "".join(hexes[k] + ("  " if k == 7 else " ") for k in range(lo, hi))
+            return text[:-2 if hi == 8 else -1] if last and text else text
+
+        segs = [Segment(f"{off:04x}  ", offset_style), Segment(hex_text(0, a, False), PLAIN)]
+        if b > a:
+            marked = hex_text(a, b, True)
+            segs += [Segment(marked, mark_style), Segment(hex_text(a, b, False)[len(marked):], PLAIN)]
+        segs.append(Segment(hex_text(b, len(chunk), False), PLAIN))
         pad = 3 * (BYTES_PER_LINE - len(chunk)) + (1 if len(chunk) <= 8 else 0)
         segs.append(Segment(" " * pad + " ", PLAIN))
-        for k, b in enumerate(chunk):
-            on = start <= off + k < start + length
-            segs.append(Segment(printable(b), mark if on else PLAIN))
+        text = "".join(printable(x) for x in chunk)
+        segs += [Segment(text[:a], PLAIN), Segment(text[a:b], mark_style), Segment(text[b:], PLAIN)]
+        segs = [seg for seg in segs if seg.text]
         return Strip(segs).crop(self.scroll_offset.x, self.scroll_offset.x + width).extend_cell_length(width, self.rich_style)
