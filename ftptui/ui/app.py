@@ -32,6 +32,18 @@ class FtptuiApp(Guarded, App):
         self.sample = sample
         self.source, self.source_cap = source, cap
 
+    def get_driver_class(self):
+        """Textual's own driver, but on Linux and macOS its input loop with Esc on time
+        (terminal_driver); TEXTUAL_DRIVER still chooses another."""
+        import sys
+
+        from textual import constants
+
+        if constants.DRIVER is None and sys.platform != "win32":
+            from .terminal_driver import TerminalDriver
+            return TerminalDriver
+        return super().get_driver_class()
+
     def notify(self, message, *, title: str = "", severity="information", timeout=None, markup: bool = False) -> None:
         """Notifications quote captures, file names and filters: never markup, and nothing a
         terminal could act on (Screen.notify and Widget.notify come here too)."""

@@ -117,7 +117,7 @@ class BrowserScreen(Guarded, Screen):
     def compose(self):
         yield FilterBar(id="filterbar")
         with Vertical(id="panes"):
-            yield PacketList(self.index, id="packets")
+            yield PacketList(self.index, on_select=self.show_packet, id="packets")
             with Horizontal(id="lower"):
                 yield DetailTree(id="tree")
                 yield HexView(id="hex")
@@ -293,10 +293,10 @@ class BrowserScreen(Guarded, Screen):
     def update_status(self) -> None:
         self.query_one("#status", Static).update(self.status_text())
 
-    def on_packet_list_selected(self, message: messages.Selected) -> None:
+    def show_packet(self, row: int, frame: int) -> None:
+        """The list's cursor is on another packet: its tree and bytes."""
         if self.growing_capture is not None:
             self.growing_capture.packet_selected()
-        frame = message.frame
         if not 0 <= frame < len(self.index):
             return
         with bounded(self.query_one(PacketList).analysis_ready) as bound:
@@ -313,7 +313,7 @@ class BrowserScreen(Guarded, Screen):
     def on_tcp_analysis_ready(self, message: messages.TcpAnalysisReady) -> None:
         plist = self.query_one(PacketList)
         if self.current_incomplete and plist.current_frame is not None:
-            self.on_packet_list_selected(messages.Selected(plist.cursor, plist.current_frame))
+            self.show_packet(plist.cursor, plist.current_frame)
 
     @work(thread=True, exclusive=True, group="scapy")
     def add_scapy_layers(self, d, data: bytes, link: int) -> None:

@@ -154,13 +154,6 @@ class ConversationsReady(Message):
 # --- what widgets and screens tell their parents.  Each is named as if nested in its sender
 # (namespace=), so its handler is on_packet_list_selected and so on.
 @dataclass(eq=False)
-class Selected(Message, namespace="packet_list"):
-    """The cursor moved to another packet: its row in the list and its 0-based frame index."""
-    row: int
-    frame: int
-
-
-@dataclass(eq=False)
 class TcpAnalysisReady(Message):
     """A TCP stream's analysis, left out of what was drawn (streams.analysis.bounded), is done:
     draw again."""

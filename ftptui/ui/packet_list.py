@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 from rich.segment import Segment
@@ -80,9 +81,13 @@ class PacketList(Guarded, CursorView, can_focus=True):
                          "packet-list--row-other", *(f"packet-list--row-{c}" for c in ROW_CLASSES)}
 
 
-    def __init__(self, index, **kwargs):
+    def __init__(self, index, on_select: Callable[[int, int], None] | None = None, **kwargs):
+        """`on_select(row, frame)`: called when the cursor moves to another packet, at once
+        rather than by a message, so that the row and the packet's details reach the screen in
+        the same frame."""
         super().__init__(**kwargs)
         self.index = index
+        self.on_select = on_select
         self.rows = 0
         self.frames: np.ndarray | None = None  # None: every packet of the index is displayed
         self._cache: OrderedDict[int, tuple[list[str], str]] = OrderedDict()
@@ -249,8 +254,8 @@ class PacketList(Guarded, CursorView, can_focus=True):
             self.refresh_line(new + 1)
         else:
             self.refresh()
-        if new < self.rows:
-            self.post_message(messages.Selected(new, self.frame_at(new)))
+        if new < self.rows and self.on_select is not None:
+            self.on_select(new, self.frame_at(new))
 
     @property
     def line_count(self) -> int:
