@@ -13,6 +13,7 @@ from typing import Any
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import (
     DataTable,
@@ -83,6 +84,25 @@ def dialogue_lines(session) -> list[tuple[str, int]]:
     return lines
 
 
+class FtpDetails(Vertical):
+    """The FTP view's tabs: a session's dialogue, transfers, credentials and diagram."""
+
+    def __init__(self, index, tab: str):
+        super().__init__(id="ftp-details")
+        self.index, self.tab = index, tab
+
+    def compose(self):
+        with TabbedContent(id="ftp-tabs", initial=self.tab):
+            with TabPane("Dialogue", id="tab-dialogue"):
+                yield OptionList(id="ftp-dialogue")
+            with TabPane("Transfers", id="tab-transfers"):
+                yield DataTable(id="ftp-transfers", cursor_type="row", zebra_stripes=True)
+            with TabPane("Credentials", id="tab-credentials"):
+                yield DataTable(id="ftp-credentials", cursor_type="row", zebra_stripes=True)
+            with TabPane("Diagram", id="tab-diagram"):
+                yield DiagramPane(self.index, id="ftp-diagram")
+
+
 class FtpScreen(Guarded, Screen):
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="ftp.close"),
@@ -107,24 +127,25 @@ class FtpScreen(Guarded, Screen):
         self.pending_input: str | None = None
 
     def compose(self):
+        # The tabs come a frame later (FtpDetails): the sessions line shows at once, and their
+        # dozen widgets cost more than the rest of the screen together.
         yield Static("FTP sessions — analysing…", id="ftp-title")
         yield DataTable(id="ftp-sessions", cursor_type="row", zebra_stripes=True)
-        with TabbedContent(id="ftp-tabs", initial=self.state.tab):
-            with TabPane("Dialogue", id="tab-dialogue"):
-                yield OptionList(id="ftp-dialogue")
-            with TabPane("Transfers", id="tab-transfers"):
-                yield DataTable(id="ftp-transfers", cursor_type="row", zebra_stripes=True)
-            with TabPane("Credentials", id="tab-credentials"):
-                yield DataTable(id="ftp-credentials", cursor_type="row", zebra_stripes=True)
-            with TabPane("Diagram", id="tab-diagram"):
-                yield DiagramPane(self.index, id="ftp-diagram")
         box = Input(placeholder="directory to extract into", id="ftp-input")
         box.display = False  # shown when a path is asked for
         yield box
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self.add_details)
+
+    async def add_details(self) -> None:
+        await self.mount(FtpDetails(self.index, self.state.tab), after="#ftp-sessions")
         self.run_analysis()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        # until the analysis is shown, only Esc: the other keys act on its tables
+        return action == "close" or self.analysis is not None
 
     @work(thread=True, exclusive=True, group="ftp")
     def run_analysis(self) -> None:
@@ -206,7 +227,8 @@ class FtpScreen(Guarded, Screen):
                                          f"Client {endpoint_text(s.client)}", f"FTP server {endpoint_text(s.server)}")
 
     def action_close(self) -> None:
-        self.state.transfer_row = self.query_one("#ftp-transfers", DataTable).cursor_row or 0
+        if self.analysis is not None:
+            self.state.transfer_row = self.query_one("#ftp-transfers", DataTable).cursor_row or 0
         self.dismiss(None)
 
     # --- the selected transfer / line
