@@ -3,17 +3,23 @@ commands never load Textual)."""
 from __future__ import annotations
 
 import os
+import sys
 
 # How long a lone Esc waits to be told from the start of an escape sequence (Textual reads it
 # when imported; its default is 100 ms, which every Esc would cost).  A terminal or tmux sends a
 # sequence in one write; on a link that splits them, set ESCDELAY=100 or more.
 ESCDELAY_MS = "25"
+# How long a thread holds the interpreter before one waiting gets it (Python's default: 5 ms).
+# Workers (indexing, filters, drawing) run Python for seconds; at 5 ms each hand-over the UI
+# thread waited up to 5 ms every time it needed the lock, several times a frame.
+SWITCH_INTERVAL = 0.001
 
 
 def start_browser(path: str | None = None, source=None, cap=None) -> int:
     """Run the browser on a capture file, or on a growing source (live capture, pipe, file being
     written) whose capture `cap` is already open; returns the exit status."""
     os.environ.setdefault("ESCDELAY", ESCDELAY_MS)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     from ..ui.app import FtptuiApp
     from ..ui.hangup import run_app
 

@@ -561,7 +561,7 @@ class BrowserScreen(Guarded, Screen):
     def follow_stream(self, proto: str, number: int) -> None:
         self.following = (proto, number)
         self.load_stream(proto, number)
-        self.set_timer(0.15, lambda: self._still_following(proto, number))
+        self.set_timer(0.05, lambda: self._still_following(proto, number))
 
     def _still_following(self, proto: str, number: int) -> None:
         """A long stream takes a while to put together: say so (unless it was quick)."""
