@@ -133,12 +133,13 @@ class BrowserScreen(Guarded, Screen):
             with Horizontal(id="lower"):
                 yield DetailTree(id="tree")
                 yield HexView(id="hex")
-        yield Input(placeholder="Go to packet number", id="goto")
+        # the go-to box takes the status line's place: the panes keep their size (no new layout)
+        yield Input(placeholder="Go to packet number", id="goto", compact=True)
         yield Static("", id="status")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#goto", Input).display = False
+        self.show_goto(False)
         self.query_one(PacketList).focus()
         threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         if self.growing_capture is not None:
@@ -506,9 +507,13 @@ class BrowserScreen(Guarded, Screen):
         f = message.field
         self.query_one(HexView).highlight(f.start, f.length)
 
+    def show_goto(self, shown: bool) -> None:
+        self.query_one("#goto", Input).display = shown
+        self.query_one("#status", Static).display = not shown
+
     def action_goto(self) -> None:
         box = self.query_one("#goto", Input)
-        box.display = True
+        self.show_goto(True)
         box.value = ""
         box.focus()
 
@@ -518,9 +523,8 @@ class BrowserScreen(Guarded, Screen):
         if self.following is not None:
             self.following = None  # (its worker runs on; what it finds is dropped)
             self.update_status()
-        box = self.query_one("#goto", Input)
-        if box.display:
-            box.display = False
+        if self.query_one("#goto", Input).display:
+            self.show_goto(False)
             self.query_one(PacketList).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -537,7 +541,7 @@ class BrowserScreen(Guarded, Screen):
             self.notify(f"Packet {int(text)} isn't displayed: the filter {self.filter_text!r} hides it.",
                         severity="warning")
             return
-        event.input.display = False
+        self.show_goto(False)
         plist.move_to(row)
         plist.focus()
 
