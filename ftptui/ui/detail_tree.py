@@ -115,15 +115,16 @@ class DetailTree(Guarded, CursorView, can_focus=True):
 
     # --- content --------------------------------------------------------------------------------
     def clear(self) -> None:
-        self.root.children = []
-        self.set_reactive(DetailTree.cursor, -1)
-        self.lines_changed()
-        self.scroll_to(0, 0, animate=False)
+        self.show_layers([])
 
     def show(self, d: Dissection) -> None:
+        self.show_layers(d.layers)
+
+    def show_layers(self, layers: list[Field]) -> None:
+        """These layers instead of those shown, from the top, no field selected."""
         self.root.children = []
         self.set_reactive(DetailTree.cursor, -1)
-        self.add_layers(d.layers)
+        self.add_layers(layers)
         self.scroll_to(0, 0, animate=False)
 
     def add_layers(self, layers: list[Field]) -> None:
