@@ -14,7 +14,12 @@ def ipv4(b: bytes) -> str:
 
 
 def ipv6(b: bytes) -> str:
-    return str(ipaddress.IPv6Address(bytes(b)))
+    return _ipv6(bytes(b))
+
+
+@lru_cache(maxsize=65536)  # addresses recur, and ipaddress takes tens of us to format one
+def _ipv6(b: bytes) -> str:
+    return str(ipaddress.IPv6Address(b))
 
 
 def mac(b: bytes) -> str:

@@ -8,6 +8,9 @@ from contextlib import contextmanager
 
 from ..errors import FtptuiError, print_error
 from ..text import safe
+from .fanout import write_in_order
+
+PRINT_CHUNK = 2000  # packets a --print worker formats at a time (about 200 kB of text)
 
 
 @contextmanager
@@ -52,10 +55,13 @@ def print_list(path: str, args) -> int:
         # TCP analysis flags: the whole capture's pass costs a few us a packet, the per-stream
         # cache tens of us a row printed, so the pass pays unless a filter keeps few rows
         every = index.derived(TcpAnalysis).all() if len(rows) * 4 > len(index) else None
-        out = sys.stdout
-        for i in rows:  # the columns only: no tree is built
-            out.write(tshark_line(dissect(index, i, tree=False, every=every)) + "\n")
-        out.flush()
+
+        def lines(chunk: Sequence[int]) -> str:  # the columns only: no tree is built
+            return "".join([tshark_line(dissect(index, i, tree=False, every=every)) + "\n" for i in chunk])
+
+        chunks = [rows[k:k + PRINT_CHUNK] for k in range(0, len(rows), PRINT_CHUNK)]
+        write_in_order(chunks, lines, sys.stdout)  # over the cores, in order
+        sys.stdout.flush()
     return status(index)
 
 

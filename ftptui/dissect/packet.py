@@ -235,6 +235,15 @@ ETHERNET_HEADER = struct.Struct(">6s6sH")  # destination, source, type or length
 def _ethernet(ctx: Context, link: int) -> None:
     pkt, d = ctx.pkt, ctx.d
     dst, src, et = pkt.unpack(ETHERNET_HEADER, 0)
+    if et in (0x0800, 0x86DD) and not d.tree:
+        # the IP layer names the columns; MAC names (a few us each) only if it stops before
+        d.protocol = "Ethernet"
+        try:
+            ethertype(ctx, et, 14)
+        finally:
+            if not d.source:
+                d.source, d.destination = resolve_mac(src), resolve_mac(dst)
+        return
     d.source, d.destination = resolve_mac(src), resolve_mac(dst)
     d.protocol = "Ethernet"
     if d.tree:

@@ -322,15 +322,28 @@ def tcp_options(pkt: Packet, p: int, end: int) -> Iterator[tuple[int, int, int, 
 
 def window_shift(ctx: Context, stream: int, direction: int) -> int | None:
     """tshark's window scaling: known only once both SYNs were seen; None when unscaled."""
+    known = ctx.index.derived(StreamWindowShifts)
+    found = known.get(2 * stream + direction)
+    if found is not None:  # both SYNs seen: the shift from the later of them on
+        return found[1] if ctx.i >= found[0] else None
     shifts = []
     for dr in (direction, direction ^ 1):
         f = ctx.index.tcp.syn_frame(stream, dr)
-        if f < 0 or f > ctx.i:
+        if f < 0:  # not seen yet (a growing capture may still bring it): not remembered
             return None
-        shifts.append(_syn_ws(ctx.index, f))
-    if shifts[0] is None or shifts[1] is None:
-        return None
-    return shifts[0]
+        shifts.append((f, _syn_ws(ctx.index, f)))
+    both_seen = max(shifts[0][0], shifts[1][0])
+    shift = shifts[0][1] if shifts[0][1] is not None and shifts[1][1] is not None else None
+    known[2 * stream + direction] = (both_seen, shift)
+    return shift if ctx.i >= both_seen else None
+
+
+class StreamWindowShifts(dict[int, tuple[int, int | None]]):
+    """window_shift's answer per stream direction, once both SYNs are indexed: (the frame from
+    which it holds, the shift or None) (PacketIndex.derived)."""
+
+    def __init__(self, index: PacketIndex):
+        super().__init__()
 
 
 class SynWindowShifts(dict[int, int | None]):
@@ -389,6 +402,8 @@ def _previous_in_stream(index: PacketIndex, stream: int, i: int, first: int) -> 
 
 
 TCP_HEADER = struct.Struct(">HHIIHH")  # ports, sequence and ack numbers, offset and flags, window
+NOP_NOP_TIMESTAMPS = bytes((NOP, NOP, 8, 10))
+TIMESTAMPS = struct.Struct(">II")
 
 
 def tcp(ctx: Context, off: int, end: int) -> None:
@@ -521,10 +536,13 @@ def _options(ctx: Context, layer: Field, p: int, end: int, stream: int, directio
     """The Info suffix of the options (MSS=, WS=, ...); in a full dissection also their items as
     tshark shows them, each with its Kind (and Length) byte."""
     tree = ctx.d.tree
+    data = ctx.pkt.data
+    if not tree and end - p == 12 and len(data) >= end and data[p:p + 4] == NOP_NOP_TIMESTAMPS:
+        tsval, tsecr = TIMESTAMPS.unpack_from(data, p + 4)  # most segments' options: the list's shortcut
+        return f" TSval={tsval} TSecr={tsecr}"
     opts = layer.add(f"Options: ({end - p} bytes)", "tcp.options", p, end - p) if tree else layer
     text = ""
     titles: list[str] = []
-    data = ctx.pkt.data
     for kind, start, length in walk(data, p, end):  # not tcp_options(): this loop runs for most packets
         if kind == TRUNCATED:
             raise Malformed()

@@ -1,0 +1,98 @@
+"""Text made chunk by chunk in forked worker processes, written out in chunk order.
+
+The batch packet list spends nearly all its time in Python, one row at a time, so one process
+uses one core.  Forked after the capture is indexed and analysed, each worker inherits that
+state (copy-on-write) and makes every n-th chunk; the parent only copies their output to
+stdout, in order, as it comes: the first lines are out long before the last are made.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import BinaryIO, TextIO, TypeVar
+
+from ..errors import FtptuiError
+
+LENGTH = struct.Struct("<Q")
+C = TypeVar("C")
+
+
+def worker_count(chunks: int) -> int:
+    """Workers worth forking: one per core, none (work in this process) without fork or with
+    a single chunk."""
+    if not hasattr(os, "fork") or chunks < 2:
+        return 0
+    return min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+               chunks)
+
+
+def write_in_order(chunks: Sequence[C], make: Callable[[C], str], out: TextIO,
+                   workers: int | None = None) -> None:
+    """out.write(make(chunk)) for every chunk, in order; with several workers each makes every
+    n-th chunk in a forked process.  An error in a worker stops the output with its message."""
+    n = worker_count(len(chunks)) if workers is None else workers
+    if n < 2:
+        for chunk in chunks:
+            out.write(make(chunk))
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pipes, pids = [], []
+    try:
+        for w in range(n):
+            r, wfd = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker: its own chunks, each as length + bytes
+                os.close(r)
+                _work(wfd, (chunks[k] for k in range(w, len(chunks), n)), make)
+            os.close(wfd)
+            pipes.append(os.fdopen(r, "rb", buffering=1 << 20))
+            pids.append(pid)
+        for k in range(len(chunks)):
+            data = _read_chunk(pipes[k % n])
+            if data is None:
+                raise FtptuiError("a worker process stopped before its part of the output was made")
+            out.write(data.decode("utf-8", "surrogateescape"))
+    finally:
+        for f in pipes:
+            f.close()
+        for pid in pids:
+            _stop(pid)
+
+
+def _work(fd: int, chunks: Iterable[C], make: Callable[[C], str]) -> None:
+    code = 0
+    try:
+        with os.fdopen(fd, "wb", buffering=0) as pipe:
+            for chunk in chunks:
+                data = make(chunk).encode("utf-8", "surrogateescape")
+                pipe.write(LENGTH.pack(len(data)) + data)
+    except (BrokenPipeError, KeyboardInterrupt):  # the parent stopped reading, or Ctrl+C: it says why
+        pass
+    except BaseException as e:  # noqa: BLE001 - reported by the parent as a short read
+        print(f"ftptui: {type(e).__name__}: {e}", file=sys.stderr)
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _read_chunk(pipe: BinaryIO) -> bytes | None:
+    head = pipe.read(LENGTH.size)
+    if len(head) < LENGTH.size:
+        return None
+    size = LENGTH.unpack(head)[0]
+    data = pipe.read(size)
+    return data if len(data) == size else None
+
+
+def _stop(pid: int) -> None:
+    """Reap a worker; one still working (the reader stopped early) is killed first."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if not done:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        pass
