@@ -72,3 +72,16 @@ def test_workers_stop_when_the_reader_does():
         write_in_order(list(range(10_000)), lambda k: f"{k}\n" * 1000, out, workers=2)
     assert out.getvalue() == "0\n" * 1000
     assert no_children_left()
+
+
+def test_in_child_returns_the_childs_result_and_reports_its_failure(capfd):
+    from ftptui.cli.fanout import in_child
+    parent = os.getpid()
+    assert in_child(lambda: (os.getpid() != parent, [1, 2, 3]))() == (True, [1, 2, 3])
+
+    def fails() -> None:
+        raise OSError("disk gone")
+    with pytest.raises(FtptuiError, match="worker"):
+        in_child(fails)()
+    assert "disk gone" in capfd.readouterr().err
+    assert no_children_left()

@@ -298,3 +298,21 @@ def test_odd_reply_codes_are_kept_without_a_code(rel, verb, text):
     by_verb = {c.verb: c for c in s.commands}
     assert [(r.code, r.lines[0]) for r in by_verb[verb].replies] == [(None, text)]
     assert by_verb["QUIT"].final.code == 221 and (s.user, s.logged_in) == ("zeek", True)
+
+
+FTP_CAPTURES = sorted(str(p.relative_to(DATA)) for p in (DATA / "public").glob("*ftp*.pcap"))
+
+
+@pytest.mark.parametrize("rel", ["seed-ftp-active.pcap", "seed-ftp-passive.pcap", *FTP_CAPTURES])
+def test_links_only_analysis_links_the_same_connections(rel):
+    """--print asks only for the links (contents=False, no data read): every transfer gets the
+    same data connection as in the full analysis, and a later full analysis is made anew."""
+    full = [(t.command, t.arg, t.tcp_stream) for t in transfers(rel)]
+    index = PacketIndex(open_capture(str(DATA / rel)))
+    index.build()
+    links = analyse(index, contents=False)
+    assert [(t.command, t.arg, t.tcp_stream) for _, t in links.transfers] == full
+    assert analyse(index, contents=False) is links
+    again = analyse(index)
+    assert again is not links and again.contents
+    assert [t.bytes for _, t in again.transfers] == [t.bytes for t in transfers(rel)]

@@ -174,3 +174,17 @@ def test_sack_blocks_reduce_bytes_in_flight():
     assert A.read_options(four, 0, len(four)) == (None, 30)
     assert A.read_options(bytes.fromhex("010303070000"), 0, 6) == (7, 0)
     assert A.read_options(bytes.fromhex("01030310"), 0, 4) == (14, 0)  # shift capped as tshark does
+
+
+@pytest.mark.parametrize("table", TABLES, ids=[t.name for t in TABLES])
+def test_parts_of_the_analysis_add_up_to_the_whole(table):
+    """--print makes the whole capture's analysis in parts (streams k modulo n, in several
+    processes) and adds them up: the sum must be all() exactly, whatever the split."""
+    whole = index_of(capture_of(table)).derived(TcpAnalysis)
+    want = whole.all()
+    for parts in (2, 3):
+        got = whole.part(0, parts)
+        for k in range(1, parts):
+            got = got + whole.part(k, parts)
+        for name in ("flags", "dupack_num", "dupack_frame", "acks_frame", "ack_rtt", "present"):
+            assert np.array_equal(getattr(got, name), getattr(want, name)), f"{name}, {parts} parts"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
+from functools import partial
 
 from ..errors import FtptuiError, print_error
 from ..text import safe
-from .fanout import write_in_order
+from .fanout import in_child, write_in_order
 
 PRINT_CHUNK = 2000  # packets a --print worker formats at a time (about 200 kB of text)
 
@@ -44,17 +45,21 @@ def print_list(path: str, args) -> int:
 
     flt = compile_display_filter(args.display_filter)
     with indexed(path) as index:
-        # Follow the FTP sessions first: data connections are then labelled by ftptui's own
-        # linking, which is right where tshark's one-pass port rules are not.
+        # TCP analysis flags: the whole capture's pass (two halves in other processes) costs a
+        # few us a packet, the per-stream cache tens of us a row printed, so the pass pays
+        # unless a filter keeps few rows
+        tcp = index.derived(TcpAnalysis)
+        halves = [in_child(partial(tcp.part, k, 2)) for k in range(2)] if flt is None else []
+        # Follow the FTP sessions: data connections are then labelled by ftptui's own linking,
+        # which is right where tshark's one-pass port rules are not
         if not args.tshark_ftp_data:
-            analyse(index)
+            analyse(index, contents=False)
         rows: Sequence[int] = range(len(index))
         if flt is not None:
             from ..dfilter.apply import FilterRun
             rows = FilterRun(index, flt).rows().tolist()
-        # TCP analysis flags: the whole capture's pass costs a few us a packet, the per-stream
-        # cache tens of us a row printed, so the pass pays unless a filter keeps few rows
-        every = index.derived(TcpAnalysis).all() if len(rows) * 4 > len(index) else None
+        every = (halves[0]() + halves[1]() if halves else
+                 tcp.all() if len(rows) * 4 > len(index) else None)
 
         def lines(chunk: Sequence[int]) -> str:  # the columns only: no tree is built
             return "".join([tshark_line(dissect(index, i, tree=False, every=every)) + "\n" for i in chunk])

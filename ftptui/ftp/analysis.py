@@ -34,6 +34,7 @@ FTP_VERBS = (b"USER", b"AUTH", b"FEAT", b"SYST", b"OPTS", b"user", b"auth", b"fe
 class FtpAnalysis:
     sessions: list[Session] = field(default_factory=list)
     packets: int = 0          # index length it was made from
+    contents: bool = True     # transfers have their bytes counted and hashed (not only linked)
 
     @property
     def transfers(self) -> list[tuple[Session, Transfer]]:
@@ -53,18 +54,20 @@ def latest_analysis(index: PacketIndex) -> FtpAnalysis | None:
     return latest.analysis
 
 
-def analyse(index: PacketIndex) -> FtpAnalysis:
-    """The FTP analysis of everything indexed so far (cached until the index grows)."""
+def analyse(index: PacketIndex, contents: bool = True) -> FtpAnalysis:
+    """The FTP analysis of everything indexed so far (cached until the index grows).  Without
+    `contents` the data connections are only linked (what the packet list's labels need), not
+    read: most of the work on a big capture."""
     cached = latest_analysis(index)
-    if cached is not None and cached.packets == len(index):
+    if cached is not None and cached.packets == len(index) and (cached.contents or not contents):
         return cached
-    result = FtpAnalysis(packets=len(index))
+    result = FtpAnalysis(packets=len(index), contents=contents)
     starts = _stream_starts(index)
     for stream in control_streams(index, starts):
         session = follow_session(index, stream, len(result.sessions) + 1)
         if session is not None:
             result.sessions.append(session)
-    link_data(index, result, starts)
+    link_data(index, result, starts, contents)
     index.derived(LatestAnalysis).analysis = result
     return result
 
@@ -138,9 +141,9 @@ def _greeter(followed: Stream) -> int:
     return 1
 
 
-def link_data(index: PacketIndex, result: FtpAnalysis, starts: np.ndarray) -> None:
+def link_data(index: PacketIndex, result: FtpAnalysis, starts: np.ndarray, contents: bool = True) -> None:
     """Give each transfer the first TCP connection to its announced endpoint made after the
-    announcement, then hash the bytes that flowed the transfer's way."""
+    announcement, then (with `contents`) hash the bytes that flowed the transfer's way."""
     cols = index.cols
     by_responder: dict[tuple[str, int], list[int]] = {}
     for sid in np.argsort(starts, kind="stable").tolist():
@@ -166,7 +169,10 @@ def link_data(index: PacketIndex, result: FtpAnalysis, starts: np.ndarray) -> No
                             and ts[starts[sid]] - ts[exp.frame] <= DATA_WINDOW_NS), None)
                 if sid is not None:
                     taken.add(sid)
-                    _fill(index, session, t, sid)
+                    if contents:
+                        _fill(index, session, t, sid)
+                    else:
+                        t.tcp_stream = sid
                     break
 
 

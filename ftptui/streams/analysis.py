@@ -628,6 +628,11 @@ class TcpAnalysis:
                 self._all = _analyse_all(self.index, n, self._options)
             return self._all
 
+    def part(self, k: int, parts: int) -> "AllAnalysis":
+        """all() for the streams numbered k modulo `parts` only (zero for other frames): the
+        parts, made in several processes, add up to all()."""
+        return _analyse_all(self.index, len(self.index), self._options, (k, parts))
+
 
 @dataclass
 class AllAnalysis:
@@ -642,6 +647,12 @@ class AllAnalysis:
     ack_rtt: np.ndarray
     present: np.ndarray
 
+    def __add__(self, other: "AllAnalysis") -> "AllAnalysis":
+        """Two parts of one capture's analysis (disjoint streams) as one."""
+        return AllAnalysis(self.n, self.flags | other.flags, self.dupack_num + other.dupack_num,
+                           self.dupack_frame + other.dupack_frame, self.acks_frame + other.acks_frame,
+                           self.ack_rtt + other.ack_rtt, self.present | other.present)
+
     def matches(self, field: str) -> np.ndarray | None:
         """Bool mask of frames that have a flag-type tcp.analysis field; None for other fields."""
         if field == "tcp.analysis":
@@ -653,11 +664,12 @@ class AllAnalysis:
 ALL_CHUNK = 200_000  # packets turned into Python rows at a time (about 200 bytes each)
 
 
-def _analyse_all(index: PacketIndex, n: int, options_of: OptionsOf) -> AllAnalysis:
+def _analyse_all(index: PacketIndex, n: int, options_of: OptionsOf, share: tuple[int, int] = (0, 1)) -> AllAnalysis:
     cols = index.cols
     stream = cols.raw("stream")[:n]
     order = np.argsort(stream, kind="stable")
-    order = order[stream[order] >= 0]
+    mine, parts = share  # streams numbered `mine` modulo `parts` only
+    order = order[(stream[order] >= 0) & (stream[order] % parts == mine)]
     edges = [0, *(np.flatnonzero(np.diff(stream[order])) + 1).tolist(), len(order)]
     reused = index.tcp.reused
     flags = np.zeros(n, np.uint32)
