@@ -10,6 +10,7 @@ import pytest
 
 from ftptui.capture import open_capture
 from ftptui.dissect.packet import dissect
+from ftptui.dissect.plain_tcp import plain_tcp_columns
 from ftptui.dissect.tree import Dissection
 from ftptui.errors import FtptuiError
 from ftptui.ftp.analysis import analyse
@@ -36,12 +37,23 @@ def indexed(path: Path) -> PacketIndex | None:
     return index
 
 
-def assert_same_columns(index: PacketIndex, where: str) -> None:
+def assert_same_columns(index: PacketIndex, where: str) -> int:
+    """Every packet's columns from the list-only dissection and from the plain-TCP shortcut
+    (the rows it takes) are the full dissection's; returns how many rows the shortcut took."""
     every = index.derived(TcpAnalysis).all()
-    for i in range(min(len(index), MAX_PACKETS)):
+    n = min(len(index), MAX_PACKETS)
+    plain = {}
+    for lo in range(0, n, 500):
+        plain.update(plain_tcp_columns(index, lo, min(lo + 500, n), every))
+    for i in range(n):
         full = columns(dissect(index, i))
         assert columns(dissect(index, i, tree=False)) == full, f"{where} packet {i + 1}"
         assert columns(dissect(index, i, tree=False, every=every)) == full, f"{where} packet {i + 1} (every)"
+        if i in plain:
+            time, source, destination, info = plain[i]
+            got = (i + 1, time, source, destination, "TCP", int(index.cols.raw("origlen")[i]), info, False)
+            assert got == full, f"{where} packet {i + 1} (plain TCP)"
+    return len(plain)
 
 
 def test_a_list_only_dissection_has_no_tree():
@@ -93,8 +105,8 @@ def test_captured_packets_cut_short_at_every_length(name, tmp_path):
     assert_same_when_cut(link, frames, tmp_path)
 
 
-def tcp_header(flags: int, options: bytes) -> bytes:
-    return struct.pack(">HHIIHHHH", 40000, 80, 1000, 2000, ((20 + len(options)) // 4) << 12 | flags, 512, 0,
+def tcp_header(flags: int, options: bytes, sport: int = 40000) -> bytes:
+    return struct.pack(">HHIIHHHH", sport, 80, 1000, 2000, ((20 + len(options)) // 4) << 12 | flags, 512, 0,
                        0) + options
 
 
@@ -118,3 +130,50 @@ def test_headers_with_options_cut_short_at_every_length(tmp_path):
     frames = [eth + b"\x08\x00" + ip4 + syn, eth + b"\x86\xdd" + ip6 + hop_by_hop + sack,
               eth + b"\x81\x00\x00\x05\x08\x00" + vlan_ip4 + udp]
     assert_same_when_cut(1, frames, tmp_path)
+
+
+def test_plain_tcp_shortcut_takes_only_what_it_can_make(tmp_path):
+    """Segments without payload next to ones the shortcut must leave to dissect(): the plain
+    ones are taken (and agree), the others are not taken or agree too."""
+    eth = bytes(range(1, 13))
+    stamps = bytes.fromhex("0101080a0000000100000002")
+
+    def ip4(tcp: bytes, total: int | None = None, frag: int = 0x4000) -> bytes:
+        size = 20 + len(tcp) if total is None else total
+        return eth + b"\x08\x00" + struct.pack(">BBHHHBBH4s4s", 0x45, 0, size, 1, frag, 64, 6, 0,
+                                                 bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + tcp
+
+    def ip6(tcp: bytes, plen: int | None = None) -> bytes:
+        return eth + b"\x86\xdd" + struct.pack(">IHBB16s16s", 0x60000000, len(tcp) if plen is None else plen, 6,
+                                                  64, bytes(15) + b"\x01", bytes(15) + b"\x02") + tcp
+
+    ports = iter(range(40000, 40100))  # a stream each: no segment is another's retransmission
+
+    def ack(options: bytes = b"", flags: int = 0x10) -> bytes:
+        return tcp_header(flags, options, next(ports))
+
+    frames = [
+        ip4(ack()), ip4(ack(stamps)), ip6(ack(stamps)), ip4(ack()) + bytes(6),  # plain; Ethernet padding
+        ip4(ack(flags=0x02)), ip4(ack(stamps, flags=0x12)),  # SYNs: plain too
+        ip4(ack(), total=0), ip4(ack(), frag=0x2000), ip4(ack(), total=60), ip4(ack(stamps))[:-4],  # TSO, MF, cut
+        ip4(ack(flags=0x30)), ip4(ack(bytes.fromhex("0101050a000003e8000007d0"))),  # urgent, SACK
+        ip6(ack(), plen=0), ip6(ack(stamps), plen=40), ip4(ack(stamps[:4] + bytes(8))),
+    ]
+    path = tmp_path / "plain.pcap"
+    path.write_bytes(pcap(1, frames))
+    index = indexed(path)
+    assert index is not None
+    try:
+        taken = assert_same_columns(index, "plain")
+        assert taken >= 6, "the shortcut left plain segments to dissect()"
+    finally:
+        index.cap.close()
+
+
+def test_plain_tcp_shortcut_takes_the_seed_captures_acks():
+    index = indexed(DATA / "seed-ftp-active.pcap")
+    assert index is not None
+    try:
+        assert assert_same_columns(index, "seed") >= 10
+    finally:
+        index.cap.close()

@@ -39,8 +39,9 @@ def status(index) -> int:
 
 def print_list(path: str, args) -> int:
     from ..dissect.packet import dissect
+    from ..dissect.plain_tcp import plain_tcp_columns
     from ..ftp.analysis import analyse
-    from ..render.tshark import tshark_line
+    from ..render.tshark import tshark_columns, tshark_line
     from ..streams.analysis import TcpAnalysis
 
     flt = compile_display_filter(args.display_filter)
@@ -61,8 +62,18 @@ def print_list(path: str, args) -> int:
         every = (halves[0]() + halves[1]() if halves else
                  tcp.all() if len(rows) * 4 > len(index) else None)
 
+        origlen = index.cols.raw("origlen")
+
         def lines(chunk: Sequence[int]) -> str:  # the columns only: no tree is built
-            return "".join([tshark_line(dissect(index, i, tree=False, every=every)) + "\n" for i in chunk])
+            lo, hi = chunk[0], chunk[-1] + 1
+            plain = plain_tcp_columns(index, lo, hi, every) if every is not None and hi - lo < 4 * len(chunk) else {}
+            out = []
+            for i in chunk:
+                c = plain.get(i)
+                out.append(tshark_line(dissect(index, i, tree=False, every=every)) if c is None else
+                           tshark_columns(i + 1, c[0], c[1], c[2], "TCP", int(origlen[i]), c[3]))
+            out.append("")
+            return "\n".join(out)
 
         chunks = [rows[k:k + PRINT_CHUNK] for k in range(0, len(rows), PRINT_CHUNK)]
         write_in_order(chunks, lines, sys.stdout)  # over the cores, in order

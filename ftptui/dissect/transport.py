@@ -320,22 +320,23 @@ def tcp_options(pkt: Packet, p: int, end: int) -> Iterator[tuple[int, int, int, 
         yield kind, start, length, (pkt.data[start + 2:start + length] if kind > NOP else None)
 
 
-def window_shift(ctx: Context, stream: int, direction: int) -> int | None:
-    """tshark's window scaling: known only once both SYNs were seen; None when unscaled."""
-    known = ctx.index.derived(StreamWindowShifts)
+def window_shift(index: PacketIndex, i: int, stream: int, direction: int) -> int | None:
+    """tshark's window scaling of frame i: known only once both SYNs were seen; None when
+    unscaled."""
+    known = index.derived(StreamWindowShifts)
     found = known.get(2 * stream + direction)
     if found is not None:  # both SYNs seen: the shift from the later of them on
-        return found[1] if ctx.i >= found[0] else None
+        return found[1] if i >= found[0] else None
     shifts = []
     for dr in (direction, direction ^ 1):
-        f = ctx.index.tcp.syn_frame(stream, dr)
+        f = index.tcp.syn_frame(stream, dr)
         if f < 0:  # not seen yet (a growing capture may still bring it): not remembered
             return None
-        shifts.append((f, _syn_ws(ctx.index, f)))
+        shifts.append((f, _syn_ws(index, f)))
     both_seen = max(shifts[0][0], shifts[1][0])
     shift = shifts[0][1] if shifts[0][1] is not None and shifts[1][1] is not None else None
     known[2 * stream + direction] = (both_seen, shift)
-    return shift if ctx.i >= both_seen else None
+    return shift if i >= both_seen else None
 
 
 class StreamWindowShifts(dict[int, tuple[int, int | None]]):
@@ -432,19 +433,12 @@ def tcp(ctx: Context, off: int, end: int) -> None:
     if flags & ACK:
         rbase = index.tcp.base(stream, direction ^ 1) if stream >= 0 else -1
         rel_ack = (ack - rbase) & 0xFFFFFFFF if rbase >= 0 else ack
-    fstr = flag_names(flags)
-    shift = window_shift(ctx, stream, direction) if not flags & SYN and stream >= 0 else None
+    shift = window_shift(index, i, stream, direction) if not flags & SYN and stream >= 0 else None
     scaled = win << shift if shift is not None else win
     urg = pkt.u16(off + 18)
     if d.tree:
         _tcp_items(layer, pkt, off, paylen, rel_seq, rel_ack, shift)
-    info = f"{sport} → {dport} [{fstr}] Seq={rel_seq}"
-    if rel_ack is not None:
-        info += f" Ack={rel_ack}"
-    info += f" Win={scaled}"
-    if flags & URG:
-        info += f" Urg={urg}"
-    info += f" Len={paylen}"
+    info = tcp_info(sport, dport, flags, rel_seq, rel_ack, scaled, urg, paylen)
     if hdr > 20:
         info += _options(ctx, layer, off + 20, off + hdr, stream, direction)
     d.info = info
@@ -473,6 +467,18 @@ def tcp(ctx: Context, off: int, end: int) -> None:
         d.info = seq_ack.labels() + d.info  # in front of the application's Info too
         if seq_ack.bad:
             d.color = "tcp-bad"
+
+
+def tcp_info(sport: int, dport: int, flags: int, rel_seq: int, rel_ack: int | None, window: int, urg: int,
+             paylen: int) -> str:
+    """A segment's Info, up to its options (rel_ack None: the ACK flag is not set)."""
+    info = f"{sport} → {dport} [{flag_names(flags)}] Seq={rel_seq}"
+    if rel_ack is not None:
+        info += f" Ack={rel_ack}"
+    info += f" Win={window}"
+    if flags & URG:
+        info += f" Urg={urg}"
+    return info + f" Len={paylen}"
 
 
 def sequence_analysis(ctx: Context, stream: int) -> analysis.Analysis | None:

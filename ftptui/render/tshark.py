@@ -11,5 +11,10 @@ def tshark_line(d: Dissection) -> str:
     # most Info texts hold an arrow, which safe() checks character by character; a printable
     # text has nothing it would replace
     info = d.info if d.info.isprintable() else safe(d.info)
-    return (f"{d.number:>5} {d.time:>10} {d.source:>12} → {d.destination:<12} "
-            f"{d.protocol} {d.length} {info}")
+    return tshark_columns(d.number, d.time, d.source, d.destination, d.protocol, d.length, info)
+
+
+def tshark_columns(number: int, time: str, source: str, destination: str, protocol: str, length: int,
+                   info: str) -> str:
+    """tshark_line of columns already safe to print."""
+    return f"{number:>5} {time:>10} {source:>12} → {destination:<12} {protocol} {length} {info}"
