@@ -41,20 +41,20 @@ def plain_tcp_columns(index: PacketIndex, lo: int, hi: int, every: AllAnalysis) 
     if not len(idx):
         return {}
     offset, caplen = cols.raw("offset")[rows][idx], cols.raw("caplen")[rows][idx].astype(np.int64)
-    start, end = int(offset.min()), int((offset + caplen).max())
-    if end - start > MAX_SPAN:
+    first, stop = int(offset.min()), int((offset + caplen).max())
+    if stop - first > MAX_SPAN:
         return {}
-    buf = np.frombuffer(index.cap.read(start, end - start), dtype=np.uint8)
-    at = offset - start  # where each packet starts in buf
+    buf = np.frombuffer(index.cap.read(first, stop - first), dtype=np.uint8)
+    at = offset - first  # where each packet starts in buf
     l3, l4 = l3[idx].astype(np.int64), l4[idx].astype(np.int64)
     readable = (caplen >= l4 + 20) & (at + l4 + 32 <= len(buf))  # options read below, if any
     idx, at, l3, l4, caplen = idx[readable], at[readable], l3[readable], l4[readable], caplen[readable]
 
     def u8(pos: np.ndarray) -> np.ndarray:
-        return buf[pos].astype(np.int64)
+        return np.asarray(buf[pos], dtype=np.int64)
 
     def u16(pos: np.ndarray) -> np.ndarray:
-        return (u8(pos) << 8) | u8(pos + 1)
+        return np.asarray((u8(pos) << 8) | u8(pos + 1))
 
     hdr = (u8(at + l4 + 12) >> 4) * 4
     v4 = et[idx] == ETH_IPV4
