@@ -32,8 +32,8 @@ def plain_tcp_columns(index: PacketIndex, lo: int, hi: int, every: AllAnalysis) 
     et, l3, l4 = cols.raw("ethertype")[rows], cols.raw("l3off")[rows], cols.raw("l4off")[rows]
     link, flags = cols.raw("link")[rows], cols.raw("tcpflags")[rows]
     link_ok = np.zeros(len(link), dtype=bool)
-    for kind, at in NETWORK_AT.items():
-        link_ok |= (link == kind) & (l3 == at)
+    for kind, network_at in NETWORK_AT.items():
+        link_ok |= (link == kind) & (l3 == network_at)
     cand = (link_ok & (cols.raw("ipproto")[rows] == PROTO_TCP) & (cols.raw("paylen")[rows] == 0)
             & (cols.raw("stream")[rows] >= 0) & ((flags & URG) == 0) & (every.flags[rows] == 0)
             & (((et == ETH_IPV4) & (l4 == l3 + 20)) | ((et == ETH_IPV6) & (l4 == l3 + 40))))
