@@ -15,9 +15,7 @@ import numpy as np
 
 from ..dissect.app import TCP, UDP
 from ..dissect.http import HEADERS
-from ..dissect.table import Dissector, DissectorTable
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
-from ..store.prefix import payload_prefix
 from .compile import Compiler, Value, kind_only
 from .fields import lookup
 from .parser import BitAnd, Call, Compare, Exists, FieldRef, Literal, Member, Node, Slice
@@ -26,37 +24,9 @@ from .vector import Columns
 Mask = Callable[[Columns], np.ndarray]  # the rows (of a Columns) where something may be
 
 
-def _port(c: Columns, *ports: int) -> np.ndarray:
-    hit = np.zeros(len(c.rows), dtype=bool)
-    for p in ports:
-        hit |= (c.col("sport") == p) | (c.col("dport") == p)
-    return hit
-
-
-def _tcp_payload(c: Columns) -> np.ndarray:
-    return np.asarray(c.transport(PROTO_TCP) & (c.col("paylen") > 0))
-
-
 def _ip(c: Columns) -> np.ndarray:
     et = c.col("ethertype")
     return np.asarray((et == ETH_IPV4) | (et == ETH_IPV6))
-
-
-def _entry_rows(table: DissectorTable, entry: Dissector, c: Columns) -> np.ndarray:
-    """Rows where the table may hand a payload to this entry."""
-    if entry.candidates is not None:
-        return entry.candidates(c)
-    base = _tcp_payload(c) if table.transport == "tcp" else _ip(c)
-    if not entry.ports and entry.heuristic is None:
-        return base
-    hit = _port(c, *entry.ports) if entry.ports else np.zeros(len(c.rows), dtype=bool)
-    if entry.heuristic is not None:
-        idx = np.nonzero(base & ~hit)[0]
-        if entry.first_bytes is None:
-            hit[idx] = True
-        elif len(idx):
-            hit[idx] = entry.first_bytes(payload_prefix(c.index, c.rows[idx]))
-    return np.asarray(base & hit)
 
 
 def _from_tables(protocol: str) -> Mask:
@@ -64,7 +34,7 @@ def _from_tables(protocol: str) -> Mask:
         out = np.zeros(len(c.rows), dtype=bool)
         for table in (TCP, UDP):
             for entry in table.for_protocol(protocol):
-                out |= _entry_rows(table, entry, c)
+                out |= table.entry_rows(entry, c)
         return out
     return mask
 

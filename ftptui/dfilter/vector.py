@@ -16,7 +16,7 @@ import numpy as np
 
 from ..dissect.ftp import data_streams
 from ..store.columns import ETH_ARP, ETH_IPV4, ETH_IPV6, FTP_PORT, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP
-from ..store.index import PacketIndex
+from ..store.rows import RowColumns
 from ..streams.analysis import FLAG_FIELDS, NO_SUBDISSECTOR, TcpAnalysis, tcp_analysis
 from .compile import Compiler, Value, kind_only
 from .fields import lookup
@@ -33,31 +33,8 @@ class Occurrence:
     values: np.ndarray | None  # per row (uint/int arrays; (n, 2) uint64 for IPv6), None for protocols
 
 
-class Columns:
+class Columns(RowColumns):
     """The index columns for a set of rows, and the fields they can answer."""
-
-    def __init__(self, index: PacketIndex, rows: np.ndarray):
-        self.index, self.rows = index, rows
-        self._cache: dict[str, np.ndarray] = {}
-
-    def col(self, name: str) -> np.ndarray:
-        if name not in self._cache:
-            self._cache[name] = self.index.cols.raw(name)[self.rows]
-        return self._cache[name]
-
-    # --- which rows have which layers
-    def ip4(self) -> np.ndarray:
-        return np.asarray((self.col("ethertype") == ETH_IPV4) & (self.col("l3off") >= 0))
-
-    def ip6(self) -> np.ndarray:
-        return np.asarray((self.col("ethertype") == ETH_IPV6) & (self.col("l3off") >= 0))
-
-    def transport(self, proto: int) -> np.ndarray:
-        return np.asarray((self.col("ipproto") == proto) & (self.col("l4off") >= 0) & (self.col("tcpflags") != 0xF000))
-
-    def quoting(self) -> np.ndarray:
-        """Rows that are ICMP errors quoting another packet's IP and transport headers."""
-        return np.isin(self.rows, np.asarray(self.index.quoting, dtype=np.int64))
 
     def unsure(self) -> np.ndarray:
         """IP rows whose tree may differ from the columns: ICMP errors (their quoted headers add a

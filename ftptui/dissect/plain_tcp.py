@@ -1,12 +1,14 @@
 """The list columns of plain TCP segments, many rows at a time, from the index's columns.
 
-A third or more of a big capture's rows are TCP segments that carry nothing (ACKs, window
-updates): their columns follow from what the index already holds and a few header bytes, and
-making them here costs a fraction of a dissection.  Plain means: Ethernet or raw IP, IPv4 without options
-or fragmentation or IPv6 without extension headers, lengths that agree with the captured bytes,
-a TCP header without options or with only NOP,NOP,timestamps, no payload, no urgent data and no
-sequence-analysis label.  Every other row (and any row here with a doubt) goes through
-dissect(); tests/test_list_only.py checks that both give the same columns.
+Most rows of a big capture are TCP segments that carry nothing (ACKs, window updates) or data
+no application decoder takes (the middle of an HTTP body or a TLS record): tshark shows them as
+TCP, and their columns follow from what the index already holds and a few header bytes, at a
+fraction of a dissection's cost.  Plain means: Ethernet or raw IP, IPv4 without options or
+fragmentation or IPv6 without extension headers, lengths that agree with the captured bytes, a
+TCP header without options or with only NOP,NOP,timestamps, no urgent data, no sequence-analysis
+label, and no payload or one that no entry of the TCP dissector table may claim (the table's
+own superset, as display filters use it).  Every other row goes through dissect();
+tests/test_list_only.py checks that both give the same columns.
 """
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ import numpy as np
 
 from ..store.columns import ACK, ETH_IPV4, ETH_IPV6, LINK_ETHERNET, LINK_IPV4, LINK_IPV6, PROTO_TCP, RAW_LINKS, SYN, URG
 from ..store.index import PacketIndex
+from ..store.rows import RowColumns
 from ..streams.analysis import AllAnalysis
 from ..text import ipv6
+from .app import TCP
 from .packet import format_time
 from .transport import TIMESTAMPS, tcp_info, window_shift
 
@@ -34,9 +38,13 @@ def plain_tcp_columns(index: PacketIndex, lo: int, hi: int, every: AllAnalysis) 
     link_ok = np.zeros(len(link), dtype=bool)
     for kind, network_at in NETWORK_AT.items():
         link_ok |= (link == kind) & (l3 == network_at)
-    cand = (link_ok & (cols.raw("ipproto")[rows] == PROTO_TCP) & (cols.raw("paylen")[rows] == 0)
+    paylen = cols.raw("paylen")[rows]
+    cand = (link_ok & (cols.raw("ipproto")[rows] == PROTO_TCP)
             & (cols.raw("stream")[rows] >= 0) & ((flags & URG) == 0) & (every.flags[rows] == 0)
             & (((et == ETH_IPV4) & (l4 == l3 + 20)) | ((et == ETH_IPV6) & (l4 == l3 + 40))))
+    carrying = np.flatnonzero(cand & (paylen > 0))
+    if len(carrying):  # a payload no application may claim: tshark shows the segment as TCP
+        cand[carrying] = ~TCP.may_claim(RowColumns(index, carrying + lo))
     idx = np.flatnonzero(cand)
     if not len(idx):
         return {}
@@ -59,11 +67,13 @@ def plain_tcp_columns(index: PacketIndex, lo: int, hi: int, every: AllAnalysis) 
     hdr = (u8(at + l4 + 12) >> 4) * 4
     v4 = et[idx] == ETH_IPV4
     ip = at + l3
-    # the IP length must say exactly headers (and IPv4: no more fragments), all captured
-    lengths_agree = np.where(v4, (u16(ip + 2) == 20 + hdr) & ((u8(ip + 6) & 0x20) == 0), u16(ip + 4) == hdr)
+    size = hdr + paylen[idx]
+    # the IP length must say exactly the headers and the payload (IPv4: no more fragments),
+    # all of it captured
+    lengths_agree = np.where(v4, (u16(ip + 2) == 20 + size) & ((u8(ip + 6) & 0x20) == 0), u16(ip + 4) == size)
     opt = at + l4 + 20
     timestamps = ((u8(opt) == 1) & (u8(opt + 1) == 1) & (u8(opt + 2) == 8) & (u8(opt + 3) == 10))
-    plain = lengths_agree & (caplen >= l4 + hdr) & ((hdr == 20) | ((hdr == 32) & timestamps))
+    plain = lengths_agree & (caplen >= l4 + size) & ((hdr == 20) | ((hdr == 32) & timestamps))
     idx, at, l4, hdr = idx[plain], at[plain], l4[plain], hdr[plain]
     return _columns(index, lo, idx, buf, at + l4, hdr)
 
@@ -83,13 +93,13 @@ def _columns(index: PacketIndex, lo: int, idx: np.ndarray, buf: np.ndarray, tcp_
     names = _addresses(index, frames)
     stamps = [bytes(buf[p + 24:p + 32]) if h == 32 else b"" for p, h in zip(tcp_at.tolist(), hdr.tolist())]
     out = {}
-    for i, s, d, fl, win, sp, dp, st, dr, rs, ra, t, prec, ts in zip(
+    for i, s, d, fl, win, sp, dp, st, dr, rs, ra, t, prec, ts, pay in zip(
             frames.tolist(), *names, cols.raw("tcpflags")[frames].tolist(), cols.raw("win")[frames].tolist(),
             cols.raw("sport")[frames].tolist(), cols.raw("dport")[frames].tolist(), stream.tolist(),
             direction.tolist(), rel_seq.tolist(), rel_ack.tolist(), rel.tolist(),
-            cols.raw("prec")[frames].tolist(), stamps):
+            cols.raw("prec")[frames].tolist(), stamps, cols.raw("paylen")[frames].tolist()):
         shift = None if fl & SYN else window_shift(index, i, st, dr)
-        info = tcp_info(sp, dp, fl, rs, ra if fl & ACK else None, win << shift if shift is not None else win, 0, 0)
+        info = tcp_info(sp, dp, fl, rs, ra if fl & ACK else None, win << shift if shift is not None else win, 0, pay)
         if ts:
             tsval, tsecr = TIMESTAMPS.unpack(ts)
             info += f" TSval={tsval} TSecr={tsecr}"

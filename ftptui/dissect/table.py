@@ -15,6 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from ..store.columns import ETH_IPV4, ETH_IPV6, PROTO_TCP
+from ..store.prefix import payload_prefix
+from ..store.rows import RowColumns
+
 
 @dataclass(slots=True)
 class Payload:
@@ -74,9 +78,49 @@ class DissectorTable:
         self.fallback(payload)
         return None
 
+    def entry_rows(self, entry: Dissector, c: RowColumns) -> np.ndarray:
+        """Rows of c where this table may hand a payload to the entry (a superset: by port,
+        by the heuristic's test of the first bytes, or the entry's own candidates)."""
+        if entry.candidates is not None:
+            return np.asarray(entry.candidates(c))
+        base = _payload(c, self.transport)
+        if not entry.ports and entry.heuristic is None:
+            return base
+        hit = _port(c, entry.ports) if entry.ports else np.zeros(len(c.rows), dtype=bool)
+        if entry.heuristic is not None:
+            idx = np.nonzero(base & ~hit)[0]
+            if entry.first_bytes is None:
+                hit[idx] = True
+            elif len(idx):
+                hit[idx] = entry.first_bytes(payload_prefix(c.index, c.rows[idx]))
+        return np.asarray(base & hit)
+
+    def may_claim(self, c: RowColumns) -> np.ndarray:
+        """Rows of c whose payload some entry may claim (the others go to the fallback)."""
+        out = np.zeros(len(c.rows), dtype=bool)
+        for entry in self.entries:
+            out |= self.entry_rows(entry, c)
+        return out
+
     def for_protocol(self, protocol: str) -> list[Dissector]:
         """The entries that can put `protocol`'s fields in a packet."""
         return [e for e in self.entries if protocol in e.protocols]
 
     def protocols(self) -> set[str]:
         return {p for e in self.entries for p in e.protocols}
+
+
+def _payload(c: RowColumns, transport: str) -> np.ndarray:
+    """Rows with a payload for the table: TCP segments with data; any IP packet for UDP's
+    (a superset: UDP inside ICMP errors too)."""
+    if transport == "tcp":
+        return np.asarray(c.transport(PROTO_TCP) & (c.col("paylen") > 0))
+    et = c.col("ethertype")
+    return np.asarray((et == ETH_IPV4) | (et == ETH_IPV6))
+
+
+def _port(c: RowColumns, ports: frozenset[int]) -> np.ndarray:
+    hit = np.zeros(len(c.rows), dtype=bool)
+    for p in ports:
+        hit |= (c.col("sport") == p) | (c.col("dport") == p)
+    return hit
