@@ -158,6 +158,9 @@ def test_plain_tcp_shortcut_takes_only_what_it_can_make(tmp_path):
         ip4(ack(), total=0), ip4(ack(), frag=0x2000), ip4(ack(), total=60), ip4(ack(stamps))[:-4],  # TSO, MF, cut
         ip4(ack(flags=0x30)), ip4(ack(bytes.fromhex("0101050a000003e8000007d0"))),  # urgent, SACK
         ip6(ack(), plen=0), ip6(ack(stamps), plen=40), ip4(ack(stamps[:4] + bytes(8))),
+        ip4(ack(stamps) + b"middle of a body"), ip6(ack() + b"\x17\x03\x03"),  # payload nothing claims: plain
+        ip4(ack() + b"GET / HTTP/1.1\r\n\r\n"), ip4(ack() + b"SSH-2.0-x\r\n"),  # HTTP, SSH: not plain
+        ip4(ack() + b"middle", total=60), ip4(ack(stamps) + b"middle")[:-3],  # payload cut short
     ]
     path = tmp_path / "plain.pcap"
     path.write_bytes(pcap(1, frames))
@@ -165,7 +168,7 @@ def test_plain_tcp_shortcut_takes_only_what_it_can_make(tmp_path):
     assert index is not None
     try:
         taken = assert_same_columns(index, "plain")
-        assert taken >= 6, "the shortcut left plain segments to dissect()"
+        assert taken >= 8, "the shortcut left plain segments to dissect()"
     finally:
         index.cap.close()
 
