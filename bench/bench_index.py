@@ -142,8 +142,6 @@ def main() -> int:
     ap.add_argument("--generator", default=os.path.join(REPO, "..", "shared", "tools", "make_big_pcap.py"),
                     help="path of make_big_pcap.py (default ../shared/tools/ from the repo root)")
     ap.add_argument("--skip-tshark", action="store_true", help="measure ftptui only")
-    ap.add_argument("--print-packets", type=int, default=100_000,
-                    help="packets for the --print throughput comparison (0 = skip)")
     ap.add_argument("--repeat", type=int, default=1, help="run each measurement N times, keep the best")
     args = ap.parse_args()
 
@@ -161,16 +159,12 @@ def main() -> int:
                                             args.repeat, "total")
     print("ftptui: whole-file index ...", flush=True)
     build, build_wall, _ = best(lambda: run_py(BUILD_CHILD, path), args.repeat, "build")
-    pp = args.print_packets
-    fp = best(lambda: wrap([PY, "-m", "ftptui", "--print", path], pp), args.repeat, "wall") if pp else None
 
-    ts_all = ts_first = ts_print = None
+    ts_all = ts_first = None
     if tshark:
         print("tshark: first rows, whole file ...", flush=True)
         ts_first = best(lambda: wrap([tshark, "-r", path, "-c", str(FIRST_ROWS)]), args.repeat, "wall")
         ts_all = best(lambda: wrap([tshark, "-r", path]), args.repeat, "wall")
-        if pp:
-            ts_print = best(lambda: wrap([tshark, "-r", path, "-c", str(pp)], pp), args.repeat, "wall")
 
     npk = build["packets"]
     g = lambda d, k: None if d is None else d[k]
@@ -189,10 +183,6 @@ def main() -> int:
          f"{build['index_bytes'] / 2**20:.0f} MB ({build['index_bytes'] / max(npk, 1):.0f})", ""),
         ("packets indexed", f"{npk:,}", ""),
     ]
-    if fp:
-        rows.append((f"--print first {pp:,} packets (wall, pkts/s)",
-                     f"{fp['wall']:.2f} s, {pp / fp['wall']:,.0f}",
-                     "n/a" if ts_print is None else f"{ts_print['wall']:.2f} s, {pp / ts_print['wall']:,.0f}"))
 
     info = [f"Capture: {path}, {os.path.getsize(path) / 1e6:,.0f} MB, {npk:,} packets "
             f"(first batch: {first['batch_packets']:,} packets)", *machine(tshark),
