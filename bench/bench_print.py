@@ -87,7 +87,7 @@ def main() -> int:
                 sys.exit(f"a run failed or printed {r['lines']:,} lines instead of {n:,}: {r}")
         rows.append((f"{n:,} packets ({os.path.getsize(path) / 1e6:,.0f} MB)", summary(ours, n),
                      summary(theirs, n) if theirs else "n/a"))
-    print(f"\n| capture | ftptui --print | tshark -r |\n|---|---|---|")
+    print("\n| capture | ftptui --print | tshark -r |\n|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     return 0
