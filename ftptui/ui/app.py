@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import WorkerFailed
@@ -13,6 +14,7 @@ from . import messages
 from .browser import BrowserScreen
 from .confirm import ConfirmDialog
 from .failures import Guarded, report
+from .idle_gc import IdleCollector
 from .plain import plain
 from .recent import remember
 from .welcome import WelcomeScreen
@@ -31,6 +33,15 @@ class FtptuiApp(Guarded, App):
         self.path = path
         self.sample = sample
         self.source, self.source_cap = source, cap
+        self.collector = IdleCollector()  # full garbage collections between keys, not on one
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.collector.input_seen()
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        self.collector.stop()
 
     def get_driver_class(self):
         """Textual's own driver, but on Linux and macOS its input loop with Esc on time
@@ -85,6 +96,8 @@ class FtptuiApp(Guarded, App):
 
     def on_mount(self) -> None:
         self.loop = asyncio.get_running_loop()  # for the hangup watcher (ui/hangup.py)
+        self.collector.start()
+        self.set_interval(0.5, self.collector.tick)
         if self.source is not None:
             self.open_source(self.source, self.source_cap, exit_on_error=True)
         elif self.path:

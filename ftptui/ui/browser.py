@@ -39,6 +39,7 @@ from .messages import FilterDone, FilterJob, FilterProgress, FtpFollowed, IndexP
 from .packet_list import PacketList
 from .plain import plain
 from .saving import SaveAs
+from .views import open_view
 
 REDRAW_EVERY = 0.25  # seconds between redraws of the list while packets are being indexed
 # layers the fast decoders only summarise: the tree adds scapy's dissection below them
@@ -303,7 +304,7 @@ class BrowserScreen(Guarded, Screen):
         return text
 
     def update_status(self) -> None:
-        self.query_one("#status", Static).update(self.status_text())
+        self.query_one("#status", Static).update(self.status_text(), layout=False)  # one line, always
 
     def show_packet(self, row: int, frame: int) -> None:
         """The list's cursor is on another packet: its tree and bytes."""
@@ -570,7 +571,8 @@ class BrowserScreen(Guarded, Screen):
     def _still_following(self, proto: str, number: int) -> None:
         """A long stream takes a while to put together: say so (unless it was quick)."""
         if self.following == (proto, number):
-            self.query_one("#status", Static).update(plain(f"following {proto.upper()} stream {number}… (Esc stops)"))
+            self.query_one("#status", Static).update(plain(f"following {proto.upper()} stream {number}… (Esc stops)"),
+                                                     layout=False)
 
     @work(thread=True, exclusive=True, group="follow")
     def load_stream(self, proto: str, number: int) -> None:
@@ -596,7 +598,7 @@ class BrowserScreen(Guarded, Screen):
         text = f"{stream.proto}.stream eq {stream.number}"
         bar.set_text(text)
         self.apply_filter(text, remember=False)  # as Wireshark does; closing the view restores the old one
-        self.app.push_screen(FollowScreen(stream, text), lambda frame: self._follow_closed(saved, frame))
+        open_view(self.app, FollowScreen(stream, text), lambda frame: self._follow_closed(saved, frame))
 
     def _follow_closed(self, saved: SavedView, frame: int | None) -> None:
         """Put the previous filter and view back; select `frame` (Enter on a chunk) or the packet
@@ -623,7 +625,7 @@ class BrowserScreen(Guarded, Screen):
 
     def action_conversations(self) -> None:
         screen = ConversationsScreen(self.index, self.conv_kind, self.conversations_seen)
-        self.app.push_screen(screen, lambda result: self._conversations_closed(screen, result))
+        open_view(self.app, screen, lambda result: self._conversations_closed(screen, result))
 
     def action_diagram(self) -> None:
         """The selected packet's TCP stream as a sequence diagram."""
@@ -633,7 +635,7 @@ class BrowserScreen(Guarded, Screen):
         if stream < 0:
             self.notify("Select a TCP packet: its stream is drawn", severity="warning", timeout=3)
             return
-        self.app.push_screen(DiagramScreen(self.index, stream))
+        open_view(self.app, DiagramScreen(self.index, stream))
 
     def action_ftp(self) -> None:
         from ..ftp.analysis import latest_analysis
@@ -641,7 +643,7 @@ class BrowserScreen(Guarded, Screen):
         if self.ftp_state is None:
             self.ftp_state = FtpViewState()
         before = latest_analysis(self.index)
-        self.app.push_screen(FtpScreen(self.index, self.ftp_state), lambda result: self._ftp_closed(result, before))
+        open_view(self.app, FtpScreen(self.index, self.ftp_state), lambda result: self._ftp_closed(result, before))
 
     def _ftp_closed(self, result, analysis_before) -> None:
         """Carry out what the FTP view asked for: go to a packet, filter, or follow."""

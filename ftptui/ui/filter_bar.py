@@ -159,12 +159,13 @@ class FilterBar(Guarded, Vertical):
                                          0, len(text))
         box.set_class(self.state == "valid", "filter-valid")
         box.set_class(self.state == "invalid", "filter-invalid")
+        # one line whatever it says: showing or hiding it is the only change of size
         if self.error is None:
             msg.display = False
-            msg.update("")
+            msg.update("", layout=False)
             return
         msg.display = True
-        msg.update(self.error_line(text, self.error))
+        msg.update(self.error_line(text, self.error), layout=False)
 
     def error_line(self, text: str, e: FilterError) -> Text:
         """A caret under the offending part (when it is in view), then the message: one line."""

@@ -40,6 +40,7 @@ from .failures import Guarded, report
 from .key_bar import KeyBar
 from .messages import AnalysisReady, ExtractDone
 from .plain import plain, plain_row
+from .views import open_view
 
 SESSION_COLUMNS = ("Id", "Client", "Server", "User", "Logged in", "Commands", "Transfers", "TLS")
 TRANSFER_COLUMNS = ("Command", "Path", "Mode", "Direction", "Stream", "Bytes", "Expected", "Reply", "Complete", "sha256")
@@ -304,7 +305,7 @@ class FtpScreen(Guarded, Screen):
             follow_tcp(index, t.tcp_stream, emit=take)
             return b"".join(parts), t.bytes > CONTENT_LIMIT
         title = f"{t.command} {t.arg} — {t.bytes:,} bytes, sha256 {t.sha256}"
-        self.app.push_screen(ContentScreen(safe(title), gather))
+        open_view(self.app, ContentScreen(safe(title), gather))
 
     def action_copy_sha(self) -> None:
         t = self.current_transfer()

@@ -25,7 +25,7 @@ class KeyBar(Static):
 
     def bindings_changed(self, screen) -> None:
         if self.is_attached and screen is self.screen:
-            self.update(self.hints())
+            self.update(self.hints(), layout=False)  # one line: its size never changes
 
     def hints(self) -> Text:
         """One "key Description" per action shown (its first key), enabled ones only."""
