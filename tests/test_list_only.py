@@ -23,7 +23,8 @@ MAX_PACKETS = 3000  # per capture: enough for every kind of packet they hold
 
 
 def columns(d: Dissection) -> tuple[object, ...]:
-    return d.number, d.time, d.source, d.destination, d.protocol, d.length, d.info, d.malformed
+    """What the list shows of a packet: its columns and its colour (the UI's list is list-only too)."""
+    return d.number, d.time, d.source, d.destination, d.protocol, d.length, d.info, d.malformed, d.color
 
 
 def indexed(path: Path) -> PacketIndex | None:
@@ -51,7 +52,7 @@ def assert_same_columns(index: PacketIndex, where: str) -> int:
         assert columns(dissect(index, i, tree=False, every=every)) == full, f"{where} packet {i + 1} (every)"
         if i in plain:
             time, source, destination, info = plain[i]
-            got = (i + 1, time, source, destination, "TCP", int(index.cols.raw("origlen")[i]), info, False)
+            got = (i + 1, time, source, destination, "TCP", int(index.cols.raw("origlen")[i]), info, False, full[-1])
             assert got == full, f"{where} packet {i + 1} (plain TCP)"
     return len(plain)
 

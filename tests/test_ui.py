@@ -411,9 +411,9 @@ def record_dissections(monkeypatch) -> set[int]:
     seen: set[int] = set()
     real = packet_list.dissect
 
-    def counting(index, i):
+    def counting(index, i, **kwargs):
         seen.add(i)
-        return real(index, i)
+        return real(index, i, **kwargs)
     monkeypatch.setattr(packet_list, "dissect", counting)
     return seen
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import bisect
 import threading
+import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -452,25 +454,52 @@ _ROW_COLUMNS = ("dir", "seq", "ack", "paylen", "tcpflags", "win", "ts", "tcpopt"
 
 
 ROW_BUDGET = 5000  # a stream's frames a row drawn on the UI thread may analyse; more go to a thread
+# ... and all rows drawn in a moment together (a far jump puts a screenful of long streams on
+# screen: 17 of them once took the UI thread 120 ms): about 10 ms of analysis per BUDGET_PERIOD
+SCREEN_BUDGET = 500
+BUDGET_PERIOD = 0.05
+WORKER_DELAY = 0.03  # seconds the background analysis waits before it starts (see _work_queue)
 _local = threading.local()
 
 
-class _Bound:
-    """What `bounded` gives the analysis: whom to call when a stream is ready, and whether a
-    result was left out."""
+class FrameBudget:
+    """Frames of TCP analysis the UI thread may still do now; it fills up again after each
+    BUDGET_PERIOD, so the rows of one paint share it."""
 
-    def __init__(self, on_ready: Callable[[], None]):
+    def __init__(self, frames: int = SCREEN_BUDGET, period: float = BUDGET_PERIOD):
+        self.frames, self.period = frames, period
+        self.left, self.since = frames, time.monotonic()
+
+    def take(self, n: int) -> bool:
+        now = time.monotonic()
+        if now - self.since >= self.period:
+            self.left, self.since = self.frames, now
+        if n > self.left:
+            return False
+        self.left -= n
+        return True
+
+
+class _Bound:
+    """What `bounded` gives the analysis: whom to call when a stream is ready, how much it may
+    do at once, and whether a result was left out."""
+
+    def __init__(self, on_ready: Callable[[], None], budget: FrameBudget | None):
         self.on_ready = on_ready
+        self.budget = budget
         self.missing = False  # a result was left out: the caller should not keep what it made
+
+    def take(self, frames: int) -> bool:
+        return frames <= ROW_BUDGET and (self.budget is None or self.budget.take(frames))
 
 
 @contextmanager
-def bounded(on_ready: Callable[[], None]) -> Iterator[_Bound]:
+def bounded(on_ready: Callable[[], None], budget: FrameBudget | None = None) -> Iterator[_Bound]:
     """For the UI thread: the analysis asked for inside this block does at most ROW_BUDGET frames
-    of a stream at once and never waits for another thread.  Beyond that, the stream is analysed
-    in a thread, the analysis is None for now (`.missing` becomes True) and on_ready() is called
-    from the thread that finishes it."""
-    bound = _Bound(on_ready)
+    of a stream at once (and, with a budget, what is left of it) and never waits for another
+    thread.  Beyond that, the stream is analysed in a thread, the analysis is None for now
+    (`.missing` becomes True) and on_ready() is called from the thread that finishes it."""
+    bound = _Bound(on_ready, budget)
     _local.bound = bound
     try:
         yield bound
@@ -512,6 +541,8 @@ class TcpAnalysis:
         # a proxy: the index owns this object, and a cycle would keep a discarded index's
         # arrays (hundreds of MB for a big capture) until Python's rare full collection
         self.index = weakref.proxy(index)
+        self._queue: deque[tuple[int, _StreamDone, int]] = deque()  # streams for the background thread
+        self._worker: threading.Thread | None = None
         self.lock = threading.Lock()  # guards the per-stream cache
         self._all_lock = threading.Lock()  # the whole-capture pass, so rows can still be drawn meanwhile
         self._streams: dict[int, _StreamDone] = {}
@@ -543,7 +574,7 @@ class TcpAnalysis:
             self._notify(done)
             return done.find(frame)
         # the UI thread: never waits for another thread's work, never does much of it itself
-        if len(self._frames_of(stream, done.seen, frame + 1)) <= ROW_BUDGET and self._carry_on(stream, done, hi, wait=False):
+        if bound.take(len(self._frames_of(stream, done.seen, hi))) and self._carry_on(stream, done, hi, wait=False):
             self._notify(done)
             return done.find(frame)
         bound.missing = True
@@ -554,9 +585,29 @@ class TcpAnalysis:
             if start:
                 done.busy_to = hi
         if start:
-            threading.Thread(target=self._in_background, args=(stream, done, hi), name=f"tcp-analysis-{stream}",
-                             daemon=True).start()
+            self._later(stream, done, hi)
         return None
+
+    def _later(self, stream: int, done: "_StreamDone", hi: int) -> None:
+        """Have the one background thread carry the stream on.  One thread, not one per
+        stream: a far jump leaves dozens of streams to do, and as many threads took turns with
+        the UI thread for the interpreter (its paint took 100 ms instead of 20)."""
+        with self.lock:
+            self._queue.append((stream, done, hi))
+            if self._worker is not None:
+                return
+            self._worker = threading.Thread(target=self._work_queue, name="tcp-analysis", daemon=True)
+        self._worker.start()
+
+    def _work_queue(self) -> None:
+        time.sleep(WORKER_DELAY)  # the UI thread paints what it has first, alone
+        while True:
+            with self.lock:
+                if not self._queue:
+                    self._worker = None
+                    return
+                stream, done, hi = self._queue.popleft()
+            self._in_background(stream, done, hi)
 
     def _carry_on(self, stream: int, done: "_StreamDone", hi: int, wait: bool = True) -> bool:
         """Analyse the stream up to `hi` under its lock; False (nothing done) when another thread

@@ -5,16 +5,35 @@ thread per Tab in the browser); this draws the same hints as one line of text.
 """
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.text import Text
-from textual.widgets import Static
+from textual.strip import Strip
+from textual.widget import Widget
 
 
-class KeyBar(Static):
+class KeyBar(Widget):
     DEFAULT_CSS = """
     KeyBar { dock: bottom; height: 1; background: $panel; color: $text; }
     KeyBar > .key-bar--key { color: $accent; text-style: bold; }
     """
     COMPONENT_CLASSES = {"key-bar--key"}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.text = Text()
+        self._strip: tuple[int, Strip] | None = None  # (width, the line): drawn once per change
+
+    def update(self, text: Text) -> None:
+        self.text, self._strip = text, None
+        self.refresh()  # one line: its size never changes
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if self._strip is None or self._strip[0] != width:
+            # the bar's colours under the text's own (the keys' colour and boldness)
+            segments = Segment.apply_style(self.text.render(self.app.console), style=self.rich_style)
+            self._strip = (width, Strip(list(segments)).extend_cell_length(width, self.rich_style).crop(0, width))
+        return self._strip[1] if y == 0 else Strip([Segment(" " * width, self.rich_style)])
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
@@ -25,7 +44,7 @@ class KeyBar(Static):
 
     def bindings_changed(self, screen) -> None:
         if self.is_attached and screen is self.screen:
-            self.update(self.hints(), layout=False)  # one line: its size never changes
+            self.update(self.hints())
 
     def hints(self) -> Text:
         """One "key Description" per action shown (its first key), enabled ones only."""

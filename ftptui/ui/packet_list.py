@@ -10,7 +10,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 
 from ..dissect.packet import dissect
-from ..streams.analysis import bounded
+from ..streams.analysis import FrameBudget, bounded
 from ..text import safe
 from . import messages
 from .cursor_view import CursorView, cursor_bindings
@@ -91,6 +91,7 @@ class PacketList(Guarded, CursorView, can_focus=True):
         self.rows = 0
         self.frames: np.ndarray | None = None  # None: every packet of the index is displayed
         self._cache: OrderedDict[int, tuple[list[str], str]] = OrderedDict()
+        self._analysis_budget = FrameBudget()  # TCP analysis the rows of one paint may do themselves
         self.live = False       # a growing capture: follow the newest packet (see the docstring)
         self.following = True   # the cursor is on the last row (or the list is empty)
         self.new_rows = 0       # rows added while not following
@@ -206,8 +207,8 @@ class PacketList(Guarded, CursorView, can_focus=True):
             self._cache.move_to_end(frame)
             return hit
         # a row never waits for a long stream's TCP analysis: drawn without it, then again
-        with bounded(self.analysis_ready) as bound:
-            d = dissect(self.index, frame)
+        with bounded(self.analysis_ready, self._analysis_budget) as bound:
+            d = dissect(self.index, frame, tree=False)  # the columns and colour only
         cells = [str(d.number), d.time, safe(d.source), safe(d.destination), safe(d.protocol), str(d.length),
                  safe(d.info)]
         value = (cells, row_class(d))
