@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, OptionList, TabbedContent
+from textual.widgets import DataTable, Input, TabbedContent
 
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
@@ -59,8 +59,8 @@ async def test_sessions_dialogue_and_credentials():
         assert sessions.row_count == 1
         assert [str(c) for c in sessions.get_row_at(0)[:5]] == ["1", "10.10.15.211:47050", "10.10.10.187:21",
                                                                    "ftpuser", "yes"]
-        dialogue = screen.query_one("#ftp-dialogue", OptionList)
-        lines = [str(dialogue.get_option_at_index(k).prompt) for k in range(dialogue.option_count)]
+        dialogue = screen.query_one("#ftp-dialogue", LinesView)
+        lines = shown(dialogue)
         assert lines[:5] == ["220 (vsFTPd 3.0.3)", "> USER ftpuser", "331 Please specify the password.",
                              "> PASS %n?4Wz>R$tTF7", "230 Login successful."]
         creds = screen.query_one("#ftp-credentials", DataTable)
@@ -68,7 +68,7 @@ async def test_sessions_dialogue_and_credentials():
         # Enter on a dialogue line selects its packet: "> PORT 10,10,15,211,158,215" is frame 18 (tshark)
         port = next(k for k, text in enumerate(lines) if text.startswith("> PORT 10,10,15,211,158,215"))
         dialogue.focus()
-        dialogue.highlighted = port
+        dialogue.move_to(port)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, BrowserScreen)

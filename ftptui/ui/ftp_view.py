@@ -18,12 +18,10 @@ from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     Input,
-    OptionList,
     Static,
     TabbedContent,
     TabPane,
 )
-from textual.widgets.option_list import Option
 
 from .. import clipboard
 from ..errors import FtptuiError
@@ -38,6 +36,7 @@ from .content_view import CONTENT_LIMIT, ContentScreen
 from .diagram_view import DiagramPane, copy_diagram, save_diagram
 from .failures import Guarded, report
 from .key_bar import KeyBar
+from .lines_view import LinesView, ListLines
 from .messages import AnalysisReady, ExtractDone
 from .plain import plain, plain_row
 from .views import open_view
@@ -85,6 +84,20 @@ def dialogue_lines(session) -> list[tuple[str, int]]:
     return lines
 
 
+class SessionTable(DataTable):
+    """The sessions table; `on_row(row)` is called as soon as the cursor moves (not by a
+    message), so the cursor and the session's dialogue are painted in the same frame."""
+
+    def __init__(self, on_row, **kwargs):
+        super().__init__(**kwargs)
+        self.on_row = on_row
+
+    def watch_cursor_coordinate(self, old_coordinate, new_coordinate) -> None:
+        super().watch_cursor_coordinate(old_coordinate, new_coordinate)
+        if old_coordinate.row != new_coordinate.row and new_coordinate.row < self.row_count:
+            self.on_row(new_coordinate.row)
+
+
 class FtpDetails(Vertical):
     """The FTP view's tabs: a session's dialogue, transfers, credentials and diagram."""
 
@@ -95,7 +108,7 @@ class FtpDetails(Vertical):
     def compose(self):
         with TabbedContent(id="ftp-tabs", initial=self.tab):
             with TabPane("Dialogue", id="tab-dialogue"):
-                yield OptionList(id="ftp-dialogue")
+                yield LinesView(grow_only=True, id="ftp-dialogue")
             with TabPane("Transfers", id="tab-transfers"):
                 yield DataTable(id="ftp-transfers", cursor_type="row", zebra_stripes=True)
             with TabPane("Credentials", id="tab-credentials"):
@@ -124,6 +137,8 @@ class FtpScreen(Guarded, Screen):
         self.state = state if state is not None else FtpViewState()
         self.analysis: FtpAnalysis | None = None
         self.session: Session | None = None
+        self.dialogue_frames: list[int] = []  # the frame of each line of the dialogue
+        self.transfers_of: Session | None = None  # whose transfers the table holds (made when shown)
         self.fold = False
         self.pending_input: str | None = None
 
@@ -131,7 +146,7 @@ class FtpScreen(Guarded, Screen):
         # The tabs come a frame later (FtpDetails): the sessions line shows at once, and their
         # dozen widgets cost more than the rest of the screen together.
         yield Static("FTP sessions — analysing…", id="ftp-title")
-        yield DataTable(id="ftp-sessions", cursor_type="row", zebra_stripes=True)
+        yield SessionTable(self.session_row, id="ftp-sessions", cursor_type="row", zebra_stripes=True)
         box = Input(placeholder="directory to extract into", id="ftp-input")
         box.display = False  # shown when a path is asked for
         yield box
@@ -186,37 +201,52 @@ class FtpScreen(Guarded, Screen):
         table.move_cursor(row=row, animate=False)
         self.show_session(a.sessions[row])
         table.focus()
-        transfers = self.query_one("#ftp-transfers", DataTable)
+        transfers = self.fill_transfers()
         if self.state.transfer_row < transfers.row_count:
             transfers.move_cursor(row=self.state.transfer_row, animate=False)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "ftp-sessions" and self.analysis and event.row_key is not None:
-            sid = int(event.row_key.value or 0)
-            if self.session is None or self.session.id != sid:
-                self.show_session(next(s for s in self.analysis.sessions if s.id == sid))
+    def session_row(self, row: int) -> None:
+        """The sessions table's cursor is on another row."""
+        if self.analysis is not None and row < len(self.analysis.sessions):
+            session = self.analysis.sessions[row]
+            if self.session is not session:
+                self.show_session(session)
 
     def show_session(self, session) -> None:
+        """The session's dialogue, and what the open tab shows of it (the others when opened:
+        a hidden table filled again laid the screen out on every ↓ between sessions)."""
         self.session = session
         self.state.session = session.id
-        dialogue = self.query_one("#ftp-dialogue", OptionList)
-        dialogue.clear_options()
-        dialogue.add_options([Option(plain(text), id=f"{k}:{frame}")
-                              for k, (text, frame) in enumerate(dialogue_lines(session))])
-        fill_table(self.query_one("#ftp-transfers", DataTable), TRANSFER_COLUMNS, [
-            (str(k), plain_row(f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}",
-                               f"{t.mode or ''} {t.setup or ''}".strip(), t.direction,
-                               t.tcp_stream if t.tcp_stream >= 0 else "", f"{t.bytes:,}",
-                               "" if t.expected_bytes is None else f"{t.expected_bytes:,}",
-                               t.final_reply.code if t.final_reply else "", "yes" if t.complete else "no",
-                               t.sha256[:16]))
-            for k, t in enumerate(session.transfers)])
-        if self._tab() == "tab-diagram":
+        lines = dialogue_lines(session)
+        self.dialogue_frames = [frame for _, frame in lines]
+        self.query_one("#ftp-dialogue", LinesView).show(ListLines([text for text, _ in lines]))
+        tab = self._tab()
+        if tab == "tab-transfers":
+            self.fill_transfers()
+        elif tab == "tab-diagram":
             self.draw_diagram()
+
+    def fill_transfers(self) -> DataTable:
+        """The transfers table, holding the session's transfers."""
+        table = self.query_one("#ftp-transfers", DataTable)
+        session = self.session
+        if session is not None and self.transfers_of is not session:
+            self.transfers_of = session
+            fill_table(table, TRANSFER_COLUMNS, [
+                (str(k), plain_row(f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}",
+                                   f"{t.mode or ''} {t.setup or ''}".strip(), t.direction,
+                                   t.tcp_stream if t.tcp_stream >= 0 else "", f"{t.bytes:,}",
+                                   "" if t.expected_bytes is None else f"{t.expected_bytes:,}",
+                                   t.final_reply.code if t.final_reply else "", "yes" if t.complete else "no",
+                                   t.sha256[:16]))
+                for k, t in enumerate(session.transfers)])
+        return table
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.state.tab = self._tab()
-        if self.state.tab == "tab-diagram":
+        if self.state.tab == "tab-transfers":
+            self.fill_transfers()
+        elif self.state.tab == "tab-diagram":
             self.draw_diagram()
 
     def draw_diagram(self) -> None:
@@ -229,16 +259,13 @@ class FtpScreen(Guarded, Screen):
 
     def action_close(self) -> None:
         if self.analysis is not None:
-            self.state.transfer_row = self.query_one("#ftp-transfers", DataTable).cursor_row or 0
+            if self.transfers_of is self.session:  # (else the table still holds another session's)
+                self.state.transfer_row = self.query_one("#ftp-transfers", DataTable).cursor_row or 0
         self.dismiss(None)
 
     # --- the selected transfer / line
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        """Enter on a dialogue line: go to its packet."""
-        self.dismiss(("goto", int((event.option.id or ":0").split(":")[1])))
-
     def current_transfer(self):
-        table = self.query_one("#ftp-transfers", DataTable)
+        table = self.fill_transfers()
         if self.session is None or not self.session.transfers or table.cursor_row is None:
             self.notify("Select a transfer first (Transfers tab)", severity="warning", timeout=3)
             return None
@@ -250,10 +277,9 @@ class FtpScreen(Guarded, Screen):
     def action_goto(self) -> None:
         tab = self._tab()
         if tab == "tab-dialogue":
-            dialogue = self.query_one("#ftp-dialogue", OptionList)
-            if dialogue.highlighted is not None:
-                option = dialogue.get_option_at_index(dialogue.highlighted)
-                self.dismiss(("goto", int((option.id or ":0").split(":")[1])))
+            line = self.query_one("#ftp-dialogue", LinesView).cursor
+            if line < len(self.dialogue_frames):
+                self.dismiss(("goto", self.dialogue_frames[line]))
         elif tab == "tab-transfers":
             t = self.current_transfer()
             if t is not None:

@@ -64,14 +64,22 @@ class LinesView(Guarded, CursorView, can_focus=True):
     COMPONENT_CLASSES = {"lines-view--cursor"}
     BINDINGS = cursor_bindings("lines", page_down="pagedown,space", sideways=("left,h", "right,l"))
 
-    def __init__(self, **kwargs):
+    def __init__(self, grow_only: bool = False, **kwargs):
+        """`grow_only`: the scrollable size never shrinks when other lines are shown (blank
+        below shorter ones), so showing them lays nothing out again (a view whose lines change
+        at each key, such as a session's dialogue)."""
         super().__init__(**kwargs)
         self.source: Lines = ListLines([])
+        self.grow_only = grow_only
 
     def show(self, source: Lines) -> None:
         """Show other lines, from the top."""
         self.source = source
-        self.virtual_size = Size(source.width, len(source))
+        size = Size(source.width, len(source))
+        if self.grow_only:
+            size = Size(max(size.width, self.virtual_size.width), max(size.height, self.virtual_size.height))
+        if size != self.virtual_size:
+            self.virtual_size = size
         self.scroll_to(0, 0, animate=False)
         self.cursor = 0
         self.refresh()
