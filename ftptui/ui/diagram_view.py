@@ -63,7 +63,7 @@ class DiagramPane(Guarded, Vertical):
 
     def compose(self):
         yield Static("", classes="diagram-status")
-        yield LinesView()
+        yield LinesView(grow_only=True)  # another session's ladder: no new layout of the screen
 
     @property
     def view(self) -> LinesView:
@@ -80,12 +80,20 @@ class DiagramPane(Guarded, Vertical):
         done = self.drawn.get(key)
         if done is not None:
             self.workers.cancel_group(self, "diagram")
-            self.query_one(".diagram-status", Static).update("")
+            self.status("")
             self.view.show(ListLines(done[1]))
             return
-        self.query_one(".diagram-status", Static).update(plain("drawing the diagram…"))
+        self.status(plain("drawing the diagram…"))
         self.view.show(LazyLines(0, 0, str))
-        self.run_drawing(key, make, client, server)
+        # the worker starts once this is painted: it would take turns with the paint otherwise
+        self.call_after_refresh(self._start_drawing, key, make, client, server)
+
+    def _start_drawing(self, key: Any, make: StepMaker, client: str, server: str) -> None:
+        if key == self.key and key not in self.drawn:  # (not if another was asked for since)
+            self.run_drawing(key, make, client, server)
+
+    def status(self, text) -> None:
+        self.query_one(".diagram-status", Static).update(text, layout=False)  # one line, always
 
     @work(thread=True, exclusive=True, group="diagram")
     def run_drawing(self, key: Any, make: StepMaker, client: str, server: str) -> None:
@@ -108,13 +116,12 @@ class DiagramPane(Guarded, Vertical):
     def on_progress(self, message: Progress) -> None:
         if message.what == "diagram":
             message.stop()
-            self.query_one(".diagram-status", Static).update(
-                plain(f"drawing the diagram… {message.done:,} of {message.total:,} packets"))
+            self.status(plain(f"drawing the diagram… {message.done:,} of {message.total:,} packets"))
 
     def on_diagram_ready(self, message: DiagramReady) -> None:
         self.drawn[message.key] = (message.steps, message.lines)
         if message.key == self.key:
-            self.query_one(".diagram-status", Static).update("")
+            self.status("")
             self.view.show(ListLines(message.lines))
 
 
