@@ -164,12 +164,14 @@ class BrowserScreen(Guarded, Screen):
     @work(thread=True, exclusive=True, group="ftp")
     def follow_ftp(self) -> None:
         """Follow the FTP sessions once everything is indexed: data connections are then labelled
-        by ftptui's own linking (right where tshark's port rules are not), so redraw the rows."""
+        by ftptui's own linking (right where tshark's port rules are not), so redraw the rows.
+        Links only: reading and hashing every transfer (the FTP view's work, when it is asked
+        for) kept the interpreter busy for seconds after a big capture opened."""
         from ..ftp.analysis import analyse
         index = self.index
         try:
             with index.lock:  # a growing capture's indexer waits (its packets wait in the spool)
-                analyse(index)
+                analyse(index, contents=False)
         except Exception as e:  # the browser works without it: the labels stay tshark's
             report(self.app, e, "FTP analysis failed")
             return

@@ -4,7 +4,8 @@ A full (generation 2) collection walks every object the app holds: 30-40 ms with
 a few views open, long enough to delay a key that lands on one (seen in the latency benchmark's
 worst cases).  The automatic full collections are turned off while the UI runs (the young
 generations still collect themselves, a millisecond or two each); the app runs one after a
-second without input, once as many young collections have happened as would have triggered it.
+second without input, once as many young collections have happened as would have triggered it,
+and not twice within GAP seconds.
 """
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ import time
 QUIET = 1.0  # seconds without a key or mouse event before a full collection may run
 NEVER = 1 << 30
 OVERDUE = 20  # ... but after this many times the usual wait it runs anyway (keys held down for minutes)
+GAP = 10.0  # seconds at least between two full collections
 
 
 class IdleCollector:
     def __init__(self) -> None:
         self.last_input = time.monotonic()
+        self.last_full = 0.0
         self.saved: tuple[int, int, int] | None = None
 
     def start(self) -> None:
@@ -40,9 +43,15 @@ class IdleCollector:
         one ran)."""
         if self.saved is None:
             return False
+        now = time.monotonic()
         due = gc.get_count()[2]  # young collections since the last full one
-        quiet = time.monotonic() - self.last_input >= QUIET
-        if due < self.saved[2] or (not quiet and due < OVERDUE * self.saved[2]):
+        quiet = now - self.last_input >= QUIET
+        # Python itself skips most full collections (not before a quarter more long-lived
+        # objects): at most one in GAP seconds here, so a long quiet load is not slowed either
+        if due < self.saved[2] or now - self.last_full < GAP:
+            return False
+        if not quiet and due < OVERDUE * self.saved[2]:
             return False
         gc.collect()
+        self.last_full = time.monotonic()
         return True

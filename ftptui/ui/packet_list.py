@@ -118,19 +118,21 @@ class PacketList(Guarded, CursorView, can_focus=True):
         """Pick up rows added since the last call (packets indexed, or frames a filter added).
         On a growing capture, move to the new last row while following, else count them."""
         n = self._count()
-        if n != self.rows:
-            added, before = n - self.rows, self.rows
-            self.rows = n
-            self.virtual_size = Size(self._total_width(), n + 1)
-            # rows added below the screen change only the scrollbar: no repaint of the rows
-            # (while a big file is indexed, repainting every time cost the indexer a second)
-            if before < self.scroll_offset.y + self.scrollable_content_region.height or added < 0:
-                self.refresh()
-            if self.live and n:
-                if self.following:
-                    self.move_to(n - 1)
-                elif added > 0:
-                    self.new_rows += added
+        if n == self.rows:
+            self.size_to_rows()  # the exact size, once the index is done
+            return
+        added, before = n - self.rows, self.rows
+        self.rows = n
+        self.size_to_rows()
+        # rows added below the screen change only the scrollbar: no repaint of the rows
+        # (while a big file is indexed, repainting every time cost the indexer a second)
+        if before < self.scroll_offset.y + self.scrollable_content_region.height or added < 0:
+            self.refresh()
+        if self.live and n:
+            if self.following:
+                self.move_to(n - 1)
+            elif added > 0:
+                self.new_rows += added
 
     def set_index(self, index, frames: np.ndarray | None = None) -> None:
         """Show another index (a cleared live capture starts a new one), empty so far: all its
@@ -141,7 +143,7 @@ class PacketList(Guarded, CursorView, can_focus=True):
         self.marked.clear()
         self.rows = self._count()
         self.following, self.new_rows = True, 0
-        self.virtual_size = Size(self._total_width(), self.rows + 1)
+        self.size_to_rows()
         self.scroll_to(y=0, animate=False)
         self.cursor = 0
         self.refresh()
@@ -188,7 +190,7 @@ class PacketList(Guarded, CursorView, can_focus=True):
         keep = self.current_frame
         self.frames = None if frames is None else np.asarray(frames, dtype=np.int64)
         self.rows = self._count()
-        self.virtual_size = Size(self._total_width(), self.rows + 1)
+        self.size_to_rows()
         self.refresh()
         if self.rows and self.live and self.following:
             self.cursor = self.rows - 1  # a growing capture being followed: keep following
@@ -196,6 +198,17 @@ class PacketList(Guarded, CursorView, can_focus=True):
             self.cursor = self.nearest_row(keep) if keep is not None else 0
         else:
             self.cursor = 0
+
+    def size_to_rows(self) -> None:
+        """The scrollable size for the rows.  While a file is being indexed it grows in steps
+        (a power of two of rows, blank below the last): each new size lays the whole screen
+        out again, and doing that four times a second took the interpreter from the indexer."""
+        rows = self.rows + 1
+        if self.frames is None and not self.index.done and not self.live:
+            rows = 1 << max(rows - 1, 1).bit_length()
+        size = Size(self._total_width(), rows)
+        if size != self.virtual_size:
+            self.virtual_size = size
 
     def _total_width(self) -> int:
         return max(self.size.width, sum(w for _, w, _ in COLUMNS) + 40)
