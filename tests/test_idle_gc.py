@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from ftptui.ui.idle_gc import OVERDUE, QUIET, IdleCollector
+from ftptui.ui.idle_gc import GAP, OVERDUE, QUIET, IdleCollector
 
 
 def test_full_collections_wait_for_a_quiet_moment():
@@ -22,6 +22,10 @@ def test_full_collections_wait_for_a_quiet_moment():
         assert collector.tick()
         assert gc.get_count()[2] == 0
         assert not collector.tick(), "nothing to do right after a full collection"
+        for _ in range(before[2] + 1):
+            gc.collect(1)
+        assert not collector.tick(), "a second full collection within GAP seconds"
+        collector.last_full -= GAP
         collector.input_seen()
         for _ in range(OVERDUE * before[2]):
             gc.collect(1)

@@ -420,6 +420,13 @@ def record_dissections(monkeypatch) -> set[int]:
 
 async def test_million_rows_only_visible_rows_are_read(tmp_path, monkeypatch):
     drawn = record_dissections(monkeypatch)
+    heights: list[tuple[int, int, bool]] = []  # (rows, scrollable height, indexed whole) per sizing
+    real_size = PacketList.size_to_rows
+
+    def size_to_rows(self) -> None:
+        real_size(self)
+        heights.append((self.rows, self.virtual_size.height, self.index.done))
+    monkeypatch.setattr(PacketList, "size_to_rows", size_to_rows)
     pkt = ip_tcp(bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]), 40000, 80, flags=0x10)
     assert len(pkt) == 40
     path = write_pcap(tmp_path / "million.pcap", [pkt], repeat=1_000_000)
@@ -428,6 +435,12 @@ async def test_million_rows_only_visible_rows_are_read(tmp_path, monkeypatch):
         screen, plist, tree, hexv = await opened(app, pilot)
         assert plist.rows == 1_000_000
         assert len(screen.index) == 1_000_000
+        # while indexing the list's size grew in powers of two (each new size lays the screen
+        # out again); once done it is exact: the header line and a line per packet
+        growing = [(rows, height) for rows, height, done in heights if not done and rows]
+        assert growing and all(height >= rows + 1 and height & (height - 1) == 0 for rows, height in growing)
+        assert len({height for _, height in growing}) <= 21
+        assert plist.virtual_size.height == 1_000_001
         assert "Packets: 1,000,000" in str(screen.query_one("#status", Static).render())
         n = visible_rows(plist)
         first = set(drawn)
