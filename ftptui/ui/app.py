@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from textual import events
 from textual.app import App
@@ -34,6 +35,10 @@ class FtptuiApp(Guarded, App):
         self.sample = sample
         self.source, self.source_cap = source, cap
         self.collector = IdleCollector()  # full garbage collections between keys, not on one
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            # no sliding tab underlines: each frame of one is a repaint, bytes over SSH and time
+            # taken from the next key
+            self.animation_level = "none"
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
