@@ -33,3 +33,23 @@ def test_full_collections_wait_for_a_quiet_moment():
     finally:
         collector.stop()
     assert gc.get_threshold() == before
+
+
+def test_settled_objects_are_frozen_until_released():
+    """After settle() the next full collection freezes what survives it (later ones walk only
+    newer objects); release() (the capture closed) lets them be collected again."""
+    before = gc.get_threshold()
+    collector = IdleCollector()
+    collector.start()
+    try:
+        collector.settle()
+        for _ in range(before[2] + 1):
+            gc.collect(1)
+        collector.last_input -= QUIET + 0.1
+        assert collector.tick()
+        assert gc.get_freeze_count() > 0
+        collector.release()
+        assert gc.get_freeze_count() == 0
+    finally:
+        collector.stop()
+    assert gc.get_freeze_count() == 0

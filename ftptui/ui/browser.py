@@ -149,6 +149,9 @@ class BrowserScreen(Guarded, Screen):
             self.build_index()
 
     def on_unmount(self) -> None:
+        collector = getattr(self.app, "collector", None)
+        if collector is not None:
+            collector.release()
         self.stop.set()
         if self.job is not None:
             self.job.stop.set()
@@ -210,6 +213,9 @@ class BrowserScreen(Guarded, Screen):
             self.extend_filter()
         self.update_status()
         if done:
+            collector = getattr(self.app, "collector", None)
+            if collector is not None:
+                collector.settle()  # the index and the screen live as long as the capture is open
             for w in self.cap.warnings:
                 self.notify(w, severity="warning", timeout=10)
         if self.growing_capture is not None:

@@ -22,6 +22,7 @@ class IdleCollector:
     def __init__(self) -> None:
         self.last_input = time.monotonic()
         self.last_full = 0.0
+        self.freeze_next = False
         self.saved: tuple[int, int, int] | None = None
 
     def start(self) -> None:
@@ -31,9 +32,21 @@ class IdleCollector:
             gc.set_threshold(self.saved[0], self.saved[1], NEVER)
 
     def stop(self) -> None:
+        gc.unfreeze()
         if self.saved is not None:
             gc.set_threshold(*self.saved)
             self.saved = None
+
+    def settle(self) -> None:
+        """The objects alive now will live as long as the capture is open (its index, the
+        app's widgets): the next full collection also freezes what survives it, so that later
+        ones walk only what was made since (60-80 ms with a big capture open, else)."""
+        self.freeze_next = True
+
+    def release(self) -> None:
+        """The capture is closed: what was frozen may be collected again."""
+        self.freeze_next = False
+        gc.unfreeze()
 
     def input_seen(self) -> None:
         self.last_input = time.monotonic()
@@ -53,5 +66,8 @@ class IdleCollector:
         if not quiet and due < OVERDUE * self.saved[2]:
             return False
         gc.collect()
+        if self.freeze_next:
+            gc.freeze()
+            self.freeze_next = False
         self.last_full = time.monotonic()
         return True
