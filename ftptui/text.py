@@ -34,11 +34,16 @@ _ESCAPES = {0x07: "\\a", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0B: "\\v", 0x0
             0x0D: "\\r"}
 
 
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+
+
 def format_text(data: bytes) -> str:
     """Printable rendering of bytes as Wireshark's format_text does: C escapes or octal for
     ASCII controls, \\uXXXX for other characters GLib does not print (C1 controls, format
     characters such as bidi overrides, unassigned code points), valid UTF-8 kept, invalid
     sequences as U+FFFD."""
+    if not data.translate(None, _PRINTABLE_ASCII):  # the usual case (names, commands): as it is
+        return data.decode("ascii")
     out = []
     for ch in data.decode("utf-8", "replace"):
         c = ord(ch)
