@@ -59,6 +59,8 @@ def print_list(path: str, args) -> int:
         if flt is not None:
             from ..dfilter.apply import FilterRun
             rows = FilterRun(index, flt).rows().tolist()
+        if halves:
+            warm_up(index, rows)  # while the halves are made: what every worker would load again
         every = (halves[0]() + halves[1]() if halves else
                  tcp.all() if len(rows) * 4 > len(index) else None)
 
@@ -79,6 +81,20 @@ def print_list(path: str, args) -> int:
         write_in_order(chunks, lines, sys.stdout)  # over the cores, in order
         sys.stdout.flush()
     return status(index)
+
+
+WARM_UP_ROWS = 300
+
+
+def warm_up(index, rows: Sequence[int]) -> None:
+    """Load what dissecting rows loads on first use (decoders' modules and tables, the MAC
+    vendor names), in this process before it forks the workers that inherit it."""
+    from ..dissect.packet import dissect
+    from ..macnames import resolve_mac
+
+    resolve_mac(b"\0" * 6)
+    for i in rows[:WARM_UP_ROWS]:
+        dissect(index, i, tree=False)
 
 
 def compile_display_filter(text: str | None):
