@@ -48,6 +48,8 @@ def write_in_order(chunks: Sequence[C], make: Callable[[C], str], out: TextIO,
             pid = os.fork()
             if pid == 0:  # the worker: its own chunks, each as length + bytes
                 os.close(r)
+                for other in pipes:  # (the earlier workers' ends: only the parent reads them)
+                    other.close()
                 _work(wfd, (chunks[k] for k in range(w, len(chunks), n)), make)
             os.close(wfd)
             _widen(r)
