@@ -125,7 +125,7 @@ async def test_every_view_shows_capture_text_literally():
                              ("tab-credentials", [USER, PASSWORD]),
                              ("tab-diagram", ["FTP [Request: USER]"])):
             ftp.query_one(TabbedContent).active = tab
-            await pilot.pause()
+            await settle(app, pilot)  # (the diagram is drawn by a worker, started after a paint)
             shows(app, *needles)
         # the transfer's content, as text and as a hex dump
         ftp.query_one(TabbedContent).active = "tab-transfers"
