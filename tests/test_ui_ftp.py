@@ -40,11 +40,17 @@ async def open_ftp(pilot, app) -> FtpScreen:
     return screen
 
 
+async def drawn(pilot, app) -> None:
+    """Wait for the diagram: drawn in a worker that starts once "drawing…" is painted."""
+    for _ in range(3):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def show_tab(pilot, screen, tab: str):
     screen.query_one(TabbedContent).active = tab
-    await pilot.pause()
-    await screen.app.workers.wait_for_complete()  # the diagram is drawn in a worker
-    await pilot.pause()
+    await drawn(pilot, screen.app)
 
 
 def shown(view: LinesView) -> list[str]:
@@ -118,8 +124,7 @@ async def test_diagram_and_follow_from_a_transfer():
         assert any("TCP [SYN]" in ln and "▶" in ln for ln in lines)
         assert any("FTP [Request: USER]" in ln for ln in lines)
         await pilot.press("z")  # fold the handshakes
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await drawn(pilot, app)
         folded = shown(screen.query_one(DiagramPane).view)
         assert any("Connection established" in ln for ln in folded) and not any("TCP [SYN]" in ln for ln in folded)
         await pilot.press("m")
@@ -164,8 +169,7 @@ async def test_tcp_stream_diagram_screen():
         await pilot.pause()
         app.screen.select_frame(27)
         await pilot.press("D")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await drawn(pilot, app)
         screen = app.screen
         assert isinstance(screen, DiagramScreen)
         lines = shown(screen.query_one(DiagramPane).view)
