@@ -41,7 +41,8 @@ def write_in_order(chunks: Sequence[C], make: Callable[[C], str], out: TextIO,
             out.write(make(chunk))
         return
     _before_fork()
-    pipes, pids = [], []
+    pipes: list[BinaryIO] = []
+    pids: list[int] = []
     try:
         for w in range(n):
             r, wfd = os.pipe()
