@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..store.columns import ACK, ETH_IPV4, ETH_IPV6, LINK_ETHERNET, LINK_IPV4, LINK_IPV6, PROTO_TCP, RAW_LINKS, SYN, URG
+from ..store.columns import ACK, ETH_IPV4, ETH_IPV6, LINK_ETHERNET, LINK_IPV4, LINK_IPV6, PROTO_TCP, RAW_LINKS, SYN, URG, Gather
 from ..store.index import PacketIndex
 from ..store.rows import RowColumns
 from ..streams.analysis import AllAnalysis
-from ..text import ipv6
+from ..text import ipv4, ipv6
 from .app import TCP
 from .packet import format_time
-from .transport import TIMESTAMPS, tcp_info, window_shift
+from .transport import NOP_NOP_TIMESTAMPS, TIMESTAMPS, tcp_info, timestamps_info, window_shift
 
 # where the network header starts: untagged Ethernet, or raw IP
 NETWORK_AT = {LINK_ETHERNET: 14, **{link: 0 for link in (*RAW_LINKS, LINK_IPV4, LINK_IPV6)}}
@@ -52,33 +52,26 @@ def plain_tcp_columns(index: PacketIndex, lo: int, hi: int, every: AllAnalysis) 
     first, stop = int(offset.min()), int((offset + caplen).max())
     if stop - first > MAX_SPAN:
         return {}
-    buf = np.frombuffer(index.cap.read(first, stop - first), dtype=np.uint8)
-    at = offset - first  # where each packet starts in buf
+    data = index.cap.read(first, stop - first)
+    at = offset - first  # where each packet starts in data
     l3, l4 = l3[idx].astype(np.int64), l4[idx].astype(np.int64)
-    readable = (caplen >= l4 + 20) & (at + l4 + 32 <= len(buf))  # options read below, if any
-    idx, at, l3, l4, caplen = idx[readable], at[readable], l3[readable], l4[readable], caplen[readable]
-
-    def u8(pos: np.ndarray) -> np.ndarray:
-        return np.asarray(buf[pos], dtype=np.int64)
-
-    def u16(pos: np.ndarray) -> np.ndarray:
-        return np.asarray((u8(pos) << 8) | u8(pos + 1))
-
-    hdr = (u8(at + l4 + 12) >> 4) * 4
-    v4 = et[idx] == ETH_IPV4
-    ip = at + l3
+    g = Gather(data, at + caplen)
+    hdr = (g.u8(at + l4 + 12).astype(np.int64) >> 4) * 4
     size = hdr + paylen[idx]
     # the IP length must say exactly the headers and the payload (IPv4: no more fragments),
     # all of it captured
-    lengths_agree = np.where(v4, (u16(ip + 2) == 20 + size) & ((u8(ip + 6) & 0x20) == 0), u16(ip + 4) == size)
+    ip = at + l3
+    lengths_agree = np.where(et[idx] == ETH_IPV4, (g.u16(ip + 2) == 20 + size) & ((g.u8(ip + 6) & 0x20) == 0),
+                             g.u16(ip + 4) == size)
     opt = at + l4 + 20
-    timestamps = ((u8(opt) == 1) & (u8(opt + 1) == 1) & (u8(opt + 2) == 8) & (u8(opt + 3) == 10))
-    plain = lengths_agree & (caplen >= l4 + size) & ((hdr == 20) | ((hdr == 32) & timestamps))
+    timestamps = np.logical_and.reduce([g.u8(opt + k) == b for k, b in enumerate(NOP_NOP_TIMESTAMPS)])
+    plain = (lengths_agree & g.fits(at + l4, size) & (at + l4 + size <= len(data))
+             & ((hdr == 20) | ((hdr == 32) & timestamps)))
     idx, at, l4, hdr = idx[plain], at[plain], l4[plain], hdr[plain]
-    return _columns(index, lo, idx, buf, at + l4, hdr)
+    return _columns(index, lo, idx, data, at + l4, hdr)
 
 
-def _columns(index: PacketIndex, lo: int, idx: np.ndarray, buf: np.ndarray, tcp_at: np.ndarray,
+def _columns(index: PacketIndex, lo: int, idx: np.ndarray, data: bytes, tcp_at: np.ndarray,
              hdr: np.ndarray) -> dict[int, tuple[str, str, str, str]]:
     cols = index.cols
     frames = idx + lo
@@ -91,7 +84,7 @@ def _columns(index: PacketIndex, lo: int, idx: np.ndarray, buf: np.ndarray, tcp_
     rel_ack = np.where(other >= 0, (ack - other) & 0xFFFFFFFF, ack)
     rel = cols.raw("ts")[frames].astype(np.int64) - (index.first_ts or 0)
     names = _addresses(index, frames)
-    stamps = [bytes(buf[p + 24:p + 32]) if h == 32 else b"" for p, h in zip(tcp_at.tolist(), hdr.tolist())]
+    stamps = [TIMESTAMPS.unpack_from(data, p + 24) if h == 32 else None for p, h in zip(tcp_at.tolist(), hdr.tolist())]
     out = {}
     for i, s, d, fl, win, sp, dp, st, dr, rs, ra, t, prec, ts, pay in zip(
             frames.tolist(), *names, cols.raw("tcpflags")[frames].tolist(), cols.raw("win")[frames].tolist(),
@@ -100,9 +93,8 @@ def _columns(index: PacketIndex, lo: int, idx: np.ndarray, buf: np.ndarray, tcp_
             cols.raw("prec")[frames].tolist(), stamps, cols.raw("paylen")[frames].tolist()):
         shift = None if fl & SYN else window_shift(index, i, st, dr)
         info = tcp_info(sp, dp, fl, rs, ra if fl & ACK else None, win << shift if shift is not None else win, 0, pay)
-        if ts:
-            tsval, tsecr = TIMESTAMPS.unpack(ts)
-            info += f" TSval={tsval} TSecr={tsecr}"
+        if ts is not None:
+            info += timestamps_info(*ts)
         out[i] = (format_time(t, prec), s, d, info)
     return out
 
@@ -120,8 +112,7 @@ def _addresses(index: PacketIndex, frames: np.ndarray) -> tuple[list[str], list[
                 continue
             text = v4_texts.get(value)
             if text is None:
-                text = v4_texts[value] = "%d.%d.%d.%d" % (value >> 24, (value >> 16) & 255, (value >> 8) & 255,
-                                                         value & 255)
+                text = v4_texts[value] = ipv4(value.to_bytes(4, "big"))
             column.append(text)
         out.append(column)
     return out[0], out[1]

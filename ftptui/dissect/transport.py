@@ -469,6 +469,11 @@ def tcp(ctx: Context, off: int, end: int) -> None:
             d.color = "tcp-bad"
 
 
+def timestamps_info(tsval: int, tsecr: int) -> str:
+    """The Info text of a timestamps option."""
+    return f" TSval={tsval} TSecr={tsecr}"
+
+
 def tcp_info(sport: int, dport: int, flags: int, rel_seq: int, rel_ack: int | None, window: int, urg: int,
              paylen: int) -> str:
     """A segment's Info, up to its options (rel_ack None: the ACK flag is not set)."""
@@ -544,8 +549,7 @@ def _options(ctx: Context, layer: Field, p: int, end: int, stream: int, directio
     tree = ctx.d.tree
     data = ctx.pkt.data
     if not tree and end - p == 12 and len(data) >= end and data[p:p + 4] == NOP_NOP_TIMESTAMPS:
-        tsval, tsecr = TIMESTAMPS.unpack_from(data, p + 4)  # most segments' options: the list's shortcut
-        return f" TSval={tsval} TSecr={tsecr}"
+        return timestamps_info(*TIMESTAMPS.unpack_from(data, p + 4))  # most segments' options: the list's shortcut
     opts = layer.add(f"Options: ({end - p} bytes)", "tcp.options", p, end - p) if tree else layer
     text = ""
     titles: list[str] = []
@@ -585,8 +589,8 @@ def _options(ctx: Context, layer: Field, p: int, end: int, stream: int, directio
                     o.add(f"left edge = {le} (relative)", "tcp.options.sack_le", start + 2 + k, 4, le)
                     o.add(f"right edge = {re_} (relative)", "tcp.options.sack_re", start + 6 + k, 4, re_)
         elif kind == 8 and len(val) == 8:
-            tsval, tsecr = int.from_bytes(val[:4], "big"), int.from_bytes(val[4:], "big")
-            text += f" TSval={tsval} TSecr={tsecr}"
+            tsval, tsecr = TIMESTAMPS.unpack(val)
+            text += timestamps_info(tsval, tsecr)
             if tree:
                 o.label += f": TSval {tsval}, TSecr {tsecr}"
                 o.add(f"Timestamp value: {tsval}", "tcp.options.timestamp.tsval", start + 2, 4, tsval)

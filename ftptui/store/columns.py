@@ -29,7 +29,7 @@ COLUMN_TYPES = {
 }
 
 
-class _Gather:
+class Gather:
     """Reads big-endian integers at per-packet positions, bounded by each packet's end."""
 
     def __init__(self, buf: bytes, end: np.ndarray):
@@ -56,7 +56,7 @@ def extract(buf: bytes, rel: np.ndarray, caplen: np.ndarray, link: np.ndarray) -
     n = len(rel)
     cols: dict[str, np.ndarray]
     rel = rel.astype(np.int64)
-    g = _Gather(buf, rel + caplen.astype(np.int64))
+    g = Gather(buf, rel + caplen.astype(np.int64))
     cols = {name: np.zeros(n, dtype=t) for name, t in COLUMN_TYPES.items()}
     cols["ipproto"][:] = NO_PROTO
     cols["l3off"][:] = -1
@@ -85,7 +85,7 @@ def extract(buf: bytes, rel: np.ndarray, caplen: np.ndarray, link: np.ndarray) -
     return cols
 
 
-def _link_layer(g: _Gather, lk: int, p: np.ndarray, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _link_layer(g: Gather, lk: int, p: np.ndarray, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (ethertype, absolute network-header position or -1) for one link type."""
     if lk == LINK_ETHERNET:
         et = g.u16(p + 12)
@@ -120,7 +120,7 @@ def _link_layer(g: _Gather, lk: int, p: np.ndarray, sel: np.ndarray) -> tuple[np
     return np.zeros(len(p), dtype=np.uint32), np.full(len(p), -1)
 
 
-def _ipv4(g: _Gather, cols: dict[str, np.ndarray], src: np.ndarray, dst: np.ndarray, ethertype: np.ndarray,
+def _ipv4(g: Gather, cols: dict[str, np.ndarray], src: np.ndarray, dst: np.ndarray, ethertype: np.ndarray,
           l3: np.ndarray, ok: np.ndarray) -> None:
     idx = np.nonzero(ok & (ethertype == ETH_IPV4))[0]
     if not len(idx):
@@ -144,7 +144,7 @@ def _ipv4(g: _Gather, cols: dict[str, np.ndarray], src: np.ndarray, dst: np.ndar
     cols["paylen"][idx] = total.astype(np.int64) - ihl
 
 
-def _ipv6(g: _Gather, cols: dict[str, np.ndarray], src: np.ndarray, dst: np.ndarray, ethertype: np.ndarray,
+def _ipv6(g: Gather, cols: dict[str, np.ndarray], src: np.ndarray, dst: np.ndarray, ethertype: np.ndarray,
           l3: np.ndarray, ok: np.ndarray) -> None:
     idx = np.nonzero(ok & (ethertype == ETH_IPV6))[0]
     if not len(idx):
@@ -176,7 +176,7 @@ def _ipv6(g: _Gather, cols: dict[str, np.ndarray], src: np.ndarray, dst: np.ndar
     cols["paylen"][idx] = plen - (pos - p - 40)
 
 
-def _transport(g: _Gather, cols: dict[str, np.ndarray]) -> None:
+def _transport(g: Gather, cols: dict[str, np.ndarray]) -> None:
     l4 = cols["l4off"].astype(np.int64)
     proto = cols["ipproto"]
     ports = np.nonzero((l4 >= 0) & np.isin(proto, (PROTO_TCP, PROTO_UDP)))[0]
