@@ -596,8 +596,8 @@ class TcpAnalysis:
             self._queue.append((stream, done, hi))
             if self._worker is not None:
                 return
-            self._worker = threading.Thread(target=self._work_queue, name="tcp-analysis", daemon=True)
-        self._worker.start()
+            worker = self._worker = threading.Thread(target=self._work_queue, name="tcp-analysis", daemon=True)
+        worker.start()
 
     def _work_queue(self) -> None:
         time.sleep(WORKER_DELAY)  # the UI thread paints what it has first, alone

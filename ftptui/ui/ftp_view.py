@@ -199,7 +199,7 @@ class FtpScreen(Guarded, Screen):
             return
         row = next((k for k, s in enumerate(a.sessions) if s.id == self.state.session), 0)
         table.move_cursor(row=row, animate=False)
-        self.show_session(a.sessions[row])
+        self.session_row(row)  # (moving the cursor showed it already, unless it was on that row)
         table.focus()
         transfers = self.fill_transfers()
         if self.state.transfer_row < transfers.row_count:
@@ -258,9 +258,8 @@ class FtpScreen(Guarded, Screen):
                                          f"Client {endpoint_text(s.client)}", f"FTP server {endpoint_text(s.server)}")
 
     def action_close(self) -> None:
-        if self.analysis is not None:
-            if self.transfers_of is self.session:  # (else the table still holds another session's)
-                self.state.transfer_row = self.query_one("#ftp-transfers", DataTable).cursor_row or 0
+        if self.analysis is not None and self.transfers_of is self.session:  # (else another session's rows)
+            self.state.transfer_row = self.query_one("#ftp-transfers", DataTable).cursor_row or 0
         self.dismiss(None)
 
     # --- the selected transfer / line
