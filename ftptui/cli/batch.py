@@ -20,11 +20,13 @@ def indexed(path: str):
     (a truncated or damaged capture, packets left out) go to stderr."""
     from ..capture import open_capture
     from ..store.index import PacketIndex
+    from ..store.scan_process import ScanProcess
 
     cap = open_capture(path)
     try:
         index = PacketIndex(cap)
-        index.build()
+        scanner = ScanProcess.start(cap)  # reads and scans the file while this process indexes
+        index.build(scanned=scanner.batches() if scanner is not None else None)
         yield index
     finally:
         cap.close()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
+from ..errors import CaptureError
+from ..store.scan_process import ScanProcess
+
 # How long a lone Esc waits to be told from the start of an escape sequence (Textual reads it
 # when imported; its default is 100 ms, which every Esc would cost).  A terminal or tmux sends a
 # sequence in one write; on a link that splits them, set ESCDELAY=100 or more.
@@ -20,8 +23,24 @@ def start_browser(path: str | None = None, source=None, cap=None) -> int:
     written) whose capture `cap` is already open; returns the exit status."""
     os.environ.setdefault("ESCDELAY", ESCDELAY_MS)
     sys.setswitchinterval(SWITCH_INTERVAL)
+    scanner = _start_scanning(path) if source is None and path else None
     from ..ui.app import FtptuiApp
     from ..ui.hangup import run_app
 
-    app = FtptuiApp(path) if source is None else FtptuiApp(source=source, cap=cap)
+    app = FtptuiApp(path, scanner=scanner) if source is None else FtptuiApp(source=source, cap=cap)
     return run_app(app)
+
+
+def _start_scanning(path: str) -> ScanProcess | None:
+    """Start scanning the file in a child process now, before Textual loads and starts its
+    threads (forking is safe while this is the only thread); None if it cannot open (the app
+    then reports why) or cannot fork."""
+    from ..capture import open_capture
+    try:
+        cap = open_capture(path)
+    except CaptureError:
+        return None
+    scanner = ScanProcess.start(cap)
+    if scanner is None:
+        cap.close()
+    return scanner

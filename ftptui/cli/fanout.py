@@ -7,7 +7,6 @@ stdout, in order, as it comes: the first lines are out long before the last are 
 """
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 import struct
@@ -16,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import BinaryIO, TextIO, TypeVar
 
 from ..errors import FtptuiError
+from ..forking import before_fork, widen_pipe
 
 LENGTH = struct.Struct("<Q")
 C = TypeVar("C")
@@ -40,7 +40,7 @@ def write_in_order(chunks: Sequence[C], make: Callable[[C], str], out: TextIO,
         for chunk in chunks:
             out.write(make(chunk))
         return
-    _before_fork()
+    before_fork()
     pipes: list[BinaryIO] = []
     pids: list[int] = []
     try:
@@ -53,7 +53,7 @@ def write_in_order(chunks: Sequence[C], make: Callable[[C], str], out: TextIO,
                     other.close()
                 _work(wfd, (chunks[k] for k in range(w, len(chunks), n)), make)
             os.close(wfd)
-            _widen(r)
+            widen_pipe(r)
             pipes.append(os.fdopen(r, "rb", buffering=1 << 20))
             pids.append(pid)
         raw = _utf8_bytes_of(out)
@@ -70,24 +70,6 @@ def write_in_order(chunks: Sequence[C], make: Callable[[C], str], out: TextIO,
             f.close()
         for pid in pids:
             _stop(pid)
-
-
-def _before_fork() -> None:
-    """Nothing buffered twice, and the objects made so far out of the collector's reach, so
-    that a worker's collections do not copy every page it shares with its parent."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    gc.freeze()
-
-
-def _widen(fd: int) -> None:
-    """A pipe as big as Linux allows (1 MB by default, not 64 kB), so a worker goes on to its
-    next chunks while the parent still copies another worker's."""
-    try:
-        import fcntl
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
-    except (ImportError, OSError):
-        pass
 
 
 def _utf8_bytes_of(out: TextIO) -> BinaryIO | None:
@@ -148,7 +130,7 @@ def in_child(work: Callable[[], R]) -> Callable[[], R]:
     if not hasattr(os, "fork"):
         done = work()
         return lambda: done
-    _before_fork()
+    before_fork()
     r, wfd = os.pipe()
     pid = os.fork()
     if pid == 0:

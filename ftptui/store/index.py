@@ -10,8 +10,9 @@ the module that computes it: see `PacketIndex.derived`.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import numpy as np
@@ -60,6 +61,36 @@ def register_stage(stage: S) -> S:
     return stage
 
 
+@dataclasses.dataclass
+class Scanned:
+    """A batch and what its bytes alone tell (header columns, ICMP types): the part of indexing
+    that needs no earlier packet, so another process can do it (store/scan_process.py)."""
+    batch: Batch  # its buf may be dropped once scanned (b"")
+    cols: dict[str, np.ndarray]
+    icmp: list[tuple[int, int, int, bytes]]  # ICMP rows with 8 header bytes: (row, ipproto, type, id+seq)
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+    def head(self, n: int) -> Scanned:
+        return Scanned(self.batch.head(n), {name: col[:n] for name, col in self.cols.items()},
+                       [found for found in self.icmp if found[0] < n])
+
+
+def scan(batch: Batch) -> Scanned:
+    """Pull what the index keeps out of a batch's bytes."""
+    rel = batch.offset - batch.base
+    cols = extract(batch.buf, rel, batch.caplen, batch.link)
+    cols["tcpopt"] = beyond_timestamps(batch.buf, rel, batch.caplen, cols)
+    icmp = []
+    proto, l4off = cols["ipproto"], cols["l4off"]
+    for i in np.nonzero(np.isin(proto, (PROTO_ICMP, PROTO_ICMPV6)) & (l4off >= 0))[0].tolist():
+        start = int(rel[i]) + int(l4off[i])
+        if start + 8 <= int(rel[i]) + int(batch.caplen[i]):
+            icmp.append((i, int(proto[i]), batch.buf[start], batch.buf[start + 4:start + 8]))
+    return Scanned(batch, cols, icmp)
+
+
 class PacketIndex:
     max_packets = MAX_PACKETS
 
@@ -102,37 +133,47 @@ class PacketIndex:
         return self.cap.size()
 
     def build(self, stop: threading.Event | None = None,
-              on_progress: Callable[[PacketIndex], object] | None = None) -> None:
-        """Index the whole capture (call from a worker thread)."""
-        for batch in self.cap.scan():
-            self.add_batch(batch)
+              on_progress: Callable[[PacketIndex], object] | None = None,
+              scanned: Iterable[Scanned] | None = None) -> None:
+        """Index the whole capture (call from a worker thread).  `scanned`: the capture's
+        batches already scanned elsewhere (store/scan_process.py), instead of scanning here."""
+        batches = scanned if scanned is not None else (scan(batch) for batch in self.cap.scan())
+        for batch in batches:
+            self.add_scanned(batch)
             if on_progress:
                 on_progress(self)
             if stop is not None and stop.is_set():
                 return
             if self.full:
                 break
+        if stop is not None and stop.is_set():
+            return
         self.done = True
         if on_progress:
             on_progress(self)
 
     def add_batch(self, batch: Batch) -> bool:
         """Index a batch; False when the index is full (the batch was cut short or dropped)."""
+        return self.add_scanned(scan(batch))
+
+    def add_scanned(self, scanned: Scanned) -> bool:
+        """Index a scanned batch; False when the index is full (the batch was cut short or
+        dropped).  Everything here depends on the packets indexed before."""
         room = self.max_packets - self.cols.n
-        if len(batch) > room:
-            batch = batch.head(room)
+        if len(scanned) > room:
+            scanned = scanned.head(room)
             if not self.full:
                 self.full = True
                 self.cap.warnings.append(
                     f"{self.cap.display_name}: only the first {self.max_packets:,} packets are read "
                     "(--max-packets; ftptui keeps about 110 bytes of memory per packet)")
+        batch = scanned.batch
         if not len(batch):
             self.bytes_done = batch.end
             return not self.full
         if not self._reserved and batch.end >= min(self.total_bytes, RESERVE_SAMPLE):
-            self._reserve_for(batch)
-        rel = batch.offset - batch.base
-        cols = extract(batch.buf, rel, batch.caplen, batch.link)
+            self._reserve_for(len(batch), batch.end)
+        cols = dict(scanned.cols)
         first = self.cols.n
         with self.lock:
             stream, direction = self.tcp.update(first, cols)
@@ -140,13 +181,12 @@ class PacketIndex:
             iface: Any = batch.iface if batch.iface is not None else -1
             cols.update(offset=batch.offset, caplen=batch.caplen, origlen=batch.origlen, ts=batch.ts_ns,
                         prec=prec, link=batch.link, stream=stream, ustream=self.udp.update(cols), dir=direction,
-                        iface=iface,
-                        tcpopt=beyond_timestamps(batch.buf, rel, batch.caplen, cols))
+                        iface=iface)
             if self.first_ts is None:
                 stamped = np.nonzero(np.asarray(prec) >= 0)[0] if batch.ts_prec is not None else [0]
                 if len(stamped):  # times are relative to the first packet that has one
                     self.first_ts = int(batch.ts_ns[stamped[0]])
-            self._pair_icmp(batch, rel, cols, first)
+            self._pair_icmp(scanned, cols, first)
             self._compact_addresses(cols)
             self.cols.append(cols)
             self.bytes_done = batch.end
@@ -187,29 +227,23 @@ class PacketIndex:
         out[v6] = self.v6.raw(which)[value[v6]]
         return out
 
-    def _reserve_for(self, batch: Batch) -> None:
+    def _reserve_for(self, count: int, end: int) -> None:
         """Size the columns for the whole file from the bytes per packet so far (the first
         RESERVE_SAMPLE bytes: a first batch alone can be too small a sample)."""
         self._reserved = True
-        packets = self.cols.n + len(batch)
-        per_packet = max(1, batch.end // packets)
+        packets = self.cols.n + count
+        per_packet = max(1, end // packets)
         self.cols.reserve(min(int(self.total_bytes / per_packet * 1.05) + 1024, self.max_packets))
 
-    def _pair_icmp(self, batch: Batch, rel: np.ndarray, cols: dict[str, np.ndarray], first: int) -> None:
+    def _pair_icmp(self, scanned: Scanned, cols: dict[str, np.ndarray], first: int) -> None:
         """Walk the batch's ICMP packets in frame order: echo replies find their requests."""
-        proto, l4off = cols["ipproto"], cols["l4off"]
-        for i in np.nonzero(np.isin(proto, (PROTO_ICMP, PROTO_ICMPV6)) & (l4off >= 0))[0].tolist():
-            self._icmp(first + i, batch.buf, int(rel[i]) + int(l4off[i]), int(rel[i]) + int(batch.caplen[i]),
-                       int(proto[i]), cols["src"][i].tobytes(), cols["dst"][i].tobytes())
+        for i, proto, kind, ident_seq in scanned.icmp:
+            self._icmp(first + i, proto, kind, ident_seq, cols["src"][i].tobytes(), cols["dst"][i].tobytes())
 
-    def _icmp(self, frame: int, buf: bytes, start: int, end: int, proto: int, src: bytes, dst: bytes) -> None:
-        if start + 8 > end:
-            return
+    def _icmp(self, frame: int, proto: int, kind: int, ident_seq: bytes, src: bytes, dst: bytes) -> None:
         req, rep = ICMP_ECHO[proto]
-        kind = buf[start]
         if kind in ICMP_ERRORS[proto]:
             self.quoting.append(frame)
-        ident_seq = buf[start + 4:start + 8]
         if kind == req:
             self._icmp_open[(proto, ident_seq, src, dst)] = frame
         elif kind == rep:

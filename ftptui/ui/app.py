@@ -27,11 +27,14 @@ class FtptuiApp(Guarded, App):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit"),
                 Binding("ctrl+l", "redraw", "Redraw", show=False, id="app.redraw")]
 
-    def __init__(self, path: str | None = None, sample: str | None = None, source=None, cap=None):
+    def __init__(self, path: str | None = None, sample: str | None = None, source=None, cap=None,
+                 scanner=None):
         """`source`: a growing capture instead of a file (a LiveCapture, a StreamSpool or a
-        FileSource; `cap` its capture file if it is open already)."""
+        FileSource; `cap` its capture file if it is open already).  `scanner`: a ScanProcess
+        already scanning the file at `path` (its capture opened)."""
         super().__init__()
         self.path = path
+        self.scanner = scanner
         self.sample = sample
         self.source, self.source_cap = source, cap
         self.collector = IdleCollector()  # full garbage collections between keys, not on one
@@ -106,14 +109,14 @@ class FtptuiApp(Guarded, App):
         if self.source is not None:
             self.open_source(self.source, self.source_cap, exit_on_error=True)
         elif self.path:
-            self.open_capture(self.path, exit_on_error=True)
+            self.open_capture(self.path, exit_on_error=True, scanner=self.scanner)
         else:
             from ..capture import sample_path
             self.push_screen(WelcomeScreen(self.sample or sample_path()))
 
-    def open_capture(self, path: str, exit_on_error: bool = False) -> None:
+    def open_capture(self, path: str, exit_on_error: bool = False, scanner=None) -> None:
         try:
-            screen = BrowserScreen(path)
+            screen = BrowserScreen(path, scanner=scanner)
         except FtptuiError as e:
             if exit_on_error:
                 self.error_console.soft_wrap = True  # one line on stderr, not wrapped at the width

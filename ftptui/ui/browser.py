@@ -22,6 +22,7 @@ from ..dfilter.errors import FilterError
 from ..dfilter.prepare import PrepareError, combine, filter_for_field
 from ..dissect.fallback import scapy_layers
 from ..dissect.packet import dissect
+from ..errors import FtptuiError
 from ..macnames import resolve_mac
 from ..store.index import PacketIndex
 from ..streams.analysis import bounded
@@ -98,11 +99,13 @@ class BrowserScreen(Guarded, Screen):
         Binding("q", "app.quit", "Quit", id="browser.quit"),
     ]
 
-    def __init__(self, source, cap=None):
+    def __init__(self, source, cap=None, scanner=None):
         super().__init__()
         self.growing_capture: GrowingCapture | None = None
+        self.scanner = scanner  # a ScanProcess already scanning the file, or None: scan here
         if isinstance(source, str):
-            self.cap = open_capture(source)  # raises CaptureError before anything is drawn
+            # raises CaptureError before anything is drawn
+            self.cap = scanner.cap if scanner is not None else open_capture(source)
             self.path = source
         else:
             self.growing_capture = GrowingCapture(self, source, cap)
@@ -153,6 +156,8 @@ class BrowserScreen(Guarded, Screen):
         if collector is not None:
             collector.release()
         self.stop.set()
+        if self.scanner is not None:
+            self.scanner.stop()
         if self.job is not None:
             self.job.stop.set()
         if self.growing_capture is not None:
@@ -160,7 +165,13 @@ class BrowserScreen(Guarded, Screen):
 
     @work(thread=True, exclusive=True, group="index")
     def build_index(self) -> None:
-        self.index.build(self.stop, on_progress=lambda index: self.post_message(IndexProgress(index.done)))
+        scanned = self.scanner.batches() if self.scanner is not None else None
+        try:
+            self.index.build(self.stop, on_progress=lambda index: self.post_message(IndexProgress(index.done)),
+                             scanned=scanned)
+        except FtptuiError as e:  # the scanning process died: what was indexed stays
+            self.app.notify(str(e), severity="error", timeout=12)
+            return
         if self.index.done:
             self.follow_ftp()
 
