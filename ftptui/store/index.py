@@ -21,7 +21,7 @@ from ..capture.reader import Batch, CaptureFile
 from .columns import COLUMN_TYPES, ETH_IPV6, PROTO_ICMP, PROTO_ICMPV6, extract
 from .grow import Columns
 from .tcp_options import beyond_timestamps
-from .tcp_streams import TcpStreams
+from .tcp_streams import KeyGroups, TcpStreams
 from .udp_streams import UdpStreams
 
 T = TypeVar("T")
@@ -63,17 +63,25 @@ def register_stage(stage: S) -> S:
 
 @dataclasses.dataclass
 class Scanned:
-    """A batch and what its bytes alone tell (header columns, ICMP types): the part of indexing
-    that needs no earlier packet, so another process can do it (store/scan_process.py)."""
+    """A batch and what its bytes alone tell (header columns, conversation keys, ICMP types): the
+    part of indexing that needs no earlier packet, so another process can do it
+    (store/scan_process.py)."""
     batch: Batch  # its buf may be dropped once scanned (b"")
+    # the index's columns for the batch's rows, addresses in compact form (see INDEX_DTYPES),
+    # IPv6 rows numbered from 0 in the batch
     cols: dict[str, np.ndarray]
-    icmp: list[tuple[int, int, int, bytes]]  # ICMP rows with 8 header bytes: (row, ipproto, type, id+seq)
+    v6: dict[str, np.ndarray]  # the IPv6 rows' 16-byte addresses, in row order
+    tcp: KeyGroups
+    udp: KeyGroups
+    icmp: list[tuple[int, int, int, bytes, bytes, bytes]]  # ICMP rows with 8 header bytes: (row, ipproto, type, id+seq, src, dst)
 
     def __len__(self) -> int:
         return len(self.batch)
 
     def head(self, n: int) -> Scanned:
+        v6_rows = int(np.count_nonzero(self.cols["ethertype"][:n] == ETH_IPV6))
         return Scanned(self.batch.head(n), {name: col[:n] for name, col in self.cols.items()},
+                       {name: col[:v6_rows] for name, col in self.v6.items()}, self.tcp.head(n), self.udp.head(n),
                        [found for found in self.icmp if found[0] < n])
 
 
@@ -87,8 +95,23 @@ def scan(batch: Batch) -> Scanned:
     for i in np.nonzero(np.isin(proto, (PROTO_ICMP, PROTO_ICMPV6)) & (l4off >= 0))[0].tolist():
         start = int(rel[i]) + int(l4off[i])
         if start + 8 <= int(rel[i]) + int(batch.caplen[i]):
-            icmp.append((i, int(proto[i]), batch.buf[start], batch.buf[start + 4:start + 8]))
-    return Scanned(batch, cols, icmp)
+            icmp.append((i, int(proto[i]), batch.buf[start], batch.buf[start + 4:start + 8],
+                         cols["src"][i].tobytes(), cols["dst"][i].tobytes()))
+    tcp, udp = TcpStreams.groups(cols), UdpStreams.groups(cols)
+    return Scanned(batch, cols, _compact_addresses(cols), tcp, udp, icmp)
+
+
+def _compact_addresses(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Replace the batch's 16-byte addresses by the columns' compact form (see INDEX_DTYPES),
+    IPv6 rows numbered from 0; returns the IPv6 rows' addresses."""
+    v6 = np.nonzero(cols["ethertype"] == ETH_IPV6)[0]
+    addresses = {}
+    for which in ("src", "dst"):
+        compact = cols[which][:, 12:16].copy().view(">u4").ravel().astype(np.uint32)
+        addresses[which] = cols[which][v6]
+        compact[v6] = np.arange(len(v6), dtype=np.uint32)
+        cols[which] = compact
+    return addresses
 
 
 class PacketIndex:
@@ -176,38 +199,27 @@ class PacketIndex:
         cols = dict(scanned.cols)
         first = self.cols.n
         with self.lock:
-            stream, direction = self.tcp.update(first, cols)
+            stream, direction = self.tcp.update(first, cols, scanned.tcp)
             prec: Any = batch.ts_prec if batch.ts_prec is not None else self.cap.ts_digits
             iface: Any = batch.iface if batch.iface is not None else -1
             cols.update(offset=batch.offset, caplen=batch.caplen, origlen=batch.origlen, ts=batch.ts_ns,
-                        prec=prec, link=batch.link, stream=stream, ustream=self.udp.update(cols), dir=direction,
+                        prec=prec, link=batch.link, stream=stream, ustream=self.udp.update(cols, scanned.udp), dir=direction,
                         iface=iface)
             if self.first_ts is None:
                 stamped = np.nonzero(np.asarray(prec) >= 0)[0] if batch.ts_prec is not None else [0]
                 if len(stamped):  # times are relative to the first packet that has one
                     self.first_ts = int(batch.ts_ns[stamped[0]])
-            self._pair_icmp(scanned, cols, first)
-            self._compact_addresses(cols)
+            self._pair_icmp(scanned, first)
+            if len(scanned.v6["src"]):  # the IPv6 rows' addresses first: a reader never sees a row number before its row
+                v6 = cols["ethertype"] == ETH_IPV6
+                for which in ("src", "dst"):
+                    cols[which] = np.where(v6, cols[which] + np.uint32(self.v6.n), cols[which])
+                self.v6.append(scanned.v6)
             self.cols.append(cols)
             self.bytes_done = batch.end
         for stage in BATCH_STAGES:
             stage(self)
         return not self.full
-
-    def _compact_addresses(self, cols: dict[str, np.ndarray]) -> None:
-        """Replace the batch's 16-byte addresses by the columns' compact form (see INDEX_DTYPES);
-        IPv6 ones go to self.v6 first, so a reader never sees a row number before its row."""
-        v6 = cols["ethertype"] == ETH_IPV6
-        compact = {}
-        for which in ("src", "dst"):
-            compact[which] = cols[which][:, 12:16].copy().view(">u4").ravel().astype(np.uint32)
-        rows = np.nonzero(v6)[0]
-        if len(rows):
-            numbers = np.arange(self.v6.n, self.v6.n + len(rows), dtype=np.uint32)
-            self.v6.append({"src": cols["src"][rows], "dst": cols["dst"][rows]})
-            for which in ("src", "dst"):
-                compact[which][rows] = numbers
-        cols.update(compact)
 
     def address(self, i: int, which: str) -> bytes:
         """Packet i's source or destination address ("src" / "dst"): 16 bytes, an IPv4 address in
@@ -235,10 +247,10 @@ class PacketIndex:
         per_packet = max(1, end // packets)
         self.cols.reserve(min(int(self.total_bytes / per_packet * 1.05) + 1024, self.max_packets))
 
-    def _pair_icmp(self, scanned: Scanned, cols: dict[str, np.ndarray], first: int) -> None:
+    def _pair_icmp(self, scanned: Scanned, first: int) -> None:
         """Walk the batch's ICMP packets in frame order: echo replies find their requests."""
-        for i, proto, kind, ident_seq in scanned.icmp:
-            self._icmp(first + i, proto, kind, ident_seq, cols["src"][i].tobytes(), cols["dst"][i].tobytes())
+        for i, proto, kind, ident_seq, src, dst in scanned.icmp:
+            self._icmp(first + i, proto, kind, ident_seq, src, dst)
 
     def _icmp(self, frame: int, proto: int, kind: int, ident_seq: bytes, src: bytes, dst: bytes) -> None:
         req, rep = ICMP_ECHO[proto]

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..capture.reader import CaptureFile
 from ..errors import CaptureError
-from ..forking import before_fork, widen_pipe
+from ..forking import before_fork, reuse_freed_memory, widen_pipe
 from .index import Scanned, scan
 
 HEADER = struct.Struct("<Q")  # length of the pickled message that follows
@@ -167,6 +167,7 @@ def _child(cap: CaptureFile, fd: int) -> None:
         sys.stdout = sys.stderr = open(os.devnull, "w")  # nor Python's streams, whatever they were
         for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):  # not the parent's handlers: end
             signal.signal(sig, signal.SIG_DFL)
+        reuse_freed_memory()
         out = os.fdopen(fd, "wb")
         sent: dict[str, int] = {}
 

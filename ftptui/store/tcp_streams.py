@@ -9,6 +9,8 @@ Everything is updated batch by batch with vectorised numpy, so a live capture ca
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .columns import ACK, SYN
@@ -33,10 +35,44 @@ def conversation_keys(cols: dict[str, np.ndarray], rows: np.ndarray) -> tuple[np
     return np.ascontiguousarray(np.concatenate([lo, hi], axis=1)).view("V36").ravel(), swapped
 
 
+@dataclass
+class KeyGroups:
+    """Some rows of a batch grouped by conversation key (np.unique's answer) with the side each
+    goes from: made where the batch is scanned (no state needed), numbered where it is indexed."""
+    rows: np.ndarray     # the batch rows
+    uniq: np.ndarray     # their distinct keys, sorted
+    first: np.ndarray    # position (in rows) of each key's first row
+    inverse: np.ndarray  # per row, its key's position in uniq
+    swapped: np.ndarray  # per row, whether it goes from the higher endpoint
+
+    @classmethod
+    def of(cls, cols: dict[str, np.ndarray], rows: np.ndarray) -> KeyGroups:
+        keys, swapped = conversation_keys(cols, rows)
+        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return cls(rows, uniq, first, inverse.ravel().astype(np.int32), swapped)
+
+    def head(self, n: int) -> KeyGroups:
+        """The groups of the batch's first n rows."""
+        m = int(np.searchsorted(self.rows, n))
+        used = np.unique(self.inverse[:m])
+        return KeyGroups(self.rows[:m], self.uniq[used], self.first[used],
+                         np.searchsorted(used, self.inverse[:m]).astype(np.int32), self.swapped[:m])
+
+    def key(self, j: int) -> bytes:
+        """Row j's key (j: a position in rows)."""
+        return bytes(self.uniq[self.inverse[j]].tobytes())
+
+
 def assign_ids(ids: dict[bytes, int], count: int, keys: np.ndarray) -> tuple[np.ndarray, int]:
     """Stream ids for keys, numbering unseen keys in order of first appearance; returns the ids
     and the new count."""
     uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return number(ids, count, uniq, first, inverse.ravel())
+
+
+def number(ids: dict[bytes, int], count: int, uniq: np.ndarray, first: np.ndarray,
+           inverse: np.ndarray) -> tuple[np.ndarray, int]:
+    """assign_ids on keys already grouped by np.unique."""
     local_ids = np.empty(len(uniq), dtype=np.int32)
     for u in np.argsort(first, kind="stable"):
         k = uniq[u].tobytes()
@@ -45,7 +81,7 @@ def assign_ids(ids: dict[bytes, int], count: int, keys: np.ndarray) -> tuple[np.
             sid = ids[k] = count
             count += 1
         local_ids[u] = sid
-    return local_ids[inverse.ravel()], count
+    return local_ids[inverse], count
 
 
 class TcpStreams:
@@ -56,27 +92,32 @@ class TcpStreams:
         self.count = 0
         self.reused: set[int] = set()  # frames whose SYN started a new stream on reused ports
 
-    def update(self, first_index: int, cols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def groups(cols: dict[str, np.ndarray]) -> KeyGroups:
+        """The batch's TCP packets grouped by conversation (update's input)."""
+        return KeyGroups.of(cols, np.nonzero((cols["ipproto"] == 6) & (cols["tcpflags"] < 0x1000))[0])
+
+    def update(self, first_index: int, cols: dict[str, np.ndarray],
+               groups: KeyGroups) -> tuple[np.ndarray, np.ndarray]:
         """Assign stream ids and directions to one batch; returns (stream, direction) per packet."""
         n = len(cols["ipproto"])
         stream = np.full(n, -1, dtype=np.int32)
         direction = np.zeros(n, dtype=np.uint8)
-        tcp = np.nonzero((cols["ipproto"] == 6) & (cols["tcpflags"] < 0x1000))[0]
+        tcp = groups.rows
         if not len(tcp):
             return stream, direction
-        keys, swapped = conversation_keys(cols, tcp)
         known = self.count
-        sids, self.count = assign_ids(self.ids, self.count, keys)
-        dirs = swapped.astype(np.uint8)
-        self._split_reused(first_index, tcp, sids, dirs, keys, known, cols)
+        sids, self.count = number(self.ids, self.count, groups.uniq, groups.first, groups.inverse)
+        dirs = groups.swapped.astype(np.uint8)
+        self._split_reused(first_index, tcp, sids, dirs, groups, known, cols)
         stream[tcp] = sids
         direction[tcp] = dirs
         self._grow_slots()
         self._update_slots(first_index, tcp, sids, dirs, cols)
         return stream, direction
 
-    def _split_reused(self, first_index: int, tcp: np.ndarray, sids: np.ndarray, dirs: np.ndarray, keys: np.ndarray,
-                      known: int, cols: dict[str, np.ndarray]) -> None:
+    def _split_reused(self, first_index: int, tcp: np.ndarray, sids: np.ndarray, dirs: np.ndarray,
+                      groups: KeyGroups, known: int, cols: dict[str, np.ndarray]) -> None:
         """tshark starts a new conversation (and stream number) at a SYN whose sequence number
         differs from the base sequence number its side already has: the ports were reused.
         Only SYNs of streams seen before them (`known`: ids below it predate the batch) are
@@ -121,7 +162,7 @@ class TcpStreams:
                         break
             if base < 0 or base == int(seq[j]):
                 continue
-            new = self.ids[keys[j].tobytes()] = self.count
+            new = self.ids[groups.key(j)] = self.count
             self.count += 1
             later = same_stream(j)
             sids[later[later >= j]] = new

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tcp_streams import assign_ids, conversation_keys
+from .tcp_streams import KeyGroups, number
 
 PROTO_UDP = 17
 
@@ -14,11 +14,14 @@ class UdpStreams:
         self.ids: dict[bytes, int] = {}
         self.count = 0
 
-    def update(self, cols: dict[str, np.ndarray]) -> np.ndarray:
+    @staticmethod
+    def groups(cols: dict[str, np.ndarray]) -> KeyGroups:
+        """The batch's UDP packets grouped by conversation (update's input)."""
+        return KeyGroups.of(cols, np.nonzero((cols["ipproto"] == PROTO_UDP) & (cols["l4off"] >= 0))[0])
+
+    def update(self, cols: dict[str, np.ndarray], groups: KeyGroups) -> np.ndarray:
         """udp.stream per packet of one batch (-1 where the packet is not UDP)."""
         stream = np.full(len(cols["ipproto"]), -1, dtype=np.int32)
-        udp = np.nonzero((cols["ipproto"] == PROTO_UDP) & (cols["l4off"] >= 0))[0]
-        if len(udp):
-            keys, _ = conversation_keys(cols, udp)
-            stream[udp], self.count = assign_ids(self.ids, self.count, keys)
+        if len(groups.rows):
+            stream[groups.rows], self.count = number(self.ids, self.count, groups.uniq, groups.first, groups.inverse)
         return stream
