@@ -34,11 +34,12 @@ class Gather:
 
     def __init__(self, buf: bytes, end: np.ndarray):
         self.raw = np.frombuffer(buf, dtype=np.uint8)
-        self.top = len(buf) - 1
         self.end = end  # absolute (in buf) end of each packet's captured bytes
 
     def u8(self, pos: np.ndarray) -> np.ndarray:
-        return np.asarray(self.raw[np.clip(pos, 0, self.top)].astype(np.uint32))
+        # take(mode="clip") bounds the positions in the same pass as it reads (np.clip first
+        # was a third of scanning a batch)
+        return np.asarray(self.raw.take(pos, mode="clip").astype(np.uint32))
 
     def u16(self, pos: np.ndarray) -> np.ndarray:
         return np.asarray((self.u8(pos) << 8) | self.u8(pos + 1))

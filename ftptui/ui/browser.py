@@ -42,6 +42,8 @@ from .plain import plain
 from .saving import SaveAs
 from .views import open_view
 
+# How long the indexer waits, after its first batch, for the UI thread to draw the first rows
+FIRST_ROWS_WAIT = 0.5
 REDRAW_EVERY = 0.25  # seconds between redraws of the list while packets are being indexed
 # layers the fast decoders only summarise: the tree adds scapy's dissection below them
 FALLBACK_LAYERS = {"http", "tls", "ssh", "dhcp", "dhcpv6", "ntp", "nbns", "ssdp", "igmp", "stp", "llc", "data"}
@@ -114,6 +116,7 @@ class BrowserScreen(Guarded, Screen):
         self.saver = SaveAs(self)
         self.index = PacketIndex(self.cap)
         self.stop = threading.Event()
+        self.first_rows_drawn = threading.Event()  # the indexer waits for it after its first batch
         self.current = None
         self.current_bytes = b""
         self.current_incomplete = False  # its tree lacks the TCP analysis (still being made)
@@ -166,9 +169,16 @@ class BrowserScreen(Guarded, Screen):
     @work(thread=True, exclusive=True, group="index")
     def build_index(self) -> None:
         scanned = self.scanner.batches() if self.scanner is not None else None
+
+        def progress(index: PacketIndex) -> None:
+            self.post_message(IndexProgress(index.done))
+            if not self.first_rows_drawn.is_set():
+                # the first screenful: the UI thread draws it while this thread waits (else
+                # indexing the batches the scanner has ready took the interpreter from it)
+                self.first_rows_drawn.wait(FIRST_ROWS_WAIT)
+                self.first_rows_drawn.set()
         try:
-            self.index.build(self.stop, on_progress=lambda index: self.post_message(IndexProgress(index.done)),
-                             scanned=scanned)
+            self.index.build(self.stop, on_progress=progress, scanned=scanned)
         except FtptuiError as e:  # the scanning process died: what was indexed stays
             self.app.notify(str(e), severity="error", timeout=12)
             return
@@ -223,6 +233,8 @@ class BrowserScreen(Guarded, Screen):
         else:
             self.extend_filter()
         self.update_status()
+        if not self.first_rows_drawn.is_set():
+            self.call_after_refresh(self.first_rows_drawn.set)
         if done:
             collector = getattr(self.app, "collector", None)
             if collector is not None:
