@@ -61,6 +61,12 @@ print(json.dumps({"startup": t1 - T0, "build": t2 - t1, "hwm_kb": kb("VmHWM"), "
                   "packets": len(index), "index_bytes": index.memory_bytes(), "done": index.done}))
 """
 
+# Child: the same with the file scanned by a forked child (store/scan_process.py), as the app and
+# the batch commands index a file named on the command line.
+BUILD_FORKED_CHILD = BUILD_CHILD.replace(
+    "index.build()",
+    "from ftptui.store.scan_process import ScanProcess\nindex.build(scanned=ScanProcess.start(cap).batches())")
+
 # Wrapper: run a command (stdout -> /dev/null or through `head -n K`), report wall + peak RSS.
 # ru_maxrss of RUSAGE_CHILDREN is the largest of this wrapper's children, i.e. the measured command.
 WRAP_CHILD = r"""
@@ -159,6 +165,7 @@ def main() -> int:
                                             args.repeat, "total")
     print("ftptui: whole-file index ...", flush=True)
     build, build_wall, _ = best(lambda: run_py(BUILD_CHILD, path), args.repeat, "build")
+    forked, forked_wall, _ = best(lambda: run_py(BUILD_FORKED_CHILD, path), args.repeat, "build")
 
     ts_all = ts_first = None
     if tshark:
@@ -176,6 +183,9 @@ def main() -> int:
          fmt_s(first_rows_at), fmt_s(g(ts_first, "wall"))),
         ("whole file: index.build() with the app's batch stages (tshark -r FILE > /dev/null)", fmt_s(build["build"]), fmt_s(g(ts_all, "wall"))),
         ("whole file: process wall incl. startup and exit", fmt_s(build_wall), fmt_s(g(ts_all, "wall"))),
+        ("whole file: the same, scanned by a forked child (as the app and batch commands do)",
+         fmt_s(forked["build"]), fmt_s(g(ts_all, "wall"))),
+        ("  its process wall incl. startup and exit", fmt_s(forked_wall), ""),
         ("whole file: packets/s", f"{npk / build['build']:,.0f}",
          "n/a" if ts_all is None else f"{npk / ts_all['wall']:,.0f}"),
         ("whole file: peak RSS", fmt_mb(build["hwm_kb"]), fmt_mb(g(ts_all, "maxrss_kb"))),

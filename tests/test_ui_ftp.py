@@ -115,6 +115,53 @@ async def test_transfers_content_copy_and_extract(tmp_path):
         assert (tmp_path / "out" / "dump.sql").read_bytes() == DUMP
 
 
+async def test_sessions_shown_from_the_links_before_the_transfers_are_read(monkeypatch):
+    """T shows the sessions at once from the browser's links-only pass; sizes, hashes and the
+    keys that need them wait for the full analysis, then the same rows get them."""
+    import threading
+
+    from ftptui.ui import ftp_view
+    release, reading = threading.Event(), threading.Event()
+    real = ftp_view.analyse
+
+    def slow(index, contents=True):
+        reading.set()
+        release.wait(10)
+        return real(index, contents)
+    monkeypatch.setattr(ftp_view, "analyse", slow)
+    app = FtptuiApp(str(SEED))
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()  # indexed, and the browser's pass linked the data
+        await pilot.pause()
+        await pilot.press("T")
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if reading.is_set() and isinstance(app.screen, FtpScreen) and app.screen.analysis is not None:
+                break
+        screen = app.screen
+        assert isinstance(screen, FtpScreen) and not screen.analysis.contents
+        assert "(reading them…)" in str(screen.query_one("#ftp-title").render())
+        assert screen.query_one("#ftp-sessions", DataTable).row_count == 1
+        assert shown(screen.query_one("#ftp-dialogue", LinesView))[0] == "220 (vsFTPd 3.0.3)"
+        screen.query_one(TabbedContent).active = "tab-transfers"
+        await pilot.pause()
+        table = screen.query_one("#ftp-transfers", DataTable)
+        assert [str(c) for c in table.get_row_at(2)][:1] == ["RETR dump.sql"]
+        assert [str(c) for c in table.get_row_at(2)][5] == "…"
+        table.focus()
+        table.move_cursor(row=2)
+        await pilot.press("y")  # needs the hash: a notice, nothing copied
+        assert app.clipboard != hashlib.sha256(DUMP).hexdigest()
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.analysis.contents
+        assert [str(c) for c in table.get_row_at(2)][5] == f"{len(DUMP):,}"
+        assert table.cursor_row == 2 and app.focused is table  # where the user was
+        await pilot.press("y")
+        assert app.clipboard == hashlib.sha256(DUMP).hexdigest()
+
+
 async def test_diagram_and_follow_from_a_transfer():
     app = FtptuiApp(str(SEED))
     async with app.run_test(size=SIZE) as pilot:

@@ -25,7 +25,7 @@ from textual.widgets import (
 
 from .. import clipboard
 from ..errors import FtptuiError
-from ..ftp.analysis import FtpAnalysis, analyse, sender_side
+from ..ftp.analysis import FtpAnalysis, analyse, latest_analysis, sender_side
 from ..ftp.extract import extract
 from ..ftp.session import Session
 from ..render.ftp import session_steps
@@ -166,6 +166,11 @@ class FtpScreen(Guarded, Screen):
     @work(thread=True, exclusive=True, group="ftp")
     def run_analysis(self) -> None:
         try:
+            # the browser's pass (links only, made after indexing) shows the sessions, their
+            # dialogues and credentials at once; the transfers' sizes and hashes follow
+            links = latest_analysis(self.index)
+            if links is not None and not links.contents and links.packets == len(self.index):
+                self.post_message(AnalysisReady(links))
             with self.index.lock:  # a growing capture's indexer waits while it is read
                 analysis = analyse(self.index)
             self.post_message(AnalysisReady(analysis))
@@ -177,13 +182,14 @@ class FtpScreen(Guarded, Screen):
         if message.analysis is None:
             self.query_one("#ftp-title", Static).update(plain("FTP sessions — the analysis failed"))
             return
+        first = self.analysis is None
         self.analysis = a = message.analysis
         if self.state.packets != a.packets:  # drawn for fewer packets: draw again when shown
             self.state.packets, self.state.drawn = a.packets, {}
         self.query_one(DiagramPane).drawn = self.state.drawn
         self.query_one("#ftp-title", Static).update(plain(
             f"FTP sessions: {len(a.sessions)}, transfers: {len(a.transfers)}"
-            f" ({sum(t.complete for _, t in a.transfers)} complete)"))
+            + (f" ({sum(t.complete for _, t in a.transfers)} complete)" if a.contents else " (reading them…)")))
         table = self.query_one("#ftp-sessions", DataTable)
         fill_table(table, SESSION_COLUMNS, [
             (str(s.id), plain_row(s.id, endpoint_text(s.client), endpoint_text(s.server), s.user or "",
@@ -200,9 +206,10 @@ class FtpScreen(Guarded, Screen):
         row = next((k for k, s in enumerate(a.sessions) if s.id == self.state.session), 0)
         table.move_cursor(row=row, animate=False)
         self.session_row(row)  # (moving the cursor showed it already, unless it was on that row)
-        table.focus()
+        if first:
+            table.focus()
         transfers = self.fill_transfers()
-        if self.state.transfer_row < transfers.row_count:
+        if first and self.state.transfer_row < transfers.row_count:
             transfers.move_cursor(row=self.state.transfer_row, animate=False)
 
     def session_row(self, row: int) -> None:
@@ -232,14 +239,18 @@ class FtpScreen(Guarded, Screen):
         session = self.session
         if session is not None and self.transfers_of is not session:
             self.transfers_of = session
+            read = self.analysis is not None and self.analysis.contents  # else: sizes and hashes to come
+            cursor = table.cursor_row
             fill_table(table, TRANSFER_COLUMNS, [
                 (str(k), plain_row(f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}",
                                    f"{t.mode or ''} {t.setup or ''}".strip(), t.direction,
-                                   t.tcp_stream if t.tcp_stream >= 0 else "", f"{t.bytes:,}",
+                                   t.tcp_stream if t.tcp_stream >= 0 else "", f"{t.bytes:,}" if read else "…",
                                    "" if t.expected_bytes is None else f"{t.expected_bytes:,}",
-                                   t.final_reply.code if t.final_reply else "", "yes" if t.complete else "no",
-                                   t.sha256[:16]))
+                                   t.final_reply.code if t.final_reply else "",
+                                   ("yes" if t.complete else "no") if read else "…", t.sha256[:16] if read else "…"))
                 for k, t in enumerate(session.transfers)])
+            if cursor is not None and 0 < cursor < table.row_count:
+                table.move_cursor(row=cursor, animate=False)  # (the same session's rows, read now)
         return table
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -306,8 +317,15 @@ class FtpScreen(Guarded, Screen):
         if t is not None and t.tcp_stream >= 0:
             self.dismiss(("filter", f"tcp.stream eq {t.tcp_stream}"))
 
+    def transfers_read(self) -> bool:
+        """Whether the transfers' bytes are counted and hashed yet (else a notice)."""
+        if self.analysis is not None and self.analysis.contents:
+            return True
+        self.notify("Reading the transfers' data… (a moment)", timeout=3)
+        return False
+
     def action_view(self) -> None:
-        t = self.current_transfer()
+        t = self.current_transfer() if self.transfers_read() else None
         if t is None:
             return
         if t.tcp_stream < 0:
@@ -333,7 +351,7 @@ class FtpScreen(Guarded, Screen):
         open_view(self.app, ContentScreen(safe(title), gather))
 
     def action_copy_sha(self) -> None:
-        t = self.current_transfer()
+        t = self.current_transfer() if self.transfers_read() else None
         if t is not None and t.sha256:
             routes = clipboard.copy(self.app, t.sha256)
             self.notify(f"sha256 copied ({', '.join(routes) or 'no clipboard'})", timeout=3)
@@ -362,7 +380,7 @@ class FtpScreen(Guarded, Screen):
             self._ask("mermaid", "file to save the Mermaid diagram in", f"ftp-session-{self.session.id}.mmd")
 
     def action_extract(self) -> None:
-        if self.current_transfer() is not None:
+        if self.transfers_read() and self.current_transfer() is not None:
             self._ask("extract", "directory to extract the transfer into", os.path.join(os.getcwd(), "ftp-objects"))
 
     def _ask(self, what: str, placeholder: str, value: str) -> None:
