@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import gc
+import struct
 import sys
+from typing import BinaryIO
 
 
 def before_fork() -> None:
@@ -40,3 +42,24 @@ def reuse_freed_memory() -> None:
         return
     mallopt(M_MMAP_THRESHOLD, 32 << 20)  # glibc's maximum: buffers up to 32 MB come from the heap
     mallopt(M_TRIM_THRESHOLD, 1 << 30)  # and freed heap memory is kept (the process exits soon)
+
+
+# A message between processes: its length, then its bytes
+MESSAGE_LENGTH = struct.Struct("<Q")
+
+
+def write_message(pipe: BinaryIO, data: bytes) -> None:
+    """Send one message through a buffered pipe (flushed: the reader may be waiting for it)."""
+    pipe.write(MESSAGE_LENGTH.pack(len(data)))
+    pipe.write(data)
+    pipe.flush()
+
+
+def read_message(pipe: BinaryIO) -> bytes | None:
+    """The next message from a buffered pipe; None at its end (or one cut short)."""
+    head = pipe.read(MESSAGE_LENGTH.size)
+    if len(head) < MESSAGE_LENGTH.size:
+        return None
+    size = MESSAGE_LENGTH.unpack(head)[0]
+    data = pipe.read(size)
+    return data if len(data) == size else None

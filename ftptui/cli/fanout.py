@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import os
 import pickle
-import struct
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import BinaryIO, TextIO, TypeVar
 
 from ..errors import FtptuiError
-from ..forking import before_fork, widen_pipe
+from ..forking import before_fork, read_message, widen_pipe, write_message
 
-LENGTH = struct.Struct("<Q")
 C = TypeVar("C")
 R = TypeVar("R")
 
@@ -58,7 +56,7 @@ def write_in_order(chunks: Sequence[C], make: Callable[[C], str], out: TextIO,
             pids.append(pid)
         raw = _utf8_bytes_of(out)
         for k in range(len(chunks)):
-            data = _read_chunk(pipes[k % n])
+            data = read_message(pipes[k % n])
             if data is None:
                 raise FtptuiError("a worker process stopped before its part of the output was made")
             if raw is not None:
@@ -85,12 +83,11 @@ def _utf8_bytes_of(out: TextIO) -> BinaryIO | None:
 
 def _work(fd: int, chunks: Iterable[C], make: Callable[[C], str | bytes]) -> None:
     code = 0
-    pipe = os.fdopen(fd, "wb", buffering=0)
+    pipe = os.fdopen(fd, "wb")
     try:
         for chunk in chunks:
             made = make(chunk)
-            data = made if isinstance(made, bytes) else made.encode("utf-8", "surrogateescape")
-            pipe.write(LENGTH.pack(len(data)) + data)
+            write_message(pipe, made if isinstance(made, bytes) else made.encode("utf-8", "surrogateescape"))
     except (BrokenPipeError, KeyboardInterrupt):  # the parent stopped reading, or Ctrl+C: it says why
         pass
     except BaseException as e:  # noqa: BLE001 - the parent sees the pipe end early and stops
@@ -102,15 +99,6 @@ def _work(fd: int, chunks: Iterable[C], make: Callable[[C], str | bytes]) -> Non
             pipe.close()
         finally:
             os._exit(code)
-
-
-def _read_chunk(pipe: BinaryIO) -> bytes | None:
-    head = pipe.read(LENGTH.size)
-    if len(head) < LENGTH.size:
-        return None
-    size = LENGTH.unpack(head)[0]
-    data = pipe.read(size)
-    return data if len(data) == size else None
 
 
 def _stop(pid: int) -> None:
@@ -141,7 +129,7 @@ def in_child(work: Callable[[], R]) -> Callable[[], R]:
     def result() -> R:
         try:
             with os.fdopen(r, "rb", buffering=1 << 20) as pipe:
-                data = _read_chunk(pipe)
+                data = read_message(pipe)
         finally:
             _stop(pid)
         if data is None:

@@ -18,7 +18,6 @@ import os
 import pickle
 import queue
 import signal
-import struct
 import sys
 import threading
 from collections.abc import Iterator
@@ -26,10 +25,8 @@ from typing import Any
 
 from ..capture.reader import CaptureFile
 from ..errors import CaptureError
-from ..forking import before_fork, reuse_freed_memory, widen_pipe
+from ..forking import before_fork, read_message, reuse_freed_memory, widen_pipe, write_message
 from .index import Scanned, scan
-
-HEADER = struct.Struct("<Q")  # length of the pickled message that follows
 
 
 def _cap_state(cap: CaptureFile, sent: dict[str, int]) -> dict[str, Any]:
@@ -68,13 +65,13 @@ class ScanProcess:
             os.close(read_end)
             _child(cap, write_end)
         os.close(write_end)
-        self._pipe = os.fdopen(read_end, "rb", buffering=0)
+        self._pipe = os.fdopen(read_end, "rb", buffering=1 << 20)
         self._lock = threading.Lock()
         self.stopped = False  # stop() was called: the pipe's end is no error
         self._reaped = False
         # messages read from the pipe as soon as they come (None: its end), so the child never
         # waits for the indexer to take its previous batch
-        self._received: queue.SimpleQueue[bytearray | None] = queue.SimpleQueue()
+        self._received: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         threading.Thread(target=self._drain, name="scan-pipe", daemon=True).start()
 
     @classmethod
@@ -117,28 +114,13 @@ class ScanProcess:
     def _drain(self) -> None:
         """Read the pipe to its end (the pipe's own thread)."""
         try:
-            while True:
-                head = self._read(HEADER.size)
-                message = self._read(HEADER.unpack(head)[0]) if head else None
-                if not message:
-                    break
+            while (message := read_message(self._pipe)) is not None:
                 self._received.put(message)
         except OSError:
             pass
         finally:
             self._pipe.close()
             self._received.put(None)
-
-    def _read(self, size: int) -> bytearray:
-        """`size` bytes from the pipe, or none if it ends first."""
-        buf = bytearray(size)
-        view, got = memoryview(buf), 0
-        while got < size:
-            n = self._pipe.readinto(view[got:])
-            if not n:
-                return bytearray()
-            got += n
-        return buf
 
     def stop(self) -> None:
         """Kill the child if it still runs (from any thread): the reader then sees the pipe end."""
@@ -172,10 +154,7 @@ def _child(cap: CaptureFile, fd: int) -> None:
         sent: dict[str, int] = {}
 
         def send(kind: str, payload: Any = None) -> None:
-            message = pickle.dumps((kind, payload, _cap_state(cap, sent)), protocol=pickle.HIGHEST_PROTOCOL)
-            out.write(HEADER.pack(len(message)))
-            out.write(message)
-            out.flush()
+            write_message(out, pickle.dumps((kind, payload, _cap_state(cap, sent)), protocol=pickle.HIGHEST_PROTOCOL))
 
         try:
             for batch in cap.scan():
