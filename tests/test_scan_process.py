@@ -133,3 +133,15 @@ def test_the_child_writes_nothing_to_the_terminal(monkeypatch, capfd):
     assert sum(len(s) for s in ScanProcess(open_capture(str(DATA / "seed-ftp-active.pcap"))).batches()) == 84
     out, err = capfd.readouterr()
     assert "child" not in out + err
+
+
+def test_key_hash_collisions_fall_back_to_the_exact_grouping(monkeypatch):
+    """Conversations are grouped by a hash of their keys, checked: with every key hashing alike,
+    the exact grouping must give the same streams."""
+    from ftptui.store import tcp_streams
+    path = DATA / "public" / "chrissanders__ppa1e__ftp.pcap"
+    theirs = in_process(path)
+    monkeypatch.setattr(tcp_streams, "_MIX", (0,) * 6)  # every hash 0: all "the same" key
+    mine = in_process(path)
+    assert theirs.tcp.count > 1
+    assert_same(mine, theirs)
