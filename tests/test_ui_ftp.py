@@ -7,13 +7,15 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import Input, TabbedContent
 
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
 from ftptui.ui.content_view import ContentScreen
 from ftptui.ui.diagram_view import DiagramPane
 from ftptui.ui.ftp_view import FtpScreen
+from ftptui.ui.key_bar import KeyBar
+from ftptui.ui.line_table import TextTable
 from ftptui.ui.lines_view import LinesView
 from ftptui.ui.packet_list import PacketList
 
@@ -61,7 +63,7 @@ async def test_sessions_dialogue_and_credentials():
     app = FtptuiApp(str(SEED))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_ftp(pilot, app)
-        sessions = screen.query_one("#ftp-sessions", DataTable)
+        sessions = screen.query_one("#ftp-sessions", TextTable)
         assert sessions.row_count == 1
         assert [str(c) for c in sessions.get_row_at(0)[:5]] == ["1", "10.10.15.211:47050", "10.10.10.187:21",
                                                                    "ftpuser", "yes"]
@@ -69,8 +71,11 @@ async def test_sessions_dialogue_and_credentials():
         lines = shown(dialogue)
         assert lines[:5] == ["220 (vsFTPd 3.0.3)", "> USER ftpuser", "331 Please specify the password.",
                              "> PASS %n?4Wz>R$tTF7", "230 Login successful."]
-        creds = screen.query_one("#ftp-credentials", DataTable)
+        creds = screen.query_one("#ftp-credentials", TextTable)
         assert [str(c) for c in creds.get_row_at(0)] == ["1", "ftpuser", "%n?4Wz>R$tTF7", "230 Login successful.", "10"]
+        # the key bar lists the view's keys once they work (not only Esc, as while it was analysing)
+        await pilot.pause()
+        assert "View content" in screen.query_one(KeyBar).text.plain
         # Enter on a dialogue line selects its packet: "> PORT 10,10,15,211,158,215" is frame 18 (tshark)
         port = next(k for k, text in enumerate(lines) if text.startswith("> PORT 10,10,15,211,158,215"))
         dialogue.focus()
@@ -86,10 +91,10 @@ async def test_transfers_content_copy_and_extract(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_ftp(pilot, app)
         await show_tab(pilot, screen, "tab-transfers")
-        table = screen.query_one("#ftp-transfers", DataTable)
+        table = screen.query_one("#ftp-transfers", TextTable)
         assert [str(table.get_row_at(k)[0]) for k in range(table.row_count)] == ["LIST", "NLST dump.sql", "RETR dump.sql"]
         table.focus()
-        table.move_cursor(row=2)
+        table.move_to(2)
         await pilot.press("y")
         assert app.clipboard == hashlib.sha256(DUMP).hexdigest()
         await pilot.press("v")
@@ -141,15 +146,15 @@ async def test_sessions_shown_from_the_links_before_the_transfers_are_read(monke
         screen = app.screen
         assert isinstance(screen, FtpScreen) and not screen.analysis.contents
         assert "(reading them…)" in str(screen.query_one("#ftp-title").render())
-        assert screen.query_one("#ftp-sessions", DataTable).row_count == 1
+        assert screen.query_one("#ftp-sessions", TextTable).row_count == 1
         assert shown(screen.query_one("#ftp-dialogue", LinesView))[0] == "220 (vsFTPd 3.0.3)"
         screen.query_one(TabbedContent).active = "tab-transfers"
         await pilot.pause()
-        table = screen.query_one("#ftp-transfers", DataTable)
+        table = screen.query_one("#ftp-transfers", TextTable)
         assert [str(c) for c in table.get_row_at(2)][:1] == ["RETR dump.sql"]
         assert [str(c) for c in table.get_row_at(2)][5] == "…"
         table.focus()
-        table.move_cursor(row=2)
+        table.move_to(2)
         await pilot.press("y")  # needs the hash: a notice, nothing copied
         assert app.clipboard != hashlib.sha256(DUMP).hexdigest()
         release.set()
@@ -157,7 +162,7 @@ async def test_sessions_shown_from_the_links_before_the_transfers_are_read(monke
         await pilot.pause()
         assert screen.analysis.contents
         assert [str(c) for c in table.get_row_at(2)][5] == f"{len(DUMP):,}"
-        assert table.cursor_row == 2 and app.focused is table  # where the user was
+        assert table.cursor == 2 and app.focused is table  # where the user was
         await pilot.press("y")
         assert app.clipboard == hashlib.sha256(DUMP).hexdigest()
 
@@ -177,9 +182,9 @@ async def test_diagram_and_follow_from_a_transfer():
         await pilot.press("m")
         assert app.clipboard.startswith("sequenceDiagram\n") and "Note over A,F: Connection established" in app.clipboard
         await show_tab(pilot, screen, "tab-transfers")
-        table = screen.query_one("#ftp-transfers", DataTable)
+        table = screen.query_one("#ftp-transfers", TextTable)
         table.focus()
-        table.move_cursor(row=2)
+        table.move_to(2)
         await pilot.press("g")  # filter the list to the data connection
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import Input, TabbedContent
 
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
@@ -23,6 +23,7 @@ from ftptui.ui.detail_tree import DetailTree
 from ftptui.ui.diagram_view import DiagramScreen
 from ftptui.ui.follow_view import FollowScreen
 from ftptui.ui.ftp_view import FtpScreen
+from ftptui.ui.line_table import TextTable
 from ftptui.ui.packet_list import PacketList
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
@@ -129,7 +130,7 @@ async def test_every_view_shows_capture_text_literally():
             shows(app, *needles)
         # the transfer's content, as text and as a hex dump
         ftp.query_one(TabbedContent).active = "tab-transfers"
-        ftp.query_one("#ftp-transfers", DataTable).focus()
+        ftp.query_one("#ftp-transfers", TextTable).focus()
         await pilot.pause()
         await pilot.press("v")
         await settle(app, pilot)

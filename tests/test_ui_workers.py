@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from test_ui_ftp import open_ftp  # the tests' one way into the FTP view
-from textual.widgets import DataTable, TabbedContent
+from textual.widgets import TabbedContent
 
 from ftptui.ui import diagram_view, ftp_view
 from ftptui.ui.app import FtptuiApp
@@ -16,6 +16,7 @@ from ftptui.ui.browser import BrowserScreen
 from ftptui.ui.content_view import ContentScreen
 from ftptui.ui.diagram_view import DiagramPane, DiagramScreen
 from ftptui.ui.ftp_view import FtpScreen
+from ftptui.ui.line_table import TextTable
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed-ftp-active.pcap"
@@ -62,9 +63,9 @@ async def test_ftp_view_work_runs_in_workers(threads, tmp_path):
         assert screen.query_one(DiagramPane).steps()
         screen.query_one(TabbedContent).active = "tab-transfers"
         await pilot.pause()
-        table = screen.query_one("#ftp-transfers", DataTable)
+        table = screen.query_one("#ftp-transfers", TextTable)
         table.focus()
-        table.move_cursor(row=2)
+        table.move_to(2)
         await pilot.press("v")
         await settle(app, pilot)
         assert isinstance(app.screen, ContentScreen)
@@ -91,7 +92,7 @@ async def test_ftp_view_reopens_as_it_was_left():
     app = FtptuiApp(str(TWO_SESSIONS))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_ftp(pilot, app)
-        sessions = screen.query_one("#ftp-sessions", DataTable)
+        sessions = screen.query_one("#ftp-sessions", TextTable)
         assert sessions.row_count == 2
         await pilot.press("down")
         await pilot.pause()
@@ -105,7 +106,7 @@ async def test_ftp_view_reopens_as_it_was_left():
         await settle(app, pilot)
         again = app.screen
         assert isinstance(again, FtpScreen) and again is not screen
-        assert again.session.id == 2 and again.query_one("#ftp-sessions", DataTable).cursor_row == 1
+        assert again.session.id == 2 and again.query_one("#ftp-sessions", TextTable).cursor == 1
         assert again.query_one(TabbedContent).active == "tab-diagram"
         assert again.query_one(DiagramPane).steps() is drawn  # kept, not drawn again
 

@@ -296,10 +296,10 @@ class ConversationsScreen(Guarded, Screen):
             return None
         return int(table.order[table.cursor])
 
-    def on_conversation_list_highlighted(self, event: messages.Highlighted) -> None:
+    def on_line_table_highlighted(self, event: messages.Highlighted) -> None:
         self.update_status()
 
-    def on_conversation_list_header_clicked(self, event: messages.HeaderClicked) -> None:
+    def on_line_table_header_clicked(self, event: messages.HeaderClicked) -> None:
         event.stop()
         self.sort_by(event.key)
 

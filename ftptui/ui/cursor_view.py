@@ -8,13 +8,14 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 
 
-def cursor_bindings(prefix: str, page_down: str = "pagedown",
-                    sideways: tuple[str, str] | None = None) -> list[BindingType]:
+def cursor_bindings(prefix: str, page_down: str = "pagedown", sideways: tuple[str, str] | None = None,
+                    ends: tuple[str, str] = ("home,g", "end,G")) -> list[BindingType]:
     """The movement keys of a CursorView, with ids `prefix.up` and so on (for key maps);
-    `sideways`: the keys that scroll left and right, for views wider than the screen."""
+    `sideways`: the keys that scroll left and right, for views wider than the screen; `ends`:
+    the keys to the first and last line (a screen that binds g itself leaves it out)."""
     keys = [("up,k", "cursor(-1)", "Up", "up"), ("down,j", "cursor(1)", "Down", "down"),
             ("pageup", "page(-1)", "Page up", "page_up"), (page_down, "page(1)", "Page down", "page_down"),
-            ("home,g", "first", "First", "first"), ("end,G", "last", "Last", "last")]
+            (ends[0], "first", "First", "first"), (ends[1], "last", "Last", "last")]
     if sideways is not None:
         keys += [(sideways[0], "scroll_x(-8)", "Left", "left"), (sideways[1], "scroll_x(8)", "Right", "right")]
     return [Binding(key, action, description, show=False, id=f"{prefix}.{name}")

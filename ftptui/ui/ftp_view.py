@@ -10,13 +10,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import (
-    DataTable,
     Input,
     Static,
     TabbedContent,
@@ -36,29 +34,18 @@ from .content_view import CONTENT_LIMIT, ContentScreen
 from .diagram_view import DiagramPane, copy_diagram, save_diagram
 from .failures import Guarded, report
 from .key_bar import KeyBar
+from .line_table import TextTable
 from .lines_view import LinesView, ListLines
 from .messages import AnalysisReady, ExtractDone
-from .plain import plain, plain_row
+from .plain import plain
 from .views import open_view
 
 SESSION_COLUMNS = ("Id", "Client", "Server", "User", "Logged in", "Commands", "Transfers", "TLS")
 TRANSFER_COLUMNS = ("Command", "Path", "Mode", "Direction", "Stream", "Bytes", "Expected", "Reply", "Complete", "sha256")
 CREDENTIAL_COLUMNS = ("Session", "User", "Password", "Reply", "Frame")
-WIDEST_COLUMN = 60
-
-
-def fill_table(table: DataTable, headers: tuple[str, ...], rows: list[tuple[str, list[Text]]]) -> None:
-    """Replace a table's rows (key, cells).  Columns get widths measured here in one pass: a
-    DataTable left to size them itself measures every cell with Rich, which takes most of a
-    second for a few hundred sessions."""
-    widths = [len(h) for h in headers]
-    for _, cells in rows:
-        widths = [max(w, len(c.plain)) for w, c in zip(widths, cells)]
-    table.clear(columns=True)
-    for header, width in zip(headers, widths):
-        table.add_column(header, width=min(width, WIDEST_COLUMN))
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
+SESSION_NUMERIC = (True, False, False, False, False, True, True, False)
+TRANSFER_NUMERIC = (False, False, False, False, True, True, True, False, False, False)
+CREDENTIAL_NUMERIC = (True, False, False, False, True)
 
 
 @dataclass
@@ -84,7 +71,7 @@ def dialogue_lines(session) -> list[tuple[str, int]]:
     return lines
 
 
-class SessionTable(DataTable):
+class SessionTable(TextTable):
     """The sessions table; `on_row(row)` is called as soon as the cursor moves (not by a
     message), so the cursor and the session's dialogue are painted in the same frame."""
 
@@ -92,10 +79,10 @@ class SessionTable(DataTable):
         super().__init__(**kwargs)
         self.on_row = on_row
 
-    def watch_cursor_coordinate(self, old_coordinate, new_coordinate) -> None:
-        super().watch_cursor_coordinate(old_coordinate, new_coordinate)
-        if old_coordinate.row != new_coordinate.row and new_coordinate.row < self.row_count:
-            self.on_row(new_coordinate.row)
+    def watch_cursor(self, row: int) -> None:
+        super().watch_cursor(row)
+        if row < self.row_count:
+            self.on_row(row)
 
 
 class FtpDetails(Vertical):
@@ -110,9 +97,9 @@ class FtpDetails(Vertical):
             with TabPane("Dialogue", id="tab-dialogue"):
                 yield LinesView(grow_only=True, id="ftp-dialogue")
             with TabPane("Transfers", id="tab-transfers"):
-                yield DataTable(id="ftp-transfers", cursor_type="row", zebra_stripes=True)
+                yield TextTable(id="ftp-transfers")
             with TabPane("Credentials", id="tab-credentials"):
-                yield DataTable(id="ftp-credentials", cursor_type="row", zebra_stripes=True)
+                yield TextTable(id="ftp-credentials")
             with TabPane("Diagram", id="tab-diagram"):
                 yield DiagramPane(self.index, id="ftp-diagram")
 
@@ -139,6 +126,7 @@ class FtpScreen(Guarded, Screen):
         self.session: Session | None = None
         self.dialogue_frames: list[int] = []  # the frame of each line of the dialogue
         self.transfers_of: Session | None = None  # whose transfers the table holds (made when shown)
+        self.details_shown = False  # the tabs mounted and filled
         self.fold = False
         self.pending_input: str | None = None
 
@@ -146,31 +134,33 @@ class FtpScreen(Guarded, Screen):
         # The tabs come a frame later (FtpDetails): the sessions line shows at once, and their
         # dozen widgets cost more than the rest of the screen together.
         yield Static("FTP sessions — analysing…", id="ftp-title")
-        yield SessionTable(self.session_row, id="ftp-sessions", cursor_type="row", zebra_stripes=True)
+        yield SessionTable(self.session_row, id="ftp-sessions")
         box = Input(placeholder="directory to extract into", id="ftp-input")
         box.display = False  # shown when a path is asked for
         yield box
         yield KeyBar()
 
     def on_mount(self) -> None:
+        # the browser's pass (links only, made after indexing) shows the sessions in the first
+        # frame; the tabs follow a frame later, the transfers' sizes and hashes when read
+        links = latest_analysis(self.index)
+        if links is not None and links.packets == len(self.index):
+            self.show_analysis(links)
         self.call_after_refresh(self.add_details)
 
     async def add_details(self) -> None:
         await self.mount(FtpDetails(self.index, self.state.tab), after="#ftp-sessions")
+        if self.analysis is not None:
+            self.show_details()
         self.run_analysis()
 
     def check_action(self, action: str, parameters) -> bool | None:
-        # until the analysis is shown, only Esc: the other keys act on its tables
-        return action == "close" or self.analysis is not None
+        # until the analysis and its tabs are shown, only Esc: the other keys act on the tabs
+        return action == "close" or self.details_shown
 
     @work(thread=True, exclusive=True, group="ftp")
     def run_analysis(self) -> None:
         try:
-            # the browser's pass (links only, made after indexing) shows the sessions, their
-            # dialogues and credentials at once; the transfers' sizes and hashes follow
-            links = latest_analysis(self.index)
-            if links is not None and not links.contents and links.packets == len(self.index):
-                self.post_message(AnalysisReady(links))
             with self.index.lock:  # a growing capture's indexer waits while it is read
                 analysis = analyse(self.index)
             self.post_message(AnalysisReady(analysis))
@@ -181,40 +171,57 @@ class FtpScreen(Guarded, Screen):
     def on_analysis_ready(self, message: AnalysisReady) -> None:
         if message.analysis is None:
             self.query_one("#ftp-title", Static).update(plain("FTP sessions — the analysis failed"))
-            return
+        elif message.analysis is not self.analysis:
+            self.show_analysis(message.analysis)
+
+    def show_analysis(self, a: FtpAnalysis) -> None:
+        """The title and the sessions table; the tabs too once they are mounted."""
         first = self.analysis is None
-        self.analysis = a = message.analysis
-        if self.state.packets != a.packets:  # drawn for fewer packets: draw again when shown
-            self.state.packets, self.state.drawn = a.packets, {}
-        self.query_one(DiagramPane).drawn = self.state.drawn
+        self.analysis = a
         self.query_one("#ftp-title", Static).update(plain(
             f"FTP sessions: {len(a.sessions)}, transfers: {len(a.transfers)}"
             + (f" ({sum(t.complete for _, t in a.transfers)} complete)" if a.contents else " (reading them…)")))
-        table = self.query_one("#ftp-sessions", DataTable)
-        fill_table(table, SESSION_COLUMNS, [
-            (str(s.id), plain_row(s.id, endpoint_text(s.client), endpoint_text(s.server), s.user or "",
-                                  {True: "yes", False: "no", None: "?"}[s.logged_in], len(s.commands),
-                                  len(s.transfers), "yes" if s.tls else ""))
-            for s in a.sessions])
-        fill_table(self.query_one("#ftp-credentials", DataTable), CREDENTIAL_COLUMNS, [
-            (f"{s.id}:{frame}", plain_row(s.id, user, password or "", f"{reply.code} {reply.text}" if reply else "",
-                                          frame + 1))
-            for s in a.sessions for user, password, reply, frame in s.credentials])
+        table = self.query_one("#ftp-sessions", TextTable)
+        table.show(SESSION_COLUMNS, [
+            (s.id, endpoint_text(s.client), endpoint_text(s.server), s.user or "",
+             {True: "yes", False: "no", None: "?"}[s.logged_in], len(s.commands), len(s.transfers),
+             "yes" if s.tls else "")
+            for s in a.sessions], SESSION_NUMERIC)
         if not a.sessions:
-            self.notify("No FTP sessions in this capture", severity="warning", timeout=5)
-            return
-        row = next((k for k, s in enumerate(a.sessions) if s.id == self.state.session), 0)
-        table.move_cursor(row=row, animate=False)
-        self.session_row(row)  # (moving the cursor showed it already, unless it was on that row)
+            if first:
+                self.notify("No FTP sessions in this capture", severity="warning", timeout=5)
+        else:
+            row = next((k for k, s in enumerate(a.sessions) if s.id == self.state.session), 0)
+            table.move_to(row)
+            if first:
+                table.focus()
+        if self.query(FtpDetails):
+            self.show_details()
+
+    def show_details(self) -> None:
+        """What the tabs show of the analysis: credentials, and the selected session's dialogue
+        and transfers (the user's transfer row kept from the last opening)."""
+        a, first = self.analysis, not self.details_shown
+        assert a is not None
+        self.details_shown = True
         if first:
-            table.focus()
+            self.refresh_bindings()  # (check_action allows the other keys now: the key bar shows them)
+        if self.state.packets != a.packets:  # drawn for fewer packets: draw again when shown
+            self.state.packets, self.state.drawn = a.packets, {}
+        self.query_one(DiagramPane).drawn = self.state.drawn
+        self.query_one("#ftp-credentials", TextTable).show(CREDENTIAL_COLUMNS, [
+            (s.id, user, password or "", f"{reply.code} {reply.text}" if reply else "", frame + 1)
+            for s in a.sessions for user, password, reply, frame in s.credentials], CREDENTIAL_NUMERIC)
+        if not a.sessions:
+            return
+        self.session_row(self.query_one("#ftp-sessions", TextTable).cursor)
         transfers = self.fill_transfers()
         if first and self.state.transfer_row < transfers.row_count:
-            transfers.move_cursor(row=self.state.transfer_row, animate=False)
+            transfers.move_to(self.state.transfer_row)
 
     def session_row(self, row: int) -> None:
-        """The sessions table's cursor is on another row."""
-        if self.analysis is not None and row < len(self.analysis.sessions):
+        """The sessions table's cursor is on another row (shown once the tabs are)."""
+        if self.details_shown and self.analysis is not None and row < len(self.analysis.sessions):
             session = self.analysis.sessions[row]
             if self.session is not session:
                 self.show_session(session)
@@ -233,24 +240,22 @@ class FtpScreen(Guarded, Screen):
         elif tab == "tab-diagram":
             self.draw_diagram()
 
-    def fill_transfers(self) -> DataTable:
+    def fill_transfers(self) -> TextTable:
         """The transfers table, holding the session's transfers."""
-        table = self.query_one("#ftp-transfers", DataTable)
+        table = self.query_one("#ftp-transfers", TextTable)
         session = self.session
         if session is not None and self.transfers_of is not session:
             self.transfers_of = session
             read = self.analysis is not None and self.analysis.contents  # else: sizes and hashes to come
-            cursor = table.cursor_row
-            fill_table(table, TRANSFER_COLUMNS, [
-                (str(k), plain_row(f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}",
-                                   f"{t.mode or ''} {t.setup or ''}".strip(), t.direction,
-                                   t.tcp_stream if t.tcp_stream >= 0 else "", f"{t.bytes:,}" if read else "…",
-                                   "" if t.expected_bytes is None else f"{t.expected_bytes:,}",
-                                   t.final_reply.code if t.final_reply else "",
-                                   ("yes" if t.complete else "no") if read else "…", t.sha256[:16] if read else "…"))
-                for k, t in enumerate(session.transfers)])
-            if cursor is not None and 0 < cursor < table.row_count:
-                table.move_cursor(row=cursor, animate=False)  # (the same session's rows, read now)
+            cursor = table.cursor
+            table.show(TRANSFER_COLUMNS, [
+                (f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}", f"{t.mode or ''} {t.setup or ''}".strip(),
+                 t.direction, t.tcp_stream if t.tcp_stream >= 0 else "", f"{t.bytes:,}" if read else "…",
+                 "" if t.expected_bytes is None else f"{t.expected_bytes:,}",
+                 t.final_reply.code if t.final_reply else "",
+                 ("yes" if t.complete else "no") if read else "…", t.sha256[:16] if read else "…")
+                for t in session.transfers], TRANSFER_NUMERIC)
+            table.move_to(cursor if cursor < table.row_count else 0)  # (the same session's rows, read now)
         return table
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -269,17 +274,17 @@ class FtpScreen(Guarded, Screen):
                                          f"Client {endpoint_text(s.client)}", f"FTP server {endpoint_text(s.server)}")
 
     def action_close(self) -> None:
-        if self.analysis is not None and self.transfers_of is self.session:  # (else another session's rows)
-            self.state.transfer_row = self.query_one("#ftp-transfers", DataTable).cursor_row or 0
+        if self.details_shown and self.transfers_of is self.session:  # (else another session's rows)
+            self.state.transfer_row = self.query_one("#ftp-transfers", TextTable).cursor
         self.dismiss(None)
 
     # --- the selected transfer / line
     def current_transfer(self):
         table = self.fill_transfers()
-        if self.session is None or not self.session.transfers or table.cursor_row is None:
+        if self.session is None or not self.session.transfers:
             self.notify("Select a transfer first (Transfers tab)", severity="warning", timeout=3)
             return None
-        return self.session.transfers[min(table.cursor_row, len(self.session.transfers) - 1)]
+        return self.session.transfers[min(table.cursor, len(self.session.transfers) - 1)]
 
     def _tab(self) -> str:
         return self.query_one("#ftp-tabs", TabbedContent).active
@@ -295,9 +300,9 @@ class FtpScreen(Guarded, Screen):
             if t is not None:
                 self.dismiss(("goto", t.first_data_frame if t.first_data_frame >= 0 else t.command_frame))
         elif tab == "tab-credentials":
-            creds = self.query_one("#ftp-credentials", DataTable)
+            creds = self.query_one("#ftp-credentials", TextTable)
             if creds.row_count:
-                self.dismiss(("goto", int(str(creds.get_row_at(creds.cursor_row)[4])) - 1))
+                self.dismiss(("goto", int(creds.get_row_at(creds.cursor)[4]) - 1))
         elif self.session is not None:
             pane = self.query_one(DiagramPane)
             drawn = pane.steps()

@@ -187,12 +187,12 @@ class Leave(Message, namespace="filter_bar"):
 
 
 @dataclass(eq=False)
-class Highlighted(Message, namespace="conversation_list"):
-    """The cursor moved to another conversation."""
+class Highlighted(Message, namespace="line_table"):
+    """A LineTable's cursor moved to another row."""
 
 
 @dataclass(eq=False)
-class HeaderClicked(Message, namespace="conversation_list"):
+class HeaderClicked(Message, namespace="line_table"):
     """A column title was clicked (sort by it)."""
     key: str
 

@@ -17,7 +17,3 @@ from ..text import safe
 def plain(text: object, style: str | Style = "") -> Text:
     return Text(safe(str(text)), style=style, no_wrap=False, end="")
 
-
-def plain_row(*cells: object) -> list[Text]:
-    """A DataTable row: every cell as plain text (numbers too, for one rule everywhere)."""
-    return [c if isinstance(c, Text) else plain(c) for c in cells]
