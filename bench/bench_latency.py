@@ -421,7 +421,8 @@ def run_script(cap: Capture, timeout: float, only: str | None) -> list[Result]:
                   f"(headless {fmt(opened.headless)} ms)", flush=True)
             script = Script(pane, timeout, only, results)
             script.run(browse_steps(cap, packets) + [FTP_VIEW])
-            script.run(ftp_steps(cap, "Dialogue  Transfers" in script.screen))
+            # (the sessions show before the tabs: look at the screen once the view is idle)
+            script.run(ftp_steps(cap, "Dialogue  Transfers" in script.pane.shot().plain))
             return results
         finally:
             kill_server()
