@@ -13,11 +13,14 @@ each step the benchmark waits until the app's process is idle (its CPU time stop
 is not counted, and reported as "busy after".
 
 Captures: bench/out/big-1000000.pcap (made with ../shared/tools/make_big_pcap.py if missing) and
-bench/out/ftp-big.pcap (bench/ftp_capture.py: 14 FTP sessions, a 9,000-segment RETR, a 4 MiB one).
-The triage: open, scroll, page down, G, g, a filter and clearing it, go to a packet, the detail tree
-and hex panes, follow (F), conversations (C), the FTP view (T): switch sessions, the Transfers tab
-and its content viewer (v), the Diagram tab on the long session.  What each step expects is taken
-from `ftptui --ftp --json` on the capture (sessions, transfers) and from the screen (packet count).
+bench/out/ftp-big.pcap (bench/ftp_capture.py: 14 FTP sessions, a 9,000-segment RETR, a 4 MiB one);
+with --capture storm or all also bench/out/storm-30000.pcap (tests/tools/make_retransmission_storm.py:
+one TCP stream, 20,000 retransmissions that pile up unacknowledged).
+The triage: open, (on the big capture) select its first HTTP packet, scroll, page down, G, g, a
+filter and clearing it, go to a packet, the detail tree and hex panes, follow (F), conversations
+(C), the FTP view (T): switch sessions, the Transfers tab and its content viewer (v), the Diagram
+tab on the long session. What each step expects is taken from `ftptui --ftp --json` on the capture
+(sessions, transfers) and from the screen (packet count).
 
 The goal (the issue): p95 of the first responses under 100 ms; nothing over 250 ms except steps
 that show progress.  With --repeat N the whole script runs N times (a fresh app each time) and each
@@ -226,6 +229,7 @@ class Capture:
     filter: str
     goto: int        # the packet to select (and follow: its stream)
     sessions: list = field(default_factory=list)  # ftptui --ftp --json
+    first_http: int | None = None  # selected first: the first use of the HTTP tree (and of scapy's layers)
 
 
 def big_capture() -> Path:
@@ -237,15 +241,37 @@ def big_capture() -> Path:
     return path
 
 
+def storm_capture() -> Path:
+    """One TCP connection of 30,000 data segments, 20,000 of them retransmitted out of order
+    while the receiver repeats one ACK (tshark's 10,000 unacknowledged segments pile up): the
+    case where drawing a row once analysed its whole stream, quadratically."""
+    path = OUT / "storm-30000.pcap"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, str(REPO / "tests" / "tools" / "make_retransmission_storm.py"), str(path),
+                        "--segments", "30000"], check=True)
+    return path
+
+
+def first_http(path: Path) -> int | None:
+    """The number of the first HTTP packet among the first 2,000 (from ftptui --print)."""
+    r = subprocess.run([sys.executable, "-m", "ftptui", "-r", str(path), "--print", "-c", "2000"],
+                       capture_output=True, text=True, check=True, cwd=REPO)
+    return next((int(line.split()[0]) for line in r.stdout.splitlines() if " HTTP " in line), None)
+
+
 def captures(which: str) -> list[Capture]:
     out = []
-    if which in ("big", "both"):
-        out.append(Capture("big", big_capture(), "tcp.port == 21", 500_000))
-    if which in ("ftp", "both"):
+    if which in ("big", "both", "all"):
+        path = big_capture()
+        out.append(Capture("big", path, "tcp.port == 21", 500_000, first_http=first_http(path)))
+    if which in ("ftp", "both", "all"):
         path = OUT / "ftp-big.pcap"
         if not path.exists():
             print(f"writing {path} ...", flush=True)
         out.append(Capture("ftp", ftp_capture.ensure(path), "ftp", 1000))
+    if which in ("storm", "all"):
+        out.append(Capture("storm", storm_capture(), "tcp.analysis.retransmission", 30_000))
     for c in out:
         r = subprocess.run([sys.executable, "-m", "ftptui", "-r", str(c.path), "--ftp", "--json"], capture_output=True,
                            text=True, check=True, cwd=REPO)
@@ -286,7 +312,15 @@ def frame_moved(now: str, before: str) -> bool:
 def browse_steps(cap: Capture, packets: int) -> list[Step]:
     frame, flt = f"Frame {cap.goto}:", cap.filter
     all_shown = f"Displayed: {packets:,} of {packets:,}"
-    steps = [Step(f"scroll down {k + 2}", ("Down",), has(f"Frame {k + 2}:")) for k in range(10)]
+    steps = []
+    if cap.first_http is not None:
+        n = str(cap.first_http)
+        steps += [Step("Ctrl+G (go to)", ("C-g",), has("Go to packet number"), measured=False),
+                  Step("type the number", (n,), Expect(changed=True), literal=True, measured=False),
+                  Step(f"select packet {n}, the first HTTP one (its tree)", ("Enter",),
+                       has(f"Frame {n}:", "Hypertext Transfer Protocol", lacks=("Go to packet number",))),
+                  Step("back to the first packet", ("g",), has("Frame 1:"), measured=False)]
+    steps += [Step(f"scroll down {k + 2}", ("Down",), has(f"Frame {k + 2}:")) for k in range(10)]
     steps += [Step(f"page down {k + 1}", ("PageDown",), Expect(test=frame_moved)) for k in range(5)]
     steps += [
         Step("G (last packet)", ("G",), has(f"Frame {packets}:")),
@@ -555,7 +589,8 @@ def header(args, floor: tuple[float, float]) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--capture", choices=("big", "ftp", "both"), default="both")
+    ap.add_argument("--capture", choices=("big", "ftp", "storm", "both", "all"), default="both",
+                    help="both: big and ftp; all: also storm (a TCP stream of 20,000 retransmissions)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--only", help="run the script up to the steps whose names contain this (e.g. session, Tab, Esc), report those")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds a step may take before it is a TIMEOUT")

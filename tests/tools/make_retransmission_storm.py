@@ -4,9 +4,11 @@ retransmits old segments out of order thousands of times while the receiver repe
 ACK (so up to tshark's 10,000 unacknowledged segments pile up), then the receiver ACKs part of
 it and finally everything.  This is the case where the analysis was quadratic.
 
-    python tests/tools/make_retransmission_storm.py [OUT] [--tshark]
+    python tests/tools/make_retransmission_storm.py [OUT] [--tshark] [--segments N]
 
 Deterministic (no randomness); --tshark also writes OUT.tshark.txt and OUT.analysis.tsv.
+--segments (3,000 for the test fixture): data segments sent, two thirds of them retransmissions
+(bench/bench_latency.py --capture storm writes one of 30,000).
 """
 from __future__ import annotations
 
@@ -38,12 +40,12 @@ def packet(src: bytes, dst: bytes, sport: int, dport: int, seq: int, ack: int, f
     return ip + tcp
 
 
-def packets() -> list[bytes]:
+def packets(segments: int = 3000) -> list[bytes]:
     c, s = (CLIENT, SERVER, 40000, 33333), (SERVER, CLIENT, 33333, 40000)  # no dissector on either port
     out = [packet(*c, 1000, 0, SYN), packet(*s, 5000, 1001, SYN | ACK), packet(*c, 1001, 5001, ACK)]
     seg = 100
     sent = 0
-    for k in range(3000):  # new data, then old segments again in a scrambled order
+    for k in range(segments):  # new data, then old segments again in a scrambled order
         if k % 3 == 0:
             out.append(packet(*c, 1001 + sent * seg, 5001, ACK | PSH, bytes([k % 251]) * seg))
             sent += 1
@@ -60,17 +62,22 @@ def packets() -> list[bytes]:
     return out
 
 
-def write(path: str) -> None:
+def write(path: str, segments: int = 3000) -> None:
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))  # raw IP
-        for n, p in enumerate(packets()):
+        for n, p in enumerate(packets(segments)):
             f.write(struct.pack("<IIII", 1_700_000_000 + n // 1000, (n % 1000) * 1000, len(p), len(p)) + p)
 
 
 def main() -> None:
     args = [a for a in sys.argv[1:] if a != "--tshark"]
+    segments = 3000
+    if "--segments" in args:
+        at = args.index("--segments")
+        segments = int(args[at + 1])
+        del args[at:at + 2]
     path = args[0] if args else OUT
-    write(path)
+    write(path, segments)
     if "--tshark" in sys.argv:
         sys.path.insert(0, HERE)
         from tcp_analysis_table import write_tshark_fixtures
