@@ -1,6 +1,7 @@
 """The main screen: packet list, detail tree and hex pane, with the index built in a worker."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
 from ..capture import open_capture
 from ..dfilter.apply import Cancelled, FilterRun
@@ -45,6 +47,7 @@ from .views import open_view
 # How long the indexer waits, after its first batch, for the UI thread to draw the first rows
 FIRST_ROWS_WAIT = 0.5
 REDRAW_EVERY = 0.25  # seconds between redraws of the list while packets are being indexed
+FIRST_PAINT = 0.15  # seconds the first import of scapy waits for the native tree to be painted
 # layers the fast decoders only summarise: the tree adds scapy's dissection below them
 FALLBACK_LAYERS = {"http", "tls", "ssh", "dhcp", "dhcpv6", "ntp", "nbns", "ssdp", "igmp", "stp", "llc", "data"}
 
@@ -365,6 +368,11 @@ class BrowserScreen(Guarded, Screen):
     def add_scapy_layers(self, d, data: bytes, link: int) -> None:
         """scapy's layers below the native tree, made in a worker: importing scapy takes a
         second, and it is slow on big packets.  The tree shows the native fields meanwhile."""
+        if "scapy.all" not in sys.modules:
+            # the import holds the GIL most of the time: let the native tree be painted first
+            time.sleep(FIRST_PAINT)
+            if get_current_worker().is_cancelled:
+                return
         self.post_message(messages.ScapyLayers(d, scapy_layers(data, link)))
 
     def on_scapy_layers(self, message: messages.ScapyLayers) -> None:
