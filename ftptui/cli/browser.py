@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 from ..errors import CaptureError
+from ..macnames import resolve_mac
 from ..store.scan_process import ScanProcess
 
 # How long a lone Esc waits to be told from the start of an escape sequence (Textual reads it
@@ -24,6 +26,10 @@ def start_browser(path: str | None = None, source=None, cap=None) -> int:
     os.environ.setdefault("ESCDELAY", ESCDELAY_MS)
     sys.setswitchinterval(SWITCH_INTERVAL)
     scanner = _start_scanning(path) if source is None and path else None
+    if scanner is not None:
+        # the first packet's tree names its MAC addresses: load the vendor table (0.1 s) while
+        # Textual is imported, not on the first paint (after the fork: a thread then is safe)
+        threading.Thread(target=resolve_mac, args=(bytes(6),), name="mac-names", daemon=True).start()
     from ..ui.app import FtptuiApp
     from ..ui.hangup import run_app
 
