@@ -19,13 +19,13 @@ from textual import work
 from textual.widgets import Static
 
 from ftptui.capture import open_capture
+from ftptui.dfilter import apply as filter_apply
 from ftptui.dfilter.apply import Cancelled, FilterRun
 from ftptui.dfilter.compile import PacketView, compile_filter
 from ftptui.dfilter.prepare import PrepareError, combine, filter_for_field, quote
 from ftptui.dissect.packet import dissect
 from ftptui.dissect.tree import Dissection, Field
 from ftptui.store.index import PacketIndex
-from ftptui.ui import browser as browser_module
 from ftptui.ui.app import FtptuiApp
 from ftptui.ui.browser import BrowserScreen
 from ftptui.ui.filter_bar import FilterBar, FilterMenu, suggest
@@ -614,7 +614,7 @@ async def test_esc_cancels_a_running_filter_and_keeps_the_view(monkeypatch):
         app.notify = lambda message, *a, **k: (notes.append(message), real_notify(message, *a, **k))
         await apply(app, pilot, screen, PORT_FILTER)
         await goto(pilot, "35")
-        monkeypatch.setattr(browser_module, "FilterRun", BlockedRun)
+        monkeypatch.setattr(filter_apply, "FilterRun", BlockedRun)  # (the browser imports it when it runs a filter)
 
         # from the list
         BlockedRun.started.clear()
@@ -648,7 +648,7 @@ async def test_esc_cancels_a_running_filter_and_keeps_the_view(monkeypatch):
         await type_filter(pilot, "ip")
         await pilot.press("enter")
         assert await asyncio.to_thread(BlockedRun.started.wait, 10)
-        monkeypatch.setattr(browser_module, "FilterRun", FilterRun)
+        monkeypatch.setattr(filter_apply, "FilterRun", FilterRun)
         await apply(app, pilot, screen, 'ftp.request.command == "USER"')
         assert shown_frames(plist) == USER_FRAMES
 

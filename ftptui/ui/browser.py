@@ -5,7 +5,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.text import Text
@@ -18,7 +18,6 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from ..capture import open_capture
-from ..dfilter.apply import Cancelled, FilterRun
 from ..dfilter.compile import Filter, compile_filter
 from ..dfilter.errors import FilterError
 from ..dfilter.prepare import PrepareError, combine, filter_for_field
@@ -30,11 +29,9 @@ from ..store.index import PacketIndex
 from ..streams.analysis import bounded
 from ..text import safe
 from . import messages
-from .conversations_view import ConversationsScreen
 from .detail_tree import DetailTree
 from .failures import Guarded, report
 from .filter_bar import FilterBar, FilterMenu
-from .follow_view import FollowScreen
 from .hex_view import HexView
 from .key_bar import KeyBar
 from .live import LIVE_ACTIONS, LIVE_BINDINGS, GrowingCapture
@@ -43,6 +40,9 @@ from .packet_list import PacketList
 from .plain import plain
 from .saving import SaveAs
 from .views import open_view
+
+if TYPE_CHECKING:
+    from .conversations_view import ConversationsScreen
 
 # How long the indexer waits, after its first batch, for the UI thread to draw the first rows
 FIRST_ROWS_WAIT = 0.5
@@ -67,10 +67,12 @@ class SavedView:
 def warm_up() -> None:
     """(A thread) Load what the first use of a view would otherwise load on the UI thread, each
     a twentieth to a fifth of a second: the MAC vendor table, the field registry (filters), and
-    the FTP view's modules (the FTP follower's extraction, the diagrams).  A file's once it is
+    the follow, conversations and FTP views' modules (the FTP follower's extraction, the
+    diagrams); the filters' runner (loaded by its worker otherwise).  A file's once it is
     indexed (half a second of CPU the indexing needs on two cores), a growing capture's at once."""
+    from ..dfilter import apply  # noqa: F401
     from ..dfilter.fields import registry
-    from . import ftp_view  # noqa: F401
+    from . import conversations_view, follow_view, ftp_view  # noqa: F401
 
     resolve_mac(b"\0" * 6)
     registry()
@@ -465,6 +467,8 @@ class BrowserScreen(Guarded, Screen):
 
     @work(thread=True, exclusive=True, group="filter")
     def run_filter(self, job: FilterJob, start: int, end: int) -> None:
+        from ..dfilter.apply import Cancelled, FilterRun  # (in the worker: not on the app's start)
+
         def progress(done: int, total: int) -> None:
             self.post_message(FilterProgress(job, done, total))
 
@@ -639,6 +643,7 @@ class BrowserScreen(Guarded, Screen):
         text = f"{stream.proto}.stream eq {stream.number}"
         bar.set_text(text)
         self.apply_filter(text, remember=False)  # as Wireshark does; closing the view restores the old one
+        from .follow_view import FollowScreen  # (imported by the warm-up, not on the app's start)
         open_view(self.app, FollowScreen(stream, text), lambda frame: self._follow_closed(saved, frame))
 
     def _follow_closed(self, saved: SavedView, frame: int | None) -> None:
@@ -665,6 +670,7 @@ class BrowserScreen(Guarded, Screen):
         self.extend_filter()
 
     def action_conversations(self) -> None:
+        from .conversations_view import ConversationsScreen  # (as FollowScreen)
         screen = ConversationsScreen(self.index, self.conv_kind, self.conversations_seen)
         open_view(self.app, screen, lambda result: self._conversations_closed(screen, result))
 

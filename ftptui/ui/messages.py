@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from textual.message import Message
 
-from ..capture.live import LiveCapture
-from ..capture.reader import CaptureFile
-from ..dfilter.compile import Filter
-from ..dissect.tree import Field
-from ..store.index import PacketIndex
+if TYPE_CHECKING:  # (annotations only: importing them here put the filter compiler and the
+    # live capture on the app's start, before the first rows)
+    from ..capture.live import LiveCapture
+    from ..capture.reader import CaptureFile
+    from ..dfilter.compile import Filter
+    from ..dissect.tree import Field
+    from ..store.index import PacketIndex
 
 
 @dataclass(eq=False)
