@@ -21,7 +21,6 @@ from ftptui.store.index import INDEX_DTYPES, PacketIndex, scan
 from ftptui.store.scan_process import ScanProcess
 
 DATA = Path(__file__).parent / "data"
-whole_scan = CaptureFile.scan
 
 
 def opens(path: Path) -> bool:
@@ -74,16 +73,6 @@ def test_child_scan_gives_the_same_index(path):
     assert_same(from_child(path), in_process(path))
 
 
-@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: str(p.relative_to(DATA)))
-def test_the_helper_scans_batches_the_walker_hands_it(path, monkeypatch):
-    """Small chunks: two of every three batches go through the helper (read again from the
-    file at the walker's offsets); the index is the same as one process makes."""
-    theirs = in_process(path)
-    chunk = 2048 + int(theirs.cols["caplen"].max(initial=0))  # (a chunk holds at least one record)
-    monkeypatch.setattr(CaptureFile, "scan", lambda self, size=chunk: whole_scan(self, size))
-    assert_same(from_child(path), theirs)
-
-
 def test_many_batches_and_a_full_index(monkeypatch):
     """Small chunks (many messages through the pipe) and --max-packets cutting one short."""
     path = DATA / "public" / "chrissanders__ppa1e__ftp.pcap"
@@ -102,17 +91,14 @@ def test_stop_ends_the_batches_quietly_and_reaps_the_child():
     scanner = ScanProcess(open_capture(str(DATA / "seed-ftp-active.pcap")))
     scanner.stop()
     assert sum(len(s) for s in scanner.batches()) <= 84  # what came before the kill, then the end
-    for pid in scanner.pids:
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left
+    with pytest.raises(ChildProcessError):
+        os.waitpid(scanner.pid, os.WNOHANG)  # reaped: no zombie left
 
 
-@pytest.mark.parametrize("child", ["_walk", "_help"])
-def test_a_child_that_dies_is_a_one_line_error(monkeypatch, child):
-    monkeypatch.setattr(CaptureFile, "scan", lambda self, chunk=4096: whole_scan(self, chunk))  # several batches
-    monkeypatch.setattr(scan_process, child, lambda *args: (time.sleep(60), os._exit(0)))
+def test_a_child_that_dies_is_a_one_line_error(monkeypatch):
+    monkeypatch.setattr(scan_process, "_child", lambda cap, fd: (time.sleep(60), os._exit(0)))
     scanner = ScanProcess(open_capture(str(DATA / "seed-ftp-active.pcap")))
-    os.kill(scanner.pids[scan_process.WALKER if child == "_walk" else scan_process.HELPER], signal.SIGKILL)
+    os.kill(scanner.pid, signal.SIGKILL)  # as the OOM killer or a user would
     with pytest.raises(CaptureError, match="seed-ftp-active.pcap: the scanning process ended unexpectedly"):
         list(scanner.batches())
 
@@ -123,41 +109,6 @@ def test_a_failing_scan_is_reported_by_the_parent(monkeypatch):
     monkeypatch.setattr(scan_process, "scan", broken)
     with pytest.raises(CaptureError, match="Input/output error"):
         list(ScanProcess(open_capture(str(DATA / "seed-ftp-active.pcap"))).batches())
-
-
-def test_a_failing_scan_in_the_helper_is_reported_after_the_batches_before_it(monkeypatch):
-    monkeypatch.setattr(CaptureFile, "scan", lambda self, chunk=4096: whole_scan(self, chunk))
-
-    def broken_after_the_first(batch):
-        if batch.base > 24:  # (the walker scans the first batch, the helper the second)
-            raise OSError(5, "Input/output error")
-        return scan(batch)
-    monkeypatch.setattr(scan_process, "scan", broken_after_the_first)
-    got = []
-    with pytest.raises(CaptureError, match="Input/output error"):
-        for scanned in ScanProcess(open_capture(str(DATA / "seed-ftp-active.pcap"))).batches():
-            got.append(scanned)
-    assert len(got) == 1
-
-
-def test_a_gated_scan_sends_its_first_batch_then_waits_for_go(monkeypatch):
-    monkeypatch.setattr(CaptureFile, "scan", lambda self, chunk=4096: whole_scan(self, chunk))
-    path = str(DATA / "seed-ftp-active.pcap")
-    gated = ScanProcess(open_capture(path), gated=True)
-    batches = gated.batches()
-    first = next(batches)
-    assert first.batch.base == 24 and len(first) < 84
-    waiting = gated._received[scan_process.HELPER]
-    time.sleep(0.3)
-    assert waiting.empty()  # the walker handed nothing on before go()
-    gated.go()
-    assert len(first) + sum(len(s) for s in batches) == 84
-    # stopped while it waits: no hang
-    stopped = ScanProcess(open_capture(path), gated=True)
-    batches = stopped.batches()
-    next(batches)
-    stopped.stop()
-    assert list(batches) == []
 
 
 def test_not_started_while_other_threads_run():

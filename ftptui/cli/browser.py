@@ -33,23 +33,20 @@ def start_browser(path: str | None = None, source=None, cap=None) -> int:
     from ..ui.app import FtptuiApp
     from ..ui.hangup import run_app
 
-    if scanner is not None:
-        scanner.go()  # Textual is imported: the walk goes on past its first batch
     app = FtptuiApp(path, scanner=scanner) if source is None else FtptuiApp(source=source, cap=cap)
     return run_app(app)
 
 
 def _start_scanning(path: str) -> ScanProcess | None:
-    """Start scanning the file in child processes now, before Textual loads and starts its
-    threads (forking is safe while this is the only thread); the first batch only until go()
-    (on two cores the scan slowed Textual's import, and so the first rows, by a quarter).  None
-    if it cannot open (the app then reports why) or cannot fork."""
+    """Start scanning the file in a child process now, before Textual loads and starts its
+    threads (forking is safe while this is the only thread); None if it cannot open (the app
+    then reports why) or cannot fork."""
     from ..capture import open_capture
     try:
         cap = open_capture(path)
     except CaptureError:
         return None
-    scanner = ScanProcess.start(cap, gated=True)
+    scanner = ScanProcess.start(cap)
     if scanner is None:
         cap.close()
     return scanner
