@@ -705,3 +705,18 @@ def test_nearest_row_and_row_of():
     plist.rows = 3
     assert plist.row_of(20) == 1 and plist.row_of(21) is None and plist.row_of(99) is None
     assert [plist.nearest_row(f) for f in (0, 10, 14, 15, 16, 29, 30, 31, 99)] == [0, 0, 0, 0, 1, 1, 1, 2, 2]
+
+
+async def test_a_filter_from_the_command_line_is_applied_when_the_capture_opens(tmp_path):
+    """`ftptui -r FILE -Y FILTER` opens the browser with the filter applied (termshark does),
+    shown in the bar as if typed, and kept out of the filter history."""
+    app = FtptuiApp(str(SEED), display_filter="ftp")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await settle(app, pilot, screen)
+        plist = screen.query_one(PacketList)
+        assert shown_frames(plist) == FTP_FRAMES
+        assert plist.current_frame == FTP_FRAMES[0] - 1  # the first match selected, its tree shown
+        assert screen.current is not None and screen.current.layers
+        assert screen.filter_text == "ftp" and screen.query_one(FilterBar).value == "ftp"
+        assert "ftp" not in screen.query_one(FilterBar).input.history

@@ -175,7 +175,8 @@ def print_follow(path: str, args) -> int:
         if int(number) >= count:
             raise FtptuiError(f"{path}: no {proto} stream {number} (the capture has {count}: 0..{count - 1})")
         stream = (follow_tcp if proto == "tcp" else follow_udp)(index, int(number))
-        text = to_json(stream) + "\n" if args.format == "json" else tshark_text(stream, args.format,
+        layout = args.format or "ascii"
+        text = to_json(stream) + "\n" if layout == "json" else tshark_text(stream, layout,
                                                                               terminal=sys.stdout.isatty())
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -6,7 +6,8 @@ import os
 import sys
 import threading
 
-from ..errors import CaptureError
+from ..capture.reader import CaptureFile
+from ..errors import FtptuiError
 from ..macnames import resolve_mac
 from ..store.scan_process import ScanProcess
 
@@ -20,12 +21,34 @@ ESCDELAY_MS = "25"
 SWITCH_INTERVAL = 0.001
 
 
-def start_browser(path: str | None = None, source=None, cap=None) -> int:
+STREAMS = ("standard input", "standard output", "standard error")
+
+
+def need_terminal(fds: tuple[int, ...] = (0, 1, 2)) -> None:
+    """The browser reads keys on fd 0 and draws on fd 2; with one of them, or standard output,
+    not a terminal this is a script, which a UI would hang: say so instead (exit status 2)."""
+    for fd in fds:
+        try:
+            tty = os.isatty(fd)
+        except OSError:
+            tty = False
+        if not tty:
+            raise FtptuiError(f"{STREAMS[fd]} is not a terminal: the browser needs one; to print "
+                              "instead use --print, --ftp, --conv, --follow or --export-objects")
+
+
+def start_browser(path: str | None = None, source=None, cap=None, display_filter: str | None = None) -> int:
     """Run the browser on a capture file, or on a growing source (live capture, pipe, file being
-    written) whose capture `cap` is already open; returns the exit status."""
+    written) whose capture `cap` is already open, with `display_filter` (checked) applied when it
+    opens; returns the exit status.  What is wrong with the file is said before that there is
+    no terminal."""
+    from ..capture import open_capture
+
+    opened = open_capture(path) if source is None and path else None
+    need_terminal()
     os.environ.setdefault("ESCDELAY", ESCDELAY_MS)
     sys.setswitchinterval(SWITCH_INTERVAL)
-    scanner = _start_scanning(path) if source is None and path else None
+    scanner = _start_scanning(opened) if opened is not None else None
     if scanner is not None:
         # the first packet's tree names its MAC addresses: load the vendor table (0.1 s) while
         # Textual is imported, not on the first paint (after the fork: a thread then is safe)
@@ -33,19 +56,15 @@ def start_browser(path: str | None = None, source=None, cap=None) -> int:
     from ..ui.app import FtptuiApp
     from ..ui.hangup import run_app
 
-    app = FtptuiApp(path, scanner=scanner) if source is None else FtptuiApp(source=source, cap=cap)
+    app = (FtptuiApp(path, scanner=scanner, display_filter=display_filter) if source is None
+           else FtptuiApp(source=source, cap=cap, display_filter=display_filter))
     return run_app(app)
 
 
-def _start_scanning(path: str) -> ScanProcess | None:
+def _start_scanning(cap: CaptureFile) -> ScanProcess | None:
     """Start scanning the file in a child process now, before Textual loads and starts its
-    threads (forking is safe while this is the only thread); None if it cannot open (the app
-    then reports why) or cannot fork."""
-    from ..capture import open_capture
-    try:
-        cap = open_capture(path)
-    except CaptureError:
-        return None
+    threads (forking is safe while this is the only thread); None if it cannot fork (the
+    browser then scans it itself)."""
     scanner = ScanProcess.start(cap)
     if scanner is None:
         cap.close()

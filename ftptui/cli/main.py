@@ -9,7 +9,14 @@ import sys
 
 from ..capture import sample_path
 from ..errors import FtptuiError, print_error
-from .batch import print_conversations, print_follow, print_ftp, print_list, print_stream_diagram
+from .batch import (
+    compile_display_filter,
+    print_conversations,
+    print_follow,
+    print_ftp,
+    print_list,
+    print_stream_diagram,
+)
 from .browser import start_browser
 from .live import handles_live, run_live
 
@@ -24,11 +31,12 @@ def parse_args(argv):
                    help="with --print: label FTP data connections by tshark 4.0's own rules (to diff with "
                         "tshark), not by ftptui's FTP follower")
     p.add_argument("-Y", "--display-filter", metavar="FILTER",
-                   help="with --print: only packets matching this Wireshark display filter")
+                   help="only packets matching this Wireshark display filter (with --print; in the "
+                        "browser it is applied when the capture opens)")
     p.add_argument("--follow", metavar="tcp,N|udp,N",
                    help="print TCP or UDP stream N (tcp.stream / udp.stream) and exit")
-    p.add_argument("--format", default="ascii", choices=("ascii", "hex", "raw", "json"),
-                   help="layout for --follow: tshark's -z follow ascii/hex/raw, or JSON")
+    p.add_argument("--format", choices=("ascii", "hex", "raw", "json"),
+                   help="layout for --follow: tshark's -z follow ascii/hex/raw (default ascii), or JSON")
     p.add_argument("--conv", metavar="KIND", choices=("eth", "ip", "ipv6", "tcp", "udp"),
                    help="print the conversations table (eth, ip, ipv6, tcp, udp) as tshark -z conv does")
     p.add_argument("--ftp", action="store_true", help="print FTP sessions, credentials and transfers and exit")
@@ -57,8 +65,49 @@ def parse_args(argv):
                       help="save what is captured (-i) or read from standard input (-r -) to FILE")
     live.add_argument("--follow-file", action="store_true",
                       help="with -r FILE: keep reading as another program appends to FILE (tail -f), until Ctrl-C")
+    p.add_argument("--version", action=PrintVersion, help="print ftptui's version (and its main libraries') and exit")
     p.add_argument("file", nargs="?", help="capture file (same as -r)")
     return p.parse_args(argv)
+
+
+class PrintVersion(argparse.Action):
+    """--version: the versions are looked up only when asked for (a few ms at every start else)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit()
+
+
+def version_text() -> str:
+    """The line --version prints, e.g. ftptui 0.1.0 (Python 3.11.7, textual 8.2.8, scapy 2.6.1,
+    numpy 2.4.6): what a bug report needs."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+    libraries = ", ".join(f"{name} {of(name)}" for name in ("textual", "scapy", "numpy"))
+    return f"ftptui {of('ftptui')} (Python {sys.version.split()[0]}, {libraries})"
+
+
+def lone_options(args) -> str | None:
+    """The one-line complaint about an option given without the one it works with, or None
+    (each entry: the option given, its partner given, the complaint)."""
+    for given, partner, message in (
+            (args.json, args.ftp, "--json works with --ftp (a stream as JSON: --follow tcp,N --format json)"),
+            (args.fold, args.diagram, "--fold works with --diagram"),
+            (args.format, args.follow, "--format works with --follow"),
+            (args.diagram and not args.diagram.startswith("tcp,"), args.ftp,
+             "--diagram N draws FTP session N: add --ftp (or draw a TCP stream: --diagram tcp,N)"),
+            (args.tshark_ftp_data, args.print_list, "--tshark-ftp-data works with --print")):
+        if given and not partner:
+            return message
+    return None
 
 
 M_MMAP_THRESHOLD = -3  # mallopt(3)
@@ -88,6 +137,10 @@ def main(argv=None) -> int:
             return 2
         from ..store.index import PacketIndex
         PacketIndex.max_packets = args.max_packets
+    lone = lone_options(args)
+    if lone:
+        print_error(lone)
+        return 2
     try:
         if handles_live(args, path):
             return run_live(args, path)
@@ -101,7 +154,9 @@ def main(argv=None) -> int:
                 if not path:
                     raise FtptuiError(f"{needs} a capture file (-r FILE)")
                 return command(path, args)
-        return start_browser(path)
+        if args.display_filter is not None:
+            compile_display_filter(args.display_filter)  # a bad one: its one line, before any UI
+        return start_browser(path, display_filter=args.display_filter)
     except FtptuiError as e:
         print_error(str(e))
         return 2

@@ -28,11 +28,13 @@ class FtptuiApp(Guarded, App):
                 Binding("ctrl+l", "redraw", "Redraw", show=False, id="app.redraw")]
 
     def __init__(self, path: str | None = None, sample: str | None = None, source=None, cap=None,
-                 scanner=None):
+                 scanner=None, display_filter: str | None = None):
         """`source`: a growing capture instead of a file (a LiveCapture, a StreamSpool or a
         FileSource; `cap` its capture file if it is open already).  `scanner`: a ScanProcess
-        already scanning the file at `path` (its capture opened)."""
+        already scanning the file at `path` (its capture opened).  `display_filter`: applied
+        to that first capture when it opens (-Y)."""
         super().__init__()
+        self.display_filter = display_filter
         self.path = path
         self.scanner = scanner
         self.sample = sample
@@ -107,16 +109,17 @@ class FtptuiApp(Guarded, App):
         self.collector.start()
         self.set_interval(0.5, self.collector.tick)
         if self.source is not None:
-            self.open_source(self.source, self.source_cap, exit_on_error=True)
+            self.open_source(self.source, self.source_cap, exit_on_error=True, display_filter=self.display_filter)
         elif self.path:
-            self.open_capture(self.path, exit_on_error=True, scanner=self.scanner)
+            self.open_capture(self.path, exit_on_error=True, scanner=self.scanner, display_filter=self.display_filter)
         else:
             from ..capture import sample_path
             self.push_screen(WelcomeScreen(self.sample or sample_path()))
 
-    def open_capture(self, path: str, exit_on_error: bool = False, scanner=None) -> None:
+    def open_capture(self, path: str, exit_on_error: bool = False, scanner=None,
+                     display_filter: str | None = None) -> None:
         try:
-            screen = BrowserScreen(path, scanner=scanner)
+            screen = BrowserScreen(path, scanner=scanner, display_filter=display_filter)
         except FtptuiError as e:
             if exit_on_error:
                 self.error_console.soft_wrap = True  # one line on stderr, not wrapped at the width
@@ -127,14 +130,15 @@ class FtptuiApp(Guarded, App):
         remember(path)
         self.push_screen(screen)
 
-    def open_source(self, source, cap=None, exit_on_error: bool = False, start: bool = False) -> bool:
+    def open_source(self, source, cap=None, exit_on_error: bool = False, start: bool = False,
+                    display_filter: str | None = None) -> bool:
         """Browse a growing capture (with `start`, start the LiveCapture first).  Errors (no
         privileges, ...) end the app with one line when `exit_on_error`, else are a notice and
         the source is closed."""
         try:
             if start and not source.running:
                 source.start()
-            screen = BrowserScreen(source, cap)
+            screen = BrowserScreen(source, cap, display_filter=display_filter)
         except FtptuiError as e:
             if exit_on_error:
                 self.error_console.soft_wrap = True

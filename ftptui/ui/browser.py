@@ -106,8 +106,10 @@ class BrowserScreen(Guarded, Screen):
         Binding("q", "app.quit", "Quit", id="browser.quit"),
     ]
 
-    def __init__(self, source, cap=None, scanner=None):
+    def __init__(self, source, cap=None, scanner=None, display_filter=None):
+        """`display_filter`: applied when the screen opens (-Y on the command line)."""
         super().__init__()
+        self.initial_filter = display_filter
         self.growing_capture: GrowingCapture | None = None
         self.scanner = scanner  # a ScanProcess already scanning the file, or None: scan here
         if isinstance(source, str):
@@ -158,6 +160,8 @@ class BrowserScreen(Guarded, Screen):
             self.growing_capture.start()
         else:
             self.build_index()
+        if self.initial_filter:  # shown in the bar at once, applied with the first packets
+            self.query_one(FilterBar).input.value = self.initial_filter
 
     def on_unmount(self) -> None:
         collector = getattr(self.app, "collector", None)
@@ -230,7 +234,14 @@ class BrowserScreen(Guarded, Screen):
     def show_indexed(self, done: bool) -> None:
         self.index_drawn_at = time.monotonic()
         plist = self.query_one(PacketList)
-        if self.flt is None:
+        if self.initial_filter and (len(self.index) or done):
+            # as if typed once the first packets are in (kept out of the filter history): the
+            # list then selects its first match as after any filter
+            text, self.initial_filter = self.initial_filter, None
+            self.apply_filter(text, remember=False)
+        if self.flt is None and plist.rows == 0 and self.job is not None and self.job.kind == "apply":
+            pass  # nothing shown yet and a filter coming: its rows, not all of them first
+        elif self.flt is None:
             first = plist.rows == 0
             plist.sync()
             if first and plist.rows and not plist.live:  # a growing capture's list follows its end
