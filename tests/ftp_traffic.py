@@ -545,6 +545,9 @@ class ExpectedSession:
     password: str
     credentials: list[tuple[str, str | None, int]]   # (user, password, reply code)
     transfers: list[Expected] = field(default_factory=list)
+    # data commands the server refused before it began (ftplib's transfercmd got a 5xx, not a
+    # 1xx): not transfers
+    refused: list[Expected] = field(default_factory=list)
 
 
 @dataclass
@@ -571,11 +574,11 @@ class Recorder:
         self.session = ExpectedSession(_addr(ftp.sock.getsockname()), _addr(ftp.sock.getpeername()), user, password, [])
 
     def add(self, command, arg, path, type_, direction, data, reply, rest=None, complete=True, whole=b"",
-            conn=None):
+            conn=None, refused=False):
         passive = self.ftp.passiveserver
         setup = ("PASV" if passive else "PORT") if self.ftp.af == socket.AF_INET else ("EPSV" if passive else "EPRT")
         initiator, responder = conn or self.ftp.data_conns[-1]
-        self.session.transfers.append(Expected(
+        (self.session.refused if refused else self.session.transfers).append(Expected(
             command, arg, path, type_, rest, "passive" if passive else "active", setup, direction, bytes(data),
             reply, initiator, responder, complete, whole))
 
@@ -607,9 +610,10 @@ class Recorder:
         return lines
 
     def retr_missing(self, name, path):
-        """RETR of a file that is not there: 550.  The data connection is made all the same
-        (ftplib connects before RETR in passive mode, pyftpdlib right after PORT in active mode)
-        and carries nothing; ftplib never sees its endpoints, only where it listened."""
+        """RETR of a file that is not there: 550 at once (ftplib's transfercmd raises on it: no
+        1xx came), so a refused command, not a transfer.  The data connection is made all the
+        same (ftplib connects before RETR in passive mode, pyftpdlib right after PORT in active
+        mode) and carries nothing; ftplib never sees its endpoints, only where it listened."""
         before = len(self.ftp.data_conns)
         try:
             self.ftp.retrbinary(f"RETR {name}", lambda b: None)
@@ -619,7 +623,7 @@ class Recorder:
             raise AssertionError(f"RETR {name} did not fail")
         assert len(self.ftp.data_conns) == before
         conn = (None, None) if self.ftp.passiveserver else (None, self.ftp.listening)
-        self.add("RETR", name, path, "I", "download", b"", reply, complete=False, conn=conn)
+        self.add("RETR", name, path, "I", "download", b"", reply, complete=False, conn=conn, refused=True)
 
     def retr_aborted(self, name, path, whole: bytes, use_abor: bool):
         """Start RETR, read ABORT_AFTER bytes, then either close the data connection (the server

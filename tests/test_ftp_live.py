@@ -242,14 +242,18 @@ def test_aborted_downloads(cap, traffic, tmp_path):
         assert out.read_bytes() == binary[:t.bytes]
 
 
-def test_failed_downloads(cap, traffic):
-    """RETR of a missing file: 550, nothing carried, but the announced data connection was made
-    and belongs to it (not to the next transfer, which has its own)."""
-    failed = find(cap, traffic, arg="missing.bin")
-    assert [(t.mode, t.final_reply.code) for _, t, _ in failed] == [("active", 550), ("passive", 550)]
-    for _, t, _e in failed:
-        assert (t.bytes, t.complete, t.path) == (0, False, "/missing.bin")
-        assert t.tcp_stream >= 0 and t.sha256 == ft.sha256(b"")
+def test_refused_downloads(cap, traffic):
+    """RETR of a missing file: 550 before anything began, so a refused command, not a transfer
+    (none listed, hashed or extracted for it); the announced data connection was made all the
+    same and belongs to it (not to the next transfer, which has its own)."""
+    refused = [(s, t, e) for s, es in pairs(cap, traffic) for t, e in zip(s.refused, es.refused, strict=True)]
+    assert [(t.command, t.arg, t.mode, t.final_reply.code) for _, t, _ in refused] == [
+        (e.command, e.arg, e.mode, e.reply) for es in traffic.sessions for e in es.refused] == [
+        ("RETR", "missing.bin", "active", 550), ("RETR", "missing.bin", "passive", 550)]
+    for s, t, _e in refused:
+        assert (t.bytes, t.path, t.started) == (0, "/missing.bin", False)
+        assert t.tcp_stream >= 0 and t.tcp_stream not in {x.tcp_stream for x in s.transfers}
+    assert not any(t.arg == "missing.bin" for _, t in cap.analysis.transfers)
 
 
 def test_extraction(cap, traffic, tmp_path):
@@ -287,6 +291,8 @@ def test_cli_json(cap, traffic):
         assert (js["user"], js["password"], js["logged_in"]) == (e.user, e.password, True)
         assert js["server"] == ft.endpoint(e.server)
         assert len(js["transfers"]) == len(e.transfers)
+        assert [(r["command"], r["arg"], r["reply"]) for r in js["refused"]] == [
+            (r.command, r.arg, r.reply) for r in e.refused]
         for jt, et in zip(js["transfers"], e.transfers):
             want = {"command": et.command, "arg": et.arg, "path": et.path, "type": et.type, "rest": et.rest,
                     "mode": et.mode, "setup": et.setup, "direction": et.direction, "data_client": et.data_client,
@@ -324,3 +330,18 @@ def test_captures_agree(traffic):
     for other in rest:
         assert len(other.index) == len(first.index)
         assert summary(other) == summary(first)
+
+
+def test_refused_commands_shown_as_refused(cap, traffic):
+    """In the FTP view's dialogue the refused command is marked, and `--ftp` lists it under
+    Refused with its reply, not under Transfers."""
+    from ftptui.ui.ftp_view import dialogue_lines
+    for s, es in pairs(cap, traffic):
+        marked = [text for text, _ in dialogue_lines(s) if text.endswith("[refused: not a transfer]")]
+        assert marked == [f"> RETR {e.arg}   [refused: not a transfer]" for e in es.refused]
+    done = run_cli("-r", str(cap.path), "--ftp")
+    assert done.returncode == 0, done.stderr
+    transfers, _, refused = done.stdout.partition("\nRefused\n")
+    assert "missing.bin" not in transfers
+    rows = [line.split() for line in refused.splitlines()[2:]]
+    assert [(r[1], r[2], r[4]) for r in rows] == [("RETR", "missing.bin", "550")] * 2

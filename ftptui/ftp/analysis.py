@@ -68,6 +68,9 @@ def analyse(index: PacketIndex, contents: bool = True) -> FtpAnalysis:
         if session is not None:
             result.sessions.append(session)
     link_data(index, result, starts, contents)
+    for session in result.sessions:  # (linked first: a refused command's data connection is its own)
+        session.refused = [t for t in session.transfers if t.refused]
+        session.transfers = [t for t in session.transfers if not t.refused]
     index.derived(LatestAnalysis).analysis = result
     return result
 

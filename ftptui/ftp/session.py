@@ -43,6 +43,7 @@ class Transfer:
     direction: str
     expected_bytes: int | None = None
     final_reply: Reply | None = None
+    started: bool = False        # a preliminary (1xx) reply came: the server began it
     # filled in by the data-connection linker
     tcp_stream: int = -1
     data_client: str = ""
@@ -60,6 +61,13 @@ class Transfer:
     @property
     def setup(self) -> str | None:
         return self.expectation.setup if self.expectation else None
+
+    @property
+    def refused(self) -> bool:
+        """Answered with a failure before the server began it (no 1xx reply) and nothing carried
+        (a RETR of a missing file: 550): a command the server refused, not a transfer."""
+        code = self.final_reply.code if self.final_reply is not None else None
+        return code is not None and code >= 400 and not self.started and not self.bytes and not self.gaps
 
     @property
     def complete(self) -> bool:
@@ -89,6 +97,7 @@ class Session:
     commands: list[Command] = field(default_factory=list)
     greeting: list[Reply] = field(default_factory=list)   # replies before any command (220)
     transfers: list[Transfer] = field(default_factory=list)
+    refused: list[Transfer] = field(default_factory=list)  # data commands refused: not transfers
     credentials: list[tuple[str, str | None, Reply | None, int]] = field(default_factory=list)
     _pending: list[Command] = field(default_factory=list)
     _expect: Expectation | None = None
@@ -136,6 +145,8 @@ class Session:
         cmd.replies.append(reply)
         transfer = self._transfer_of.get(id(cmd))
         if reply.code is not None and 100 <= reply.code < 200:
+            if transfer is not None:
+                transfer.started = True
             if transfer is not None and transfer.expected_bytes is None:
                 m = SIZE_IN_150.search(reply.lines[0])
                 if m:

@@ -33,6 +33,9 @@ def _session(index: PacketIndex, s: Session) -> dict[str, Any]:
                       "arg": c.arg, "replies": [{"frame": r.frame + 1, "code": r.code, "text": "\n".join(r.lines)}
                                                 for r in c.replies]} for c in s.commands],
         "transfers": [_transfer(t) for t in s.transfers],
+        "refused": [{"command": t.command, "arg": t.arg, "path": t.path, "command_frame": t.command_frame + 1,
+                     "reply": t.final_reply.code if t.final_reply else None,
+                     "text": t.final_reply.text if t.final_reply else None} for t in s.refused],
     }
 
 
@@ -62,6 +65,12 @@ def tables(index: PacketIndex, analysis: FtpAnalysis) -> str:
              t.direction, t.tcp_stream if t.tcp_stream >= 0 else "", t.bytes,
              "" if t.expected_bytes is None else t.expected_bytes, t.final_reply.code if t.final_reply else "",
              "yes" if t.complete else "no", t.sha256[:16]] for s, t in analysis.transfers])]
+    refused = [(s, t) for s in analysis.sessions for t in s.refused]
+    if refused:  # data commands the server refused before any data: not transfers
+        out += ["", "Refused", _table(["session", "command", "path", "reply", "frame"], [
+            [s.id, f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}",
+             f"{t.final_reply.code} {t.final_reply.text}" if t.final_reply else "", t.command_frame + 1]
+            for s, t in refused])]
     return "\n".join(out) + "\n"
 
 
@@ -84,7 +93,7 @@ def session_steps(index: PacketIndex, session: Session, fold: bool = False,
     from .sequence import steps
     client_ends = {tuple(session.client)}
     streams = [session.stream]
-    for t in session.transfers:
+    for t in session.transfers + session.refused:  # (a refused command's data connection was made too)
         if t.tcp_stream >= 0:
             sender, nodes = sender_side(index, session, t, t.tcp_stream)
             server_node = sender if t.direction != "upload" else 1 - sender

@@ -63,8 +63,9 @@ def dialogue_lines(session) -> list[tuple[str, int]]:
     """The session as the seed shows it: replies as the server sent them, commands after '> ';
     each line with its frame (0-based)."""
     lines = [(safe(line), r.frame) for r in session.greeting for line in r.lines]
+    refused = {t.command_frame for t in session.refused}
     for c in session.commands:
-        lines.append((f"> {safe(c.raw)}", c.frame))
+        lines.append((f"> {safe(c.raw)}" + ("   [refused: not a transfer]" if c.frame in refused else ""), c.frame))
         lines += [(safe(line), r.frame) for r in c.replies for line in r.lines]
     if session.tls:
         lines.append(("[the rest of the session is encrypted (AUTH TLS accepted)]", session.commands[-1].frame))
@@ -178,9 +179,11 @@ class FtpScreen(Guarded, Screen):
         """The title and the sessions table; the tabs too once they are mounted."""
         first = self.analysis is None
         self.analysis = a
+        refused = sum(len(s.refused) for s in a.sessions)
         self.query_one("#ftp-title", Static).update(plain(
             f"FTP sessions: {len(a.sessions)}, transfers: {len(a.transfers)}"
-            + (f" ({sum(t.complete for _, t in a.transfers)} complete)" if a.contents else " (reading them…)")))
+            + (f" ({sum(t.complete for _, t in a.transfers)} complete)" if a.contents else " (reading them…)")
+            + (f", refused data commands: {refused}" if refused else "")))
         table = self.query_one("#ftp-sessions", TextTable)
         table.show(SESSION_COLUMNS, [
             (s.id, endpoint_text(s.client), endpoint_text(s.server), s.user or "",
