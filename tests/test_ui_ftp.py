@@ -230,3 +230,16 @@ async def test_tcp_stream_diagram_screen():
                           "TCP [FIN, ACK]", "TCP [ACK]"]
         await pilot.press("m")
         assert app.clipboard.startswith("sequenceDiagram\n    participant A as 10.10.10.187:20")
+
+
+def test_binary_content_opens_as_a_hex_dump():
+    """`v` opens a transfer as text unless its first 8 KiB hold a NUL or bytes that are not
+    UTF-8 (then as a hex dump; x switches)."""
+    from ftptui.ui.content_view import binary_content
+    gz = (Path(__file__).parent.parent / "ftptui" / "data" / "macnames.tsv.gz").read_bytes()
+    assert binary_content(gz) and binary_content(b"PK\x03\x04\0\0") and binary_content(b"caf\xe9\n")
+    assert not binary_content(DUMP) and not binary_content(b"") and not binary_content("café ☕\n".encode())
+    # a character cut by the 8 KiB sample is no evidence; one cut at the very end of the data is
+    text = ("x" * 8191 + "é" + "more text\n").encode()
+    assert not binary_content(text) and binary_content(text[:8192])
+    assert not binary_content(b"x" * 9000 + b"\0")  # (a NUL past the sample is not looked at)

@@ -1,4 +1,5 @@
-"""A transfer's bytes as text or as a hex dump (`v` in the FTP view).
+"""A transfer's bytes as text or as a hex dump (`v` in the FTP view; binary content opens as
+the hex dump, x switches).
 
 The bytes are gathered in a worker (Esc stops it), and lines are made only when drawn, so a
 multi-megabyte transfer opens at once.
@@ -46,6 +47,21 @@ def text_lines(data: bytes, cut: bool) -> Lines:
         line = data[int(starts[y]):int(stops[y])].removesuffix(b"\r")
         return safe(line.decode("utf-8", "replace").expandtabs(8))
     return LazyLines(count + cut, min(widest, 4096), make)
+
+
+def binary_content(data: bytes) -> bool:
+    """Whether the viewer opens the bytes as a hex dump: a NUL, or bytes that are not UTF-8, in
+    their first 8 KiB (as git and less tell binary files; the packet tree keeps tshark's stricter
+    FTP-DATA test, dissect.media.looks_like_text).  A character cut at the sample's end is no
+    evidence."""
+    sample = data[:8192]
+    if b"\0" in sample:
+        return True
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return not (len(data) > len(sample) and e.start >= len(sample) - 3)
+    return False
 
 
 def hex_lines(data: bytes, cut: bool) -> Lines:
@@ -98,6 +114,7 @@ class ContentScreen(Guarded, ModalScreen):
 
     def on_content_ready(self, message: ContentReady) -> None:
         self.data, self.cut = message.data, message.cut
+        self.as_hex = binary_content(self.data)  # (x shows it as text all the same)
         self.show()
         self.query_one(LinesView).focus()
 
