@@ -250,3 +250,26 @@ def test_tail_equals_scan(tmp_path, path):
     assert cap.ts_digits == ref.ts_digits
     cap.close()
     ref.close()
+
+
+@pytest.mark.parametrize("args", [["--ftp", "--json"], ["--ftp", "--diagram", "1", "--fold"], ["--conv", "tcp"],
+                                  ["--diagram", "tcp,3"]])
+def test_batch_commands_read_a_stream_to_its_end(args):
+    """`-r -` with a batch command: the stream is read to its end, then the command runs on it,
+    as tshark does with `-r - -z ...`: the same output as on the file."""
+    piped = ftptui_run("-r", "-", *args, data=SEED.read_bytes())
+    on_file = ftptui_run("-r", str(SEED), *args)
+    assert (piped.returncode, piped.stderr) == (0, b"") and on_file.returncode == 0
+    assert piped.stdout == on_file.stdout and piped.stdout
+
+
+def test_follow_and_export_objects_from_a_stream(tmp_path):
+    piped = ftptui_run("-r", "-", "--follow", "tcp,0", "--format", "raw", data=SEED.read_bytes())
+    assert piped.returncode == 0
+    assert piped.stdout.decode() == (DATA / "follow" / "seed-ftp-active.pcap.tcp.0.txt").read_text()  # tshark's
+    saved = tmp_path / "saved.pcap"
+    done = ftptui_run("-r", "-", "--export-objects", f"ftp-data,{tmp_path / 'out'}", "-w", str(saved),
+                      data=SEED.read_bytes())
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "dump.sql").read_bytes() == (DATA / "seed-ftp-active.dump.sql").read_bytes()
+    assert saved.read_bytes() == SEED.read_bytes()  # -w keeps the stream

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from functools import partial
+from typing import Any
 
 from ..errors import FtptuiError, print_error
 from ..text import safe
@@ -181,3 +182,17 @@ def print_follow(path: str, args) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     return status(index)
+
+
+def batch_command(args) -> tuple[str, Callable[[str, Any], int]] | None:
+    """The batch command the options ask for (the first of them, in this order), with what its
+    complaint says it needs; None: the browser."""
+    for wanted, needs, command in (
+            (args.diagram and args.diagram.startswith("tcp,"), "--diagram needs", print_stream_diagram),
+            (args.ftp or args.export_objects, "--ftp and --export-objects need", print_ftp),
+            (args.conv, "--conv needs", print_conversations),
+            (args.follow, "--follow needs", print_follow),
+            (args.print_list, "--print needs", print_list)):
+        if wanted:
+            return needs, command
+    return None

@@ -15,13 +15,15 @@ Lines are the same as `ftptui -r FILE --print` (PacketIndex + dissect + tshark_l
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 
 from ..capture.spool import follow
 from ..errors import FtptuiError, print_error
-from .batch import compile_display_filter
+from .batch import batch_command, compile_display_filter
 from .browser import start_browser
 
 
@@ -38,7 +40,7 @@ def run_live(args, path: str | None) -> int:
             print(line)
         return 0
     other = [flag for flag, on in (("--ftp", args.ftp), ("--conv", args.conv), ("--follow", args.follow),
-                                   ("--export-objects", args.export_objects)) if on]
+                                   ("--export-objects", args.export_objects), ("--diagram", args.diagram)) if on]
     if args.interface:
         if path:
             raise FtptuiError("give either -i (capture) or -r (read), not both")
@@ -52,7 +54,9 @@ def run_live(args, path: str | None) -> int:
     if not path:
         raise FtptuiError("-c and -w need a capture: -i IFACE, or -r FILE")
     if other:
-        raise FtptuiError(f"{other[0]} needs a capture file, not a stream: save it with -w FILE first")
+        if path != "-":
+            raise FtptuiError(f"{other[0]} reads a whole capture: without --follow-file")
+        return batch_on_stream(args)
     if args.write and path != "-":
         raise FtptuiError("-w saves a live capture (-i) or a stream read from standard input (-r -)")
     if not args.print_list:
@@ -60,6 +64,25 @@ def run_live(args, path: str | None) -> int:
             raise FtptuiError("-c works with --print, or with -i in the browser")
         return ui_stream(args, path)
     return print_stream(args, path)
+
+
+def batch_on_stream(args) -> int:
+    """`-r -` with --ftp, --conv, --follow, --export-objects or --diagram: the stream read to its
+    end into a file (-w FILE, or a temporary one), then the command on that file, as tshark does
+    with `-r - -z ...`."""
+    if os.isatty(0):
+        raise FtptuiError("standard input is a terminal: pipe a capture into it, e.g. "
+                          "tcpdump -U -w - | ftptui -r - --ftp")
+    if args.count:
+        raise FtptuiError("-c works with --print, or with -i in the browser")
+    chosen = batch_command(args)
+    assert chosen is not None  # (run_live saw one of its options)
+    command = chosen[1]
+    with tempfile.TemporaryDirectory(prefix="ftptui-stdin-") as spool_dir:
+        spooled = args.write or os.path.join(spool_dir, "stdin.pcap")
+        with open(spooled, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        return command(spooled, args)
 
 
 class _Interrupt:

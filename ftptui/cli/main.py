@@ -9,14 +9,7 @@ import sys
 
 from ..capture import sample_path
 from ..errors import FtptuiError, print_error
-from .batch import (
-    compile_display_filter,
-    print_conversations,
-    print_follow,
-    print_ftp,
-    print_list,
-    print_stream_diagram,
-)
+from .batch import batch_command, compile_display_filter
 from .browser import start_browser
 from .live import handles_live, run_live
 
@@ -144,16 +137,12 @@ def main(argv=None) -> int:
     try:
         if handles_live(args, path):
             return run_live(args, path)
-        batch = [(args.diagram and args.diagram.startswith("tcp,"), "--diagram needs", print_stream_diagram),
-                 (args.ftp or args.export_objects, "--ftp and --export-objects need", print_ftp),
-                 (args.conv, "--conv needs", print_conversations),
-                 (args.follow, "--follow needs", print_follow),
-                 (args.print_list, "--print needs", print_list)]
-        for wanted, needs, command in batch:
-            if wanted:
-                if not path:
-                    raise FtptuiError(f"{needs} a capture file (-r FILE)")
-                return command(path, args)
+        chosen = batch_command(args)
+        if chosen is not None:
+            needs, command = chosen
+            if not path:
+                raise FtptuiError(f"{needs} a capture file (-r FILE)")
+            return command(path, args)
         if args.display_filter is not None:
             compile_display_filter(args.display_filter)  # a bad one: its one line, before any UI
         return start_browser(path, display_filter=args.display_filter)
