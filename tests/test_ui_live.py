@@ -350,3 +350,54 @@ async def test_ftp_view_on_a_growing_capture(tmp_path):
                 await pilot.press("q")
     finally:
         live.close()
+
+
+async def test_ftp_view_refreshes_while_open_on_a_growing_capture(tmp_path):
+    """The FTP view open on a live capture is analysed again as packets come: a download made
+    while it is open appears in it, complete, with the real file's sha256, and the user's
+    session stays selected."""
+    pytest.importorskip("pyftpdlib", reason="needs pyftpdlib (pip install -e '.[test]')")
+    import hashlib
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import ftp_traffic as ft
+
+    from ftptui.ui.ftp_view import FtpScreen
+    from ftptui.ui.line_table import TextTable
+
+    ports = ft.Ports.pick(["127.0.0.1"])
+    home = tmp_path / "home"
+    home.mkdir()
+    content = bytes(range(256)) * 32
+    (home / "data.bin").write_bytes(content)
+    live = LiveCapture(["lo"], ports.bpf())
+    live.start()
+    app = FtptuiApp(source=live)
+    try:
+        with ft.FtpServers(home, [("127.0.0.1", ports.control)], ports.passive):
+            async with app.run_test(size=SIZE) as pilot:
+                screen, _ = await browser_on(app, pilot)
+                ftp = ft.Client(ports)
+                ftp.connect("127.0.0.1", ports.control, timeout=TIMEOUT)
+                ftp.login(ft.USER, ft.PASSWORD)
+                await wait_until(pilot, lambda: frames_with(screen.index, b"230 ") != [], "the login")
+                await pilot.press("T")
+                await wait_until(pilot, lambda: isinstance(app.screen, FtpScreen)
+                                 and app.screen.analysis is not None and app.screen.analysis.sessions,
+                                 "the FTP view with the session")
+                view = app.screen
+                assert not view.analysis.transfers
+                got = bytearray()
+                ftp.retrbinary("RETR data.bin", got.extend)
+                ftp.quit()
+                assert bytes(got) == content
+                await wait_until(pilot, lambda: view.analysis.transfers
+                                 and view.analysis.transfers[0][1].complete, "the download in the open view")
+                transfer = view.analysis.transfers[0][1]
+                assert transfer.sha256 == hashlib.sha256(content).hexdigest()
+                assert app.screen is view and view.session is not None and view.session.user == ft.USER
+                assert view.query_one("#ftp-sessions", TextTable).get_row_at(0)[6] == "1"  # its Transfers column
+                await pilot.press("escape")
+                await pilot.press("q")
+    finally:
+        live.close()

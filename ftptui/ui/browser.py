@@ -701,7 +701,8 @@ class BrowserScreen(Guarded, Screen):
         if self.ftp_state is None:
             self.ftp_state = FtpViewState()
         before = latest_analysis(self.index)
-        open_view(self.app, FtpScreen(self.index, self.ftp_state), lambda result: self._ftp_closed(result, before))
+        open_view(self.app, FtpScreen(self.index, self.ftp_state, growing=self.growing),
+                  lambda result: self._ftp_closed(result, before))
 
     def _ftp_closed(self, result, analysis_before) -> None:
         """Carry out what the FTP view asked for: go to a packet, filter, or follow."""

@@ -46,6 +46,7 @@ CREDENTIAL_COLUMNS = ("Session", "User", "Password", "Reply", "Frame")
 SESSION_NUMERIC = (True, False, False, False, False, True, True, False)
 TRANSFER_NUMERIC = (False, False, False, False, True, True, True, False, False, False)
 CREDENTIAL_NUMERIC = (True, False, False, False, True)
+REFRESH_EVERY = 1.0  # seconds between checks for new packets on a growing capture
 
 
 @dataclass
@@ -119,9 +120,13 @@ class FtpScreen(Guarded, Screen):
         Binding("M", "save_mermaid", "Save Mermaid", id="ftp.save_mermaid"),
     ]
 
-    def __init__(self, index, state: FtpViewState | None = None):
+    def __init__(self, index, state: FtpViewState | None = None, growing: bool = False):
+        """`growing`: a live capture, a stream or a file being written, analysed again while the
+        view is open as packets come."""
         super().__init__()
         self.index = index
+        self.growing = growing
+        self.analysing = False  # a run of the analysis is under way
         self.state = state if state is not None else FtpViewState()
         self.analysis: FtpAnalysis | None = None
         self.session: Session | None = None
@@ -148,6 +153,13 @@ class FtpScreen(Guarded, Screen):
         if links is not None and links.packets == len(self.index):
             self.show_analysis(links)
         self.call_after_refresh(self.add_details)
+        if self.growing:
+            self.set_interval(REFRESH_EVERY, self.analyse_new_packets)
+
+    def analyse_new_packets(self) -> None:
+        """(A growing capture) the analysis again when packets came since the last one."""
+        if not self.analysing and self.analysis is not None and len(self.index) > self.analysis.packets:
+            self.run_analysis()
 
     async def add_details(self) -> None:
         await self.mount(FtpDetails(self.index, self.state.tab), after="#ftp-sessions")
@@ -155,12 +167,16 @@ class FtpScreen(Guarded, Screen):
             self.show_details()
         self.run_analysis()
 
+    def run_analysis(self) -> None:
+        self.analysing = True
+        self._analyse()
+
     def check_action(self, action: str, parameters) -> bool | None:
         # until the analysis and its tabs are shown, only Esc: the other keys act on the tabs
         return action == "close" or self.details_shown
 
     @work(thread=True, exclusive=True, group="ftp")
-    def run_analysis(self) -> None:
+    def _analyse(self) -> None:
         try:
             with self.index.lock:  # a growing capture's indexer waits while it is read
                 analysis = analyse(self.index)
@@ -170,6 +186,7 @@ class FtpScreen(Guarded, Screen):
             self.post_message(AnalysisReady(None, failed=True))
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
+        self.analysing = False
         if message.analysis is None:
             self.query_one("#ftp-title", Static).update(plain("FTP sessions — the analysis failed"))
         elif message.analysis is not self.analysis:
