@@ -15,6 +15,8 @@ capture filters cannot be compiled (no libpcap or tcpdump).
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -296,23 +298,17 @@ async def test_welcome_capture_part_starts_a_capture(server):
     assert not live.running
 
 
-async def test_ftp_view_on_a_growing_capture(tmp_path):
-    """An FTP session (pyftpdlib + ftplib, active mode: the server connects back from an
-    ephemeral port, which tshark 4.0's rules do not tie to the PORT command) captured live: the
-    FTP view analyses what has arrived when it opens (the follower does not run on every batch),
-    and afterwards the list labels the data connection FTP-DATA by the follower's linking."""
+@contextlib.asynccontextmanager
+async def ftp_session_in_the_browser(tmp_path, content: bytes):
+    """The browser on a live loopback capture while a pyftpdlib server serves data.bin
+    (`content`) to an ftplib client logged in to it: yields (app, pilot, screen, plist, ftp, user)."""
     pytest.importorskip("pyftpdlib", reason="needs pyftpdlib (pip install -e '.[test]')")
-    import hashlib
-
     sys.path.insert(0, str(Path(__file__).parent))
     import ftp_traffic as ft
-
-    from ftptui.ui.ftp_view import FtpScreen
 
     ports = ft.Ports.pick(["127.0.0.1"])
     home = tmp_path / "home"
     home.mkdir()
-    content = bytes(range(256)) * 64
     (home / "data.bin").write_bytes(content)
     live = LiveCapture(["lo"], ports.bpf())
     live.start()
@@ -324,80 +320,71 @@ async def test_ftp_view_on_a_growing_capture(tmp_path):
                 ftp = ft.Client(ports)
                 ftp.connect("127.0.0.1", ports.control, timeout=TIMEOUT)
                 ftp.login(ft.USER, ft.PASSWORD)
-                ftp.set_pasv(False)
-                got = bytearray()
-                ftp.retrbinary("RETR data.bin", got.extend)
-                ftp.quit()
-                assert bytes(got) == content
-                await wait_until(pilot, lambda: frames_with(screen.index, b"221 ") != [], "the session's end")
-                assert latest_analysis(screen.index) is None  # not analysed on every batch
-                payload = frames_with(screen.index, content[:64])
-                assert payload and plist.cells(payload[0])[0][4] != "FTP-DATA"  # tshark's rules: no link
-                await pilot.press("T")
-                await wait_until(pilot, lambda: isinstance(app.screen, FtpScreen)
-                                 and app.screen.analysis is not None, "the FTP analysis")
-                analysis = app.screen.analysis
-                assert len(analysis.sessions) == 1 and len(analysis.transfers) == 1
-                session, transfer = analysis.transfers[0]
-                assert session.user == ft.USER and transfer.complete
-                assert transfer.sha256 == hashlib.sha256(content).hexdigest()
-                await pilot.press("escape")
-                await wait_until(pilot, lambda: app.screen is screen, "back to the list")
-                data = [r for r in range(plist.rows)
-                        if int(screen.index.field("stream", plist.frame_at(r))) == transfer.tcp_stream
-                        and int(screen.index.field("paylen", plist.frame_at(r))) > 0]
-                assert data and all(plist.cells(plist.frame_at(r))[0][4] == "FTP-DATA" for r in data)
-                await pilot.press("q")
+                yield app, pilot, screen, plist, ftp, ft.USER
     finally:
         live.close()
+
+
+async def test_ftp_view_on_a_growing_capture(tmp_path):
+    """An FTP session (pyftpdlib + ftplib, active mode: the server connects back from an
+    ephemeral port, which tshark 4.0's rules do not tie to the PORT command) captured live: the
+    FTP view analyses what has arrived when it opens (the follower does not run on every batch),
+    and afterwards the list labels the data connection FTP-DATA by the follower's linking."""
+    from ftptui.ui.ftp_view import FtpScreen
+
+    content = bytes(range(256)) * 64
+    async with ftp_session_in_the_browser(tmp_path, content) as (app, pilot, screen, plist, ftp, user):
+        ftp.set_pasv(False)
+        got = bytearray()
+        ftp.retrbinary("RETR data.bin", got.extend)
+        ftp.quit()
+        assert bytes(got) == content
+        await wait_until(pilot, lambda: frames_with(screen.index, b"221 ") != [], "the session's end")
+        assert latest_analysis(screen.index) is None  # not analysed on every batch
+        payload = frames_with(screen.index, content[:64])
+        assert payload and plist.cells(payload[0])[0][4] != "FTP-DATA"  # tshark's rules: no link
+        await pilot.press("T")
+        await wait_until(pilot, lambda: isinstance(app.screen, FtpScreen)
+                         and app.screen.analysis is not None, "the FTP analysis")
+        analysis = app.screen.analysis
+        assert len(analysis.sessions) == 1 and len(analysis.transfers) == 1
+        session, transfer = analysis.transfers[0]
+        assert session.user == user and transfer.complete
+        assert transfer.sha256 == hashlib.sha256(content).hexdigest()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen, "back to the list")
+        data = [r for r in range(plist.rows)
+                if int(screen.index.field("stream", plist.frame_at(r))) == transfer.tcp_stream
+                and int(screen.index.field("paylen", plist.frame_at(r))) > 0]
+        assert data and all(plist.cells(plist.frame_at(r))[0][4] == "FTP-DATA" for r in data)
+        await pilot.press("q")
 
 
 async def test_ftp_view_refreshes_while_open_on_a_growing_capture(tmp_path):
     """The FTP view open on a live capture is analysed again as packets come: a download made
     while it is open appears in it, complete, with the real file's sha256, and the user's
     session stays selected."""
-    pytest.importorskip("pyftpdlib", reason="needs pyftpdlib (pip install -e '.[test]')")
-    import hashlib
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    import ftp_traffic as ft
-
     from ftptui.ui.ftp_view import FtpScreen
     from ftptui.ui.line_table import TextTable
 
-    ports = ft.Ports.pick(["127.0.0.1"])
-    home = tmp_path / "home"
-    home.mkdir()
     content = bytes(range(256)) * 32
-    (home / "data.bin").write_bytes(content)
-    live = LiveCapture(["lo"], ports.bpf())
-    live.start()
-    app = FtptuiApp(source=live)
-    try:
-        with ft.FtpServers(home, [("127.0.0.1", ports.control)], ports.passive):
-            async with app.run_test(size=SIZE) as pilot:
-                screen, _ = await browser_on(app, pilot)
-                ftp = ft.Client(ports)
-                ftp.connect("127.0.0.1", ports.control, timeout=TIMEOUT)
-                ftp.login(ft.USER, ft.PASSWORD)
-                await wait_until(pilot, lambda: frames_with(screen.index, b"230 ") != [], "the login")
-                await pilot.press("T")
-                await wait_until(pilot, lambda: isinstance(app.screen, FtpScreen)
-                                 and app.screen.analysis is not None and app.screen.analysis.sessions,
-                                 "the FTP view with the session")
-                view = app.screen
-                assert not view.analysis.transfers
-                got = bytearray()
-                ftp.retrbinary("RETR data.bin", got.extend)
-                ftp.quit()
-                assert bytes(got) == content
-                await wait_until(pilot, lambda: view.analysis.transfers
-                                 and view.analysis.transfers[0][1].complete, "the download in the open view")
-                transfer = view.analysis.transfers[0][1]
-                assert transfer.sha256 == hashlib.sha256(content).hexdigest()
-                assert app.screen is view and view.session is not None and view.session.user == ft.USER
-                assert view.query_one("#ftp-sessions", TextTable).get_row_at(0)[6] == "1"  # its Transfers column
-                await pilot.press("escape")
-                await pilot.press("q")
-    finally:
-        live.close()
+    async with ftp_session_in_the_browser(tmp_path, content) as (app, pilot, screen, _, ftp, user):
+        await wait_until(pilot, lambda: frames_with(screen.index, b"230 ") != [], "the login")
+        await pilot.press("T")
+        await wait_until(pilot, lambda: isinstance(app.screen, FtpScreen)
+                         and app.screen.analysis is not None and app.screen.analysis.sessions,
+                         "the FTP view with the session")
+        view = app.screen
+        assert not view.analysis.transfers
+        got = bytearray()
+        ftp.retrbinary("RETR data.bin", got.extend)
+        ftp.quit()
+        assert bytes(got) == content
+        await wait_until(pilot, lambda: view.analysis.transfers
+                         and view.analysis.transfers[0][1].complete, "the download in the open view")
+        transfer = view.analysis.transfers[0][1]
+        assert transfer.sha256 == hashlib.sha256(content).hexdigest()
+        assert app.screen is view and view.session is not None and view.session.user == user
+        assert view.query_one("#ftp-sessions", TextTable).get_row_at(0)[6] == "1"  # its Transfers column
+        await pilot.press("escape")
+        await pilot.press("q")
