@@ -202,6 +202,11 @@ def test_resumed_download(cap, traffic):
         assert (t.bytes, t.sha256) == (len(binary) - ft.RESUME_AT, ft.sha256(binary[ft.RESUME_AT:]))
     s4, t4, _ = resumed[0]
     assert t4.expected_bytes == len(binary)   # from SIZE: complete because bytes == size - REST
+    # shown as the part of the file it carried: its first and last byte's offsets
+    from ftptui.render.ftp import bytes_text
+    assert bytes_text(t4) == f"{ft.RESUME_AT:,}–{len(binary) - 1:,}"
+    done = run_cli("-r", str(cap.path), "--ftp")
+    assert f" {ft.RESUME_AT:,}–{len(binary) - 1:,} " in done.stdout
 
 
 def test_uploads_hash_as_sent(cap, traffic):

@@ -52,6 +52,14 @@ def _transfer(t: Transfer) -> dict[str, Any]:
     }
 
 
+def bytes_text(t: Transfer) -> str:
+    """A transfer's byte count, or after REST n the part of the file it carried:
+    "5,308,416–12,582,911" (the first and last byte's offsets in the file)."""
+    if not t.rest:
+        return f"{t.bytes:,}"
+    return f"{t.rest:,}–{t.rest + t.bytes - 1:,}" if t.bytes else f"{t.rest:,}–"
+
+
 def tables(index: PacketIndex, analysis: FtpAnalysis) -> str:
     out = ["FTP sessions", _table(["id", "client", "server", "user", "logged in", "commands", "transfers", "tls"], [
         [s.id, endpoint_text(s.client), endpoint_text(s.server), s.user or "", _yes(s.logged_in), len(s.commands),
@@ -62,7 +70,7 @@ def tables(index: PacketIndex, analysis: FtpAnalysis) -> str:
         _table(["session", "command", "path", "mode", "direction", "stream", "bytes", "expected", "reply", "complete",
                 "sha256"], [
             [s.id, f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}", f"{t.mode or ''} {t.setup or ''}".strip(),
-             t.direction, t.tcp_stream if t.tcp_stream >= 0 else "", t.bytes,
+             t.direction, t.tcp_stream if t.tcp_stream >= 0 else "", bytes_text(t),
              "" if t.expected_bytes is None else t.expected_bytes, t.final_reply.code if t.final_reply else "",
              "yes" if t.complete else "no", t.sha256[:16]] for s, t in analysis.transfers])]
     refused = [(s, t) for s in analysis.sessions for t in s.refused]

@@ -26,7 +26,7 @@ from ..errors import FtptuiError
 from ..ftp.analysis import FtpAnalysis, analyse, latest_analysis, sender_side
 from ..ftp.extract import extract
 from ..ftp.session import Session
-from ..render.ftp import session_steps
+from ..render.ftp import bytes_text, session_steps
 from ..render.sequence import mermaid
 from ..streams.follow import endpoint_text, follow_tcp
 from ..text import safe
@@ -270,7 +270,7 @@ class FtpScreen(Guarded, Screen):
             cursor = table.cursor
             table.show(TRANSFER_COLUMNS, [
                 (f"{t.command} {t.arg}".strip(), t.path or f"?/{t.arg}", f"{t.mode or ''} {t.setup or ''}".strip(),
-                 t.direction, t.tcp_stream if t.tcp_stream >= 0 else "", f"{t.bytes:,}" if read else "…",
+                 t.direction, t.tcp_stream if t.tcp_stream >= 0 else "", bytes_text(t) if read else "…",
                  "" if t.expected_bytes is None else f"{t.expected_bytes:,}",
                  t.final_reply.code if t.final_reply else "",
                  ("yes" if t.complete else "no") if read else "…", t.sha256[:16] if read else "…")
