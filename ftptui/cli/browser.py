@@ -10,6 +10,7 @@ from ..capture.reader import CaptureFile
 from ..errors import FtptuiError
 from ..macnames import resolve_mac
 from ..store.scan_process import ScanProcess
+from .batch import compile_display_filter
 
 # How long a lone Esc waits to be told from the start of an escape sequence (Textual reads it
 # when imported; its default is 100 ms, which every Esc would cost).  A terminal or tmux sends a
@@ -45,6 +46,8 @@ def start_browser(path: str | None = None, source=None, cap=None, display_filter
     from ..capture import open_capture
 
     opened = open_capture(path) if source is None and path else None
+    if display_filter is not None:
+        compile_display_filter(display_filter)  # a bad one: its one line, before the terminal's
     need_terminal()
     os.environ.setdefault("ESCDELAY", ESCDELAY_MS)
     sys.setswitchinterval(SWITCH_INTERVAL)

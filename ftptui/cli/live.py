@@ -206,14 +206,11 @@ def ui_live(args) -> int:
     interface, invalid filter, no privileges) is one line on stderr and exit status 2."""
     from ..capture.live import LiveCapture
 
-    flt = args.display_filter
-    if flt is not None:
-        compile_display_filter(flt)
     names = [n for spec in args.interface for n in spec.split(",") if n]
     live = LiveCapture(names, args.capture_filter or "", spool_path=args.write, count=args.count or 0)
     try:
         live.start()  # (what is wrong with the interface or the filter is said before the terminal)
-        return start_browser(source=live, display_filter=flt)
+        return start_browser(source=live, display_filter=args.display_filter)
     finally:
         live.close()
 
@@ -236,8 +233,6 @@ def ui_stream(args, path: str) -> int:
     `ftptui -r FILE --follow-file`: the browser on a capture that grows as it arrives."""
     from ..capture.spool import FileSource, GrowingSource, StreamSpool, stdin_from_tty
 
-    if args.display_filter is not None:
-        compile_display_filter(args.display_filter)
     source: GrowingSource
     if path == "-":
         if os.isatty(0):

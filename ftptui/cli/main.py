@@ -9,7 +9,7 @@ import sys
 
 from ..capture import sample_path
 from ..errors import FtptuiError, print_error
-from .batch import batch_command, compile_display_filter
+from .batch import batch_command
 from .browser import start_browser
 from .live import handles_live, run_live
 
@@ -143,8 +143,6 @@ def main(argv=None) -> int:
             if not path:
                 raise FtptuiError(f"{needs} a capture file (-r FILE)")
             return command(path, args)
-        if args.display_filter is not None:
-            compile_display_filter(args.display_filter)  # a bad one: its one line, before any UI
         return start_browser(path, display_filter=args.display_filter)
     except FtptuiError as e:
         print_error(str(e))
